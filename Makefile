@@ -1,0 +1,85 @@
+# infusiondesk — the front door. On a fresh machine:
+#   make run    start (or reuse) a local PostgreSQL, migrate, load the demo clinic, serve
+#   make test   vet, check generated code, run every test against a throwaway PostgreSQL
+SHELL := /bin/bash
+GO    ?= go
+
+BIN      := .data/bin/infusiondesk
+DEVDB    := .data/bin/devdb
+DEV_DIR  := .data/dev
+TEST_DIR := .data/test
+
+HTMX_VERSION := 2.0.11
+PICO_VERSION := 2.1.1
+
+.PHONY: run build test vet fmt-check generate check-generated lint bench stop-db reset-demo vendor clean
+
+build:
+	@$(GO) build -o $(BIN) ./cmd/infusiondesk
+	@$(GO) build -o $(DEVDB) ./cmd/devdb
+
+## run: serve the demo clinic (with no DATABASE_URL, on a project-local PostgreSQL)
+run: build
+	@set -e; \
+	if [ -z "$$DATABASE_URL" ]; then \
+		DATABASE_URL=$$($(DEVDB) -dir $(DEV_DIR) start); \
+		echo "Using the project-local PostgreSQL in $(DEV_DIR) ('make stop-db' stops it)."; \
+	fi; \
+	export DATABASE_URL; \
+	$(BIN) migrate up; \
+	$(BIN) demo || echo "Continuing without the demo clinic."; \
+	exec $(BIN) serve
+
+## test: vet, formatting, generated code, and every test with the race detector
+test: vet fmt-check check-generated build
+	@set -e; \
+	trap '$(DEVDB) -dir $(TEST_DIR) stop >/dev/null 2>&1 || true; rm -rf $(TEST_DIR)' EXIT; \
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
+	if [ -n "$$bad" ]; then echo "gofmt would change: $$bad"; exit 1; fi
+
+## generate: regenerate the templ components' Go code
+generate:
+	$(GO) tool templ generate -path web
+
+## check-generated: fail when the committed *_templ.go differ from what templ generates
+check-generated:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	cp web/*.templ $$tmp/; $(GO) tool templ generate -path $$tmp >/dev/null 2>&1; \
+	for f in $$tmp/*_templ.go web/*_templ.go; do \
+		cmp -s $$tmp/$$(basename $$f) web/$$(basename $$f) || \
+			{ echo "generated templ code is stale ($$(basename $$f)): run 'make generate' and commit"; exit 1; }; \
+	done
+
+lint: vet fmt-check check-generated
+
+## bench: the benchmarks (figures go in the issue notes and the README)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## stop-db: stop the project-local PostgreSQL of 'make run'
+stop-db: build
+	$(DEVDB) -dir $(DEV_DIR) stop
+
+## reset-demo: drop the local demo database; the next 'make run' builds a fresh demo dated today
+reset-demo: build
+	$(DEVDB) -dir $(DEV_DIR) drop-db
+
+## vendor: fetch htmx and Pico CSS from npm into web/static/vendor (committed)
+vendor:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	(cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) @picocss/pico@$(PICO_VERSION) >/dev/null && \
+	 mkdir htmx pico && tar xzf htmx.org-$(HTMX_VERSION).tgz -C htmx && tar xzf picocss-pico-$(PICO_VERSION).tgz -C pico); \
+	cp $$tmp/htmx/package/dist/htmx.min.js web/static/vendor/htmx.min.js; \
+	cp $$tmp/htmx/package/LICENSE web/static/vendor/htmx.LICENSE.txt; \
+	cp $$tmp/pico/package/css/pico.jade.min.css web/static/vendor/pico.min.css; \
+	cp $$tmp/pico/package/LICENSE.md web/static/vendor/pico.LICENSE.txt; \
+	echo "vendored htmx $(HTMX_VERSION) and Pico CSS $(PICO_VERSION)"
+
+clean:
+	rm -rf .data/bin

@@ -1,0 +1,155 @@
+package clinic
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Date is a civil date in the clinic's calendar (infusion day, relief end
+// day, due date). It is not an instant: it has no time zone, and day
+// arithmetic is on the calendar (2026-03-06 + 35 days = 2026-04-10) whatever
+// clock changes lie between.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+const dateLayout = "2006-01-02"
+
+// D builds a Date; out-of-range values normalise as time.Date does.
+func D(y int, m time.Month, d int) Date {
+	return DateOf(time.Date(y, m, d, 12, 0, 0, 0, time.UTC), time.UTC)
+}
+
+// DateOf is the civil date of instant t in loc.
+func DateOf(t time.Time, loc *time.Location) Date {
+	y, m, d := t.In(loc).Date()
+	return Date{y, m, d}
+}
+
+// ParseDate reads YYYY-MM-DD.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(dateLayout, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
+	}
+	return DateOf(t, time.UTC), nil
+}
+
+// IsZero reports whether d is the zero Date.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// String formats d as YYYY-MM-DD.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+}
+
+// noonUTC is used for arithmetic only: on the UTC calendar every day has 24
+// hours, so adding days cannot slip across a clock change.
+func (d Date) noonUTC() time.Time { return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC) }
+
+// AddDays returns the date n calendar days after d (before, for n < 0).
+func (d Date) AddDays(n int) Date { return DateOf(d.noonUTC().AddDate(0, 0, n), time.UTC) }
+
+// DaysSince returns the number of calendar days from o to d (d − o).
+func (d Date) DaysSince(o Date) int {
+	return int(d.noonUTC().Sub(o.noonUTC()).Hours() / 24)
+}
+
+// Compare returns -1, 0 or +1 as d is before, equal to or after o.
+func (d Date) Compare(o Date) int { return d.noonUTC().Compare(o.noonUTC()) }
+
+// Before reports whether d is before o.
+func (d Date) Before(o Date) bool { return d.Compare(o) < 0 }
+
+// After reports whether d is after o.
+func (d Date) After(o Date) bool { return d.Compare(o) > 0 }
+
+// Weekday is the day of the week of d.
+func (d Date) Weekday() time.Weekday { return d.noonUTC().Weekday() }
+
+// At is the instant of wall-clock time c on date d in loc. Built with
+// time.Date on the local calendar, so 09:00 stays 09:00 across a
+// daylight-saving change.
+func (d Date) At(c Clock, loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, int(c)/60, int(c)%60, 0, 0, loc)
+}
+
+// Format formats d with a time layout, e.g. "Mon 2 Jan".
+func (d Date) Format(layout string) string { return d.noonUTC().Format(layout) }
+
+// MarshalJSON writes "YYYY-MM-DD" (null for the zero date).
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(d.String())
+}
+
+// UnmarshalJSON reads "YYYY-MM-DD".
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a date must be a string in the form YYYY-MM-DD")
+	}
+	v, err := ParseDate(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// Scan reads a Postgres date. pgx hands a date over as midnight UTC, so the
+// civil date is read on the UTC calendar and never converted to a zone
+// (converting would show the previous day west of Greenwich).
+func (d *Date) Scan(src any) error {
+	switch v := src.(type) {
+	case time.Time:
+		*d = DateOf(v, time.UTC)
+		return nil
+	case string:
+		p, err := ParseDate(v)
+		*d = p
+		return err
+	case nil:
+		*d = Date{}
+		return nil
+	}
+	return fmt.Errorf("clinic.Date: cannot scan %T", src)
+}
+
+// Value writes d as YYYY-MM-DD text; the zero date is NULL.
+func (d Date) Value() (driver.Value, error) {
+	if d.IsZero() {
+		return nil, nil
+	}
+	return d.String(), nil
+}
+
+// Clock is a wall-clock time of day in minutes after midnight.
+type Clock int
+
+// ParseClock reads HH:MM (24-hour).
+func ParseClock(s string) (Clock, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, fmt.Errorf("%q is not a time in the form HH:MM", s)
+	}
+	return Clock(t.Hour()*60 + t.Minute()), nil
+}
+
+// ClockOf is the wall-clock time of instant t in loc.
+func ClockOf(t time.Time, loc *time.Location) Clock {
+	l := t.In(loc)
+	return Clock(l.Hour()*60 + l.Minute())
+}
+
+// String formats c as HH:MM.
+func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }

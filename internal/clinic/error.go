@@ -1,0 +1,96 @@
+package clinic
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. The HTTP layer maps each to a status in exactly one place.
+const (
+	EINVALID      = "invalid"      // the input breaks a rule; Fields says which
+	EMALFORMED    = "malformed"    // the request could not be read at all
+	ETOOLARGE     = "too_large"    // the request body is over the limit
+	EUNAUTHORIZED = "unauthorized" // not signed in, or bad credentials
+	ETHROTTLED    = "throttled"    // too many failed sign-ins; try later
+	EFORBIDDEN    = "forbidden"    // signed in, but not allowed
+	ENOTFOUND     = "not_found"
+	ECONFLICT     = "conflict" // taken meanwhile, or changed by someone else
+	EUNAVAILABLE  = "unavailable"
+	EINTERNAL     = "internal"
+)
+
+// Error is the one error type of the application. Message is written for the
+// person using the product; internal details never go into it.
+type Error struct {
+	Code    string
+	Message string
+	// Fields maps a form or JSON field name to a message about it.
+	Fields map[string]string
+	// RetryAfterSeconds is set for ETHROTTLED.
+	RetryAfterSeconds int
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an EINVALID error with one message per field.
+func Invalid(fields map[string]string) *Error {
+	return &Error{Code: EINVALID, Message: "Please correct the highlighted fields.", Fields: fields}
+}
+
+// ErrorCode returns the code of an application error, EINTERNAL for any other
+// error and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the person-facing message of an application error and
+// a generic one for anything else.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Something went wrong on our side. Please try again."
+}
+
+// ErrorFields returns the per-field messages of an application error.
+func ErrorFields(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
+// Problems collects per-field messages while validating input.
+type Problems map[string]string
+
+// Add records msg for field unless the field already has a message.
+func (p Problems) Add(field, msg string) {
+	if _, ok := p[field]; !ok {
+		p[field] = msg
+	}
+}
+
+// Err returns an EINVALID error when there are problems, else nil.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return Invalid(p)
+}

@@ -1,0 +1,609 @@
+// Package demo generates the demo clinic: settings, chairs, protocols, one
+// account per role and about forty patients with histories that end today —
+// loading series done, maintenance infusions with relief reports, a few
+// patients mid-series and a few new. It is a pure function of the current
+// time (and a fixed seed), so the demo always looks current and two runs on
+// the same day give the same clinic.
+package demo
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+)
+
+// Password is every demo account's password. Demo only.
+const Password = "infusiondesk-demo"
+
+// Domain is the email domain of the demo accounts (.example is reserved).
+const Domain = "desertbloom.example"
+
+// TimeZone is the demo clinic's zone (no daylight saving).
+const TimeZone = "America/Phoenix"
+
+// Account is a demo sign-in.
+type Account struct {
+	Email   string
+	Name    string
+	Role    clinic.Role
+	Patient int // index into Clinic.Patients for a patient account, else -1
+}
+
+// Clinic is the whole demo clinic, ready to be stored.
+type Clinic struct {
+	Settings  clinic.Settings
+	Closures  map[clinic.Date]string
+	Chairs    []string
+	Protocols []clinic.Protocol
+	Accounts  []Account
+	Patients  []Patient
+}
+
+// Patient is a patient with their treatment history.
+type Patient struct {
+	clinic.Patient
+	Course   *Course     // nil: no treatment course yet
+	Visits   []Visit     // appointments, in time order
+	Imported []*Infusion // infusions from a previous clinic's paper chart
+}
+
+// Course is a patient's treatment course.
+type Course struct {
+	Protocol          int // index into Clinic.Protocols
+	Phase             clinic.Phase
+	StartedOn         clinic.Date
+	EndedOn           clinic.Date
+	FixedIntervalDays *int
+}
+
+// Visit is one appointment.
+type Visit struct {
+	Chair        int // index into Clinic.Chairs
+	Kind         clinic.AppointmentKind
+	Status       clinic.Status
+	Start, End   time.Time
+	SessionNo    int // loading sessions: 1…n, one series per patient; else 0
+	CancelReason string
+	Infusion     *Infusion // the infusion given at a completed visit
+}
+
+// Infusion is an infusion given, with what the patient reported after it.
+type Infusion struct {
+	GivenOn      clinic.Date
+	StartedAt    *time.Time
+	Phase        clinic.Phase
+	DoseMgPerKgH float64
+	Minutes      int
+	Reliefs      []Relief
+}
+
+// Relief is one relief report.
+type Relief struct {
+	Status clinic.ReliefStatus
+	OnDate clinic.Date
+	Source string
+}
+
+// Protocols are DOMAIN.md's three protocols with their defaults.
+func Protocols() []clinic.Protocol {
+	maint := func(p clinic.Protocol) clinic.Protocol {
+		p.FirstIntervalDays, p.MinIntervalDays, p.MaxIntervalDays = 28, 28, 84
+		p.LeadDays, p.StepDays = 7, 7
+		p.MaintenanceInfusionMinutes, p.MaintenanceRecoveryMinutes = 60, 30
+		return p
+	}
+	return []clinic.Protocol{
+		maint(clinic.Protocol{Name: "Standard IV loading", Sessions: 6, MinGapDays: 2, MaxGapDays: 3, MaxSpanDays: 14,
+			InfusionMinutes: 60, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5}),
+		maint(clinic.Protocol{Name: "Short loading", Sessions: 3, MinGapDays: 1, MaxGapDays: 3, MaxSpanDays: 7,
+			InfusionMinutes: 45, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5}),
+		maint(clinic.Protocol{Name: "CRPS extended", Sessions: 5, MinGapDays: 1, MaxGapDays: 4, MaxSpanDays: 10,
+			InfusionMinutes: 240, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.25, DoseMaxMgPerKgH: 0.75}),
+	}
+}
+
+// Hours are the example clinic's: Mon–Thu 07:00–16:30, Fri 08:00–12:00.
+func Hours() clinic.WeeklyHours {
+	c := func(s string) clinic.Clock { v, _ := clinic.ParseClock(s); return v }
+	var h clinic.WeeklyHours
+	for wd := time.Monday; wd <= time.Thursday; wd++ {
+		h[wd] = []clinic.Range{{Opens: c("07:00"), Closes: c("16:30")}}
+	}
+	h[time.Friday] = []clinic.Range{{Opens: c("08:00"), Closes: c("12:00")}}
+	return h
+}
+
+// Generate builds the demo clinic as of now.
+func Generate(now time.Time) (*Clinic, error) {
+	loc, err := time.LoadLocation(TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	today := clinic.DateOf(now, loc)
+	c := &Clinic{
+		Settings:  clinic.Settings{Name: "Desert Bloom Pain & Infusion", TimeZone: TimeZone, SlotMinutes: 15, Hours: Hours()},
+		Closures:  holidays(today.Year-2, today.Year+1),
+		Chairs:    []string{"Chair 1", "Chair 2", "Chair 3", "Chair 4", "Chair 5", "Chair 6"},
+		Protocols: Protocols(),
+	}
+	var chairs []clinic.Chair
+	for i, name := range c.Chairs {
+		chairs = append(chairs, clinic.Chair{ID: int64(i), Name: name, Position: i + 1, Active: true})
+	}
+	g := &generator{
+		dueUnbooked: 4,
+		rng:         rand.New(rand.NewPCG(2026, 11)),
+		cal:         clinic.NewCalendar(c.Settings, loc, c.Closures, chairs),
+		now:         now,
+		today:       today,
+		clin:        c,
+	}
+	g.patients()
+	c.Accounts = []Account{
+		{"admin@" + Domain, "Alex Morgan", clinic.RoleAdmin, -1},
+		{"desk@" + Domain, "Dana Whitfield", clinic.RoleFrontDesk, -1},
+		{"nurse@" + Domain, "Rosa Delgado, RN", clinic.RoleNurse, -1},
+		{"physician@" + Domain, "Dr. Samuel Okafor", clinic.RolePhysician, -1},
+		{"patient@" + Domain, c.Patients[0].FullName(), clinic.RolePatient, 0},
+	}
+	return c, nil
+}
+
+// holidays are the clinic's closure dates: US federal holidays it observes.
+func holidays(from, to int) map[clinic.Date]string {
+	out := map[clinic.Date]string{}
+	nth := func(y int, m time.Month, wd time.Weekday, n int) clinic.Date {
+		d := clinic.D(y, m, 1)
+		for d.Weekday() != wd {
+			d = d.AddDays(1)
+		}
+		return d.AddDays(7 * (n - 1))
+	}
+	last := func(y int, m time.Month, wd time.Weekday) clinic.Date {
+		d := clinic.D(y, m+1, 1).AddDays(-1)
+		for d.Weekday() != wd {
+			d = d.AddDays(-1)
+		}
+		return d
+	}
+	for y := from; y <= to; y++ {
+		out[clinic.D(y, 1, 1)] = "New Year's Day"
+		out[last(y, time.May, time.Monday)] = "Memorial Day"
+		out[clinic.D(y, 7, 4)] = "Independence Day"
+		out[nth(y, time.September, time.Monday, 1)] = "Labor Day"
+		tg := nth(y, time.November, time.Thursday, 4)
+		out[tg] = "Thanksgiving"
+		out[tg.AddDays(1)] = "Day after Thanksgiving"
+		out[clinic.D(y, 12, 24)] = "Christmas Eve"
+		out[clinic.D(y, 12, 25)] = "Christmas Day"
+	}
+	return out
+}
+
+type generator struct {
+	// dueUnbooked is how many more patients due within two weeks are left
+	// without a booking, for the desk's "due, not booked" list.
+	dueUnbooked int
+	rng         *rand.Rand
+	cal         *clinic.Calendar
+	now         time.Time
+	today       clinic.Date
+	clin        *Clinic
+}
+
+func (g *generator) between(lo, hi int) int { return lo + g.rng.IntN(hi-lo+1) }
+
+func (g *generator) pick(options []string) string { return options[g.rng.IntN(len(options))] }
+
+// archetype is the shape of a patient's history.
+type archetype int
+
+const (
+	maintenance   archetype = iota // in maintenance; next visit booked, or due and not yet booked
+	maintOverdue                   // due date passed, nothing booked
+	maintTransfer                  // history imported from a paper chart
+	midSeries                      // loading series under way
+	newConsult                     // consultation booked, no course yet
+	newSeriesSoon                  // consult done, loading series starts soon
+	paused                         // course paused
+	ended                          // course ended
+)
+
+var firstNames = []string{"Maria", "James", "Linda", "Robert", "Patricia", "Michael", "Jennifer", "David", "Elena", "William",
+	"Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Carlos", "Karen", "Daniel",
+	"Nancy", "Matthew", "Lisa", "Anthony", "Betty", "Mark", "Sandra", "Steven", "Ashley", "Paul",
+	"Kimberly", "Andrew", "Donna", "Joshua", "Michelle", "Kenneth", "Emily", "Kevin", "Carol", "Brian"}
+
+var lastNames = []string{"Alvarez", "Bennett", "Castillo", "Dawson", "Ellis", "Fischer", "Garcia", "Holloway", "Ibarra", "Jensen",
+	"Kowalski", "Lambert", "Mendoza", "Nakamura", "Ortega", "Patel", "Quintana", "Reyes", "Sandoval", "Thornton",
+	"Underwood", "Valdez", "Whitaker", "Yazzie", "Zamora", "Brooks", "Chavez", "Delgado", "Espinoza", "Foster",
+	"Gallagher", "Hughes", "Iverson", "Juarez", "Keller", "Lucero", "Montoya", "Navarro", "Olsen", "Pruitt"}
+
+var driverNames = []string{"spouse", "daughter", "son", "sister", "brother", "friend", "partner", "neighbor"}
+
+func (g *generator) patients() {
+	var plan []archetype
+	add := func(a archetype, n int) {
+		for range n {
+			plan = append(plan, a)
+		}
+	}
+	add(maintenance, 19)
+	add(maintOverdue, 3)
+	add(maintTransfer, 2)
+	add(midSeries, 7)
+	add(newConsult, 2)
+	add(newSeriesSoon, 3)
+	add(paused, 2)
+	add(ended, 2)
+
+	conditions := make([]clinic.Condition, 0, len(plan))
+	for _, n := range []struct {
+		c clinic.Condition
+		k int
+	}{{clinic.ConditionCRPS, 10}, {clinic.ConditionNeuropathic, 12}, {clinic.ConditionFibromyalgia, 10}, {clinic.ConditionOther, 8}} {
+		for range n.k {
+			conditions = append(conditions, n.c)
+		}
+	}
+	g.rng.Shuffle(len(conditions), func(i, j int) { conditions[i], conditions[j] = conditions[j], conditions[i] })
+	// Patient 0 is the demo patient account: a CRPS-free maintenance
+	// patient, so their visits are the common 90-minute kind.
+	for i, c := range conditions {
+		if c != clinic.ConditionCRPS {
+			conditions[0], conditions[i] = conditions[i], conditions[0]
+			break
+		}
+	}
+
+	for i, a := range plan {
+		p := &Patient{Patient: g.person(i, conditions[i])}
+		g.clin.Patients = append(g.clin.Patients, *p)
+		pp := &g.clin.Patients[i]
+		g.history(i, pp, a)
+	}
+}
+
+func (g *generator) person(i int, c clinic.Condition) clinic.Patient {
+	first, last := firstNames[i], lastNames[(i*7)%len(lastNames)]
+	age := g.between(24, 76)
+	dob := g.today.AddDays(-age*365 - g.between(0, 364))
+	w := float64(g.between(480, 1150)) / 10
+	notes := ""
+	switch g.rng.IntN(5) {
+	case 0:
+		notes = "Prefers morning appointments."
+	case 1:
+		notes = "Needs a blanket; feels cold during infusions."
+	case 2:
+		notes = "Anxious about IV placement; use the smallest gauge."
+	}
+	return clinic.Patient{
+		FirstName:   first,
+		LastName:    last,
+		DateOfBirth: dob,
+		Phone:       fmt.Sprintf("(602) 555-01%02d", i),
+		Email:       fmt.Sprintf("%s.%s@example.com", lower(first), lower(last)),
+		WeightKg:    &w,
+		Condition:   c,
+		DriverName:  fmt.Sprintf("%s %s (%s)", firstNames[(i+13)%len(firstNames)], last, g.pick(driverNames)),
+		DriverPhone: fmt.Sprintf("(480) 555-01%02d", i+40),
+		Notes:       notes,
+	}
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// profile is how a patient responds: relief in days after an infusion.
+type profile struct {
+	relief    int     // typical relief, days
+	trend     int     // days gained (or lost) per maintenance infusion
+	dose      float64 // starting dose rate, mg/kg/h
+	doseStep  float64 // dose increase per maintenance infusion (tolerance)
+	preferred clinic.Clock
+}
+
+func (g *generator) profile(proto clinic.Protocol) profile {
+	times := []string{"07:30", "08:00", "09:00", "09:30", "10:00", "11:00", "13:00", "14:00"}
+	if proto.InfusionMinutes >= 180 {
+		times = []string{"07:00", "07:30", "08:00"}
+	}
+	pref, _ := clinic.ParseClock(g.pick(times))
+	steps := int((proto.DoseMaxMgPerKgH - proto.DoseMinMgPerKgH) / 0.05)
+	dose := proto.DoseMinMgPerKgH + 0.05*float64(g.between(steps/3, steps*2/3))
+	pr := profile{relief: g.between(33, 75), dose: dose, preferred: pref}
+	switch g.rng.IntN(8) {
+	case 0:
+		pr.trend = -5 // relief shortening: a physician should look
+	case 1, 2:
+		pr.trend = 3
+	}
+	if g.rng.IntN(10) == 0 {
+		pr.doseStep = 0.05
+	}
+	return pr
+}
+
+func (g *generator) protocolFor(c clinic.Condition) int {
+	if c == clinic.ConditionCRPS && g.rng.IntN(4) > 0 {
+		return 2
+	}
+	if g.rng.IntN(4) == 0 {
+		return 1
+	}
+	return 0
+}
+
+func (g *generator) history(i int, p *Patient, a archetype) {
+	protoIdx := g.protocolFor(p.Condition)
+	proto := g.clin.Protocols[protoIdx]
+	pr := g.profile(proto)
+	switch a {
+	case newConsult:
+		g.book(i, p, g.nextOpen(g.today.AddDays(g.between(1, 8))), pr.preferred, clinic.ConsultMinutes, clinic.KindConsult, 0, 5)
+		return
+	case newSeriesSoon:
+		g.book(i, p, g.today.AddDays(-g.between(5, 12)), pr.preferred, clinic.ConsultMinutes, clinic.KindConsult, 0, 5)
+		start := g.nextOpen(g.today.AddDays(g.between(2, 9)))
+		p.Course = &Course{Protocol: protoIdx, Phase: clinic.PhaseLoading, StartedOn: start}
+		g.loading(i, p, proto, pr, start)
+		return
+	case midSeries:
+		start := g.prevOpen(g.today.AddDays(-g.between(1, proto.MaxSpanDays-2)))
+		g.book(i, p, start.AddDays(-g.between(7, 14)), pr.preferred, clinic.ConsultMinutes, clinic.KindConsult, 0, 5)
+		p.Course = &Course{Protocol: protoIdx, Phase: clinic.PhaseLoading, StartedOn: start}
+		g.loading(i, p, proto, pr, start)
+		return
+	}
+
+	// Everyone else finished a loading series months ago.
+	monthsAgo := g.between(4, 16)
+	if a == paused || a == ended {
+		monthsAgo = g.between(10, 20)
+	}
+	start := g.nextOpen(g.today.AddDays(-monthsAgo * 30))
+	p.Course = &Course{Protocol: protoIdx, Phase: clinic.PhaseMaintenance, StartedOn: start}
+
+	var last *Infusion
+	if a == maintTransfer {
+		// Came from another clinic: loading and early maintenance on paper.
+		d := start
+		for k := range proto.Sessions {
+			inf := &Infusion{GivenOn: d, Phase: clinic.PhaseLoading, DoseMgPerKgH: pr.dose, Minutes: proto.InfusionMinutes}
+			p.Imported = append(p.Imported, inf)
+			last = inf
+			if k < proto.Sessions-1 {
+				d = d.AddDays(proto.MinGapDays + g.rng.IntN(proto.MaxGapDays-proto.MinGapDays+1))
+			}
+		}
+		g.relief(last, pr.relief, pr)
+		d = d.AddDays(max(28, pr.relief-7))
+		inf := &Infusion{GivenOn: d, Phase: clinic.PhaseMaintenance, DoseMgPerKgH: pr.dose, Minutes: 60}
+		p.Imported = append(p.Imported, inf)
+		g.relief(inf, pr.relief, pr)
+		last = inf
+	} else {
+		g.book(i, p, start.AddDays(-g.between(7, 21)), pr.preferred, clinic.ConsultMinutes, clinic.KindConsult, 0, 5)
+		last = g.loading(i, p, proto, pr, start)
+	}
+	if a == maintenance && g.rng.IntN(6) == 0 {
+		f := 42
+		p.Course.FixedIntervalDays = &f
+	}
+
+	// Maintenance until today. Overdue patients stopped coming three months
+	// ago (longer than any interval); paused and ended courses stopped
+	// months ago.
+	stopBy := g.today
+	switch a {
+	case maintOverdue:
+		stopBy = g.today.AddDays(-g.between(88, 100))
+	case paused:
+		stopBy = g.today.AddDays(-g.between(90, 150))
+	case ended:
+		stopBy = g.today.AddDays(-g.between(120, 200))
+	}
+	relief := pr.relief
+	dose := pr.dose
+	for {
+		interval := clampInt(relief-7, 28, 84)
+		if f := p.Course.FixedIntervalDays; f != nil {
+			interval = *f
+		}
+		due := last.GivenOn.AddDays(interval)
+		if !due.Before(stopBy) {
+			if a == maintenance || a == maintTransfer {
+				g.bookNext(i, p, due, pr.preferred)
+			}
+			break
+		}
+		// Now and then a visit is cancelled or missed and rebooked.
+		d := g.nextOpen(due)
+		if roll := g.rng.IntN(14); roll <= 1 {
+			if v, ok := g.book(i, p, d, pr.preferred, 90, clinic.KindMaintenance, 0, 5); ok && v.Start.Before(g.now) {
+				if roll == 0 {
+					v.Status, v.Infusion = clinic.StatusCancelled, nil
+					v.CancelReason = g.pick([]string{"Patient unwell", "Driver unavailable", "Weather", "Work conflict"})
+				} else {
+					v.Status, v.Infusion = clinic.StatusNoShow, nil
+				}
+				g.release()
+				d = g.nextOpen(d.AddDays(g.between(2, 5)))
+			}
+		}
+		v, ok := g.book(i, p, d, pr.preferred, 90, clinic.KindMaintenance, 0, 10)
+		if !ok || v.Infusion == nil {
+			break // booked today or later: the visit to come
+		}
+		relief = max(20, relief+pr.trend+g.between(-2, 2))
+		dose = min(proto.DoseMaxMgPerKgH, dose+pr.doseStep)
+		v.Infusion.DoseMgPerKgH = round2(dose)
+		g.relief(v.Infusion, relief, pr)
+		last = v.Infusion
+	}
+	switch a {
+	case paused:
+		p.Course.Phase = clinic.PhasePaused
+	case ended:
+		p.Course.Phase = clinic.PhaseEnded
+		p.Course.EndedOn = last.GivenOn.AddDays(g.between(20, 40))
+	}
+}
+
+// bookNext books the next maintenance visit near its due date — except for
+// a few patients due within two weeks, and some due later, whom the desk has
+// not booked yet. The demo patient account (patient 0) is always booked.
+func (g *generator) bookNext(i int, p *Patient, due clinic.Date, pref clinic.Clock) {
+	soon := due.Before(g.today.AddDays(14))
+	switch {
+	case i == 0:
+	case soon && g.dueUnbooked > 0:
+		g.dueUnbooked--
+		return
+	case !soon && g.rng.IntN(5) == 0:
+		return
+	}
+	if due.Before(g.today) {
+		due = g.today
+	}
+	g.book(i, p, g.nextOpen(due), pref, 90, clinic.KindMaintenance, 0, 10)
+}
+
+// loading books the protocol's series from start: each session on the
+// earliest day within the protocol's gap limits that has room.
+func (g *generator) loading(i int, p *Patient, proto clinic.Protocol, pr profile, start clinic.Date) *Infusion {
+	minutes := proto.InfusionMinutes + proto.RecoveryMinutes
+	var prev clinic.Date
+	var last *Infusion
+	for k := 1; k <= proto.Sessions; k++ {
+		var v *Visit
+		ok := false
+		if k == 1 {
+			v, ok = g.book(i, p, start, pr.preferred, minutes, clinic.KindLoading, k, 7)
+		}
+		for gap := proto.MinGapDays; k > 1 && !ok && gap <= proto.MaxGapDays; gap++ {
+			v, ok = g.book(i, p, prev.AddDays(gap), pr.preferred, minutes, clinic.KindLoading, k, 0)
+		}
+		if !ok {
+			break // the series was cut short; it happens
+		}
+		prev = clinic.DateOf(v.Start, g.cal.Loc)
+		if v.Infusion != nil {
+			v.Infusion.DoseMgPerKgH = round2(pr.dose)
+			last = v.Infusion
+		}
+	}
+	if last != nil && p.Course.Phase == clinic.PhaseMaintenance {
+		g.relief(last, pr.relief, pr)
+	}
+	return last
+}
+
+// relief adds what the patient reported after inf, as far as today allows.
+func (g *generator) relief(inf *Infusion, days int, pr profile) {
+	ends := inf.GivenOn.AddDays(days)
+	sources := []string{"patient", "desk", "nurse"}
+	switch {
+	case ends.Before(g.today):
+		if days > 30 && g.rng.IntN(3) == 0 {
+			inf.Reliefs = append(inf.Reliefs, Relief{clinic.ReliefHolding, inf.GivenOn.AddDays(days / 2), "desk"})
+		}
+		if g.rng.IntN(12) == 0 && ends.After(g.today.AddDays(-30)) {
+			return // report missing: nobody has asked yet
+		}
+		inf.Reliefs = append(inf.Reliefs, Relief{clinic.ReliefEnded, ends, g.pick(sources)})
+	case g.today.DaysSince(inf.GivenOn) > 10:
+		inf.Reliefs = append(inf.Reliefs, Relief{clinic.ReliefHolding, g.today.AddDays(-g.between(1, 4)), g.pick(sources)})
+	}
+}
+
+// book places a visit of the patient on d, or up to maxShift days later,
+// at the time nearest to pref. Past visits are completed (with an infusion
+// when they are infusions), one under way is checked in, later ones booked.
+func (g *generator) book(i int, p *Patient, d clinic.Date, pref clinic.Clock, minutes int, kind clinic.AppointmentKind, session, maxShift int) (*Visit, bool) {
+	for shift := 0; shift <= maxShift; shift++ {
+		day := d.AddDays(shift)
+		notBefore := time.Time{}
+		if !day.Before(g.today) {
+			notBefore = g.now
+		}
+		slot, ok := g.cal.Nearest(day, pref, minutes, int64(i), notBefore)
+		if !ok {
+			continue
+		}
+		g.cal.Hold(slot.ChairID, int64(i), slot.Interval)
+		v := Visit{Chair: int(slot.ChairID), Kind: kind, Start: slot.Start, End: slot.End, SessionNo: session}
+		switch {
+		case !slot.End.After(g.now):
+			v.Status = clinic.StatusCompleted
+			if kind != clinic.KindConsult {
+				phase := clinic.PhaseMaintenance
+				infMin := 60
+				if kind == clinic.KindLoading {
+					phase = clinic.PhaseLoading
+					infMin = minutes - g.clin.Protocols[g.protocolOf(p)].RecoveryMinutes
+				}
+				start := slot.Start
+				v.Infusion = &Infusion{GivenOn: day, StartedAt: &start, Phase: phase, Minutes: infMin}
+			}
+		case !slot.Start.After(g.now):
+			v.Status = clinic.StatusCheckedIn
+		default:
+			v.Status = clinic.StatusBooked
+		}
+		p.Visits = append(p.Visits, v)
+		return &p.Visits[len(p.Visits)-1], true
+	}
+	return nil, false
+}
+
+func (g *generator) protocolOf(p *Patient) int {
+	if p.Course == nil {
+		return 0
+	}
+	return p.Course.Protocol
+}
+
+// release rebuilds the calendar from the active visits, freeing the chair
+// of a visit just cancelled or missed.
+func (g *generator) release() {
+	old := g.cal
+	g.cal = clinic.NewCalendar(old.Settings, old.Loc, old.Closures, old.Chairs)
+	for pi := range g.clin.Patients {
+		for _, w := range g.clin.Patients[pi].Visits {
+			if w.Status.Active() {
+				g.cal.Hold(int64(w.Chair), int64(pi), clinic.Interval{Start: w.Start, End: w.End})
+			}
+		}
+	}
+}
+
+// nextOpen is d, or the first day after it the clinic is open.
+func (g *generator) nextOpen(d clinic.Date) clinic.Date {
+	for !g.cal.Open(d) {
+		d = d.AddDays(1)
+	}
+	return d
+}
+
+// prevOpen is d, or the last day before it the clinic is open.
+func (g *generator) prevOpen(d clinic.Date) clinic.Date {
+	for !g.cal.Open(d) {
+		d = d.AddDays(-1)
+	}
+	return d
+}
+
+func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }

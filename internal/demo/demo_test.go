@@ -1,0 +1,171 @@
+package demo
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+)
+
+// The demo must obey every rule the real calendar enforces, whatever day it
+// is generated on.
+func TestGenerateKeepsTheRules(t *testing.T) {
+	loc, _ := time.LoadLocation(TimeZone)
+	for _, now := range []time.Time{
+		time.Date(2026, 11, 22, 15, 0, 0, 0, loc), // a Sunday
+		time.Date(2026, 3, 2, 10, 7, 0, 0, loc),   // a Monday morning, mid-day
+		time.Date(2027, 1, 1, 9, 0, 0, 0, loc),    // a holiday
+		time.Date(2026, 7, 10, 11, 30, 0, 0, loc), // a Friday before closing
+	} {
+		t.Run(now.Format("2006-01-02 15:04"), func(t *testing.T) {
+			c, err := Generate(now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkClinic(t, c, now, loc)
+		})
+	}
+}
+
+func checkClinic(t *testing.T, c *Clinic, now time.Time, loc *time.Location) {
+	t.Helper()
+	today := clinic.DateOf(now, loc)
+	if len(c.Patients) != 40 {
+		t.Fatalf("%d patients; want 40", len(c.Patients))
+	}
+	byCondition := map[clinic.Condition]int{}
+	type hold struct {
+		iv    clinic.Interval
+		owner int
+	}
+	chairs := map[int][]hold{}
+	patients := map[int][]clinic.Interval{}
+	var completed, booked, checkedIn, reports int
+	roles := map[clinic.Role]bool{}
+	for _, a := range c.Accounts {
+		roles[a.Role] = true
+	}
+	if len(roles) != 5 {
+		t.Fatalf("accounts cover %d roles; want all 5", len(roles))
+	}
+	for pi, p := range c.Patients {
+		byCondition[p.Condition]++
+		var loadingDates []clinic.Date
+		for _, v := range p.Visits {
+			d := clinic.DateOf(v.Start, loc)
+			// Opening hours, grid, closures.
+			inside := false
+			for _, r := range c.Settings.OpenOn(d, c.Closures) {
+				if clinic.ClockOf(v.Start, loc) >= r.Opens && clinic.DateOf(v.End, loc) == d && clinic.ClockOf(v.End, loc) <= r.Closes {
+					inside = true
+				}
+			}
+			if !inside {
+				t.Errorf("patient %d: %s visit %s–%s outside opening hours", pi, v.Kind, v.Start.In(loc), v.End.In(loc))
+			}
+			if v.Start.Minute()%c.Settings.SlotMinutes != 0 || v.Start.Second() != 0 {
+				t.Errorf("patient %d: start %s off the grid", pi, v.Start.In(loc))
+			}
+			// Status follows the clock.
+			switch {
+			case v.Status == clinic.StatusCancelled || v.Status == clinic.StatusNoShow:
+				if !v.Start.Before(now) || v.Infusion != nil {
+					t.Errorf("patient %d: %s visit in the future or with an infusion", pi, v.Status)
+				}
+			case !v.End.After(now):
+				completed++
+				if v.Status != clinic.StatusCompleted {
+					t.Errorf("patient %d: past visit %s", pi, v.Status)
+				}
+				if (v.Kind != clinic.KindConsult) != (v.Infusion != nil) {
+					t.Errorf("patient %d: completed %s visit with infusion %v", pi, v.Kind, v.Infusion != nil)
+				}
+			case !v.Start.After(now):
+				checkedIn++
+			default:
+				booked++
+				if v.Status != clinic.StatusBooked {
+					t.Errorf("patient %d: future visit %s", pi, v.Status)
+				}
+			}
+			if v.Status.Active() {
+				iv := clinic.Interval{Start: v.Start, End: v.End}
+				for _, o := range chairs[v.Chair] {
+					if o.iv.Overlaps(iv) {
+						t.Errorf("chair %d double-booked: patients %d and %d at %s", v.Chair, o.owner, pi, v.Start.In(loc))
+					}
+				}
+				for _, o := range patients[pi] {
+					if o.Overlaps(iv) {
+						t.Errorf("patient %d double-booked at %s", pi, v.Start.In(loc))
+					}
+				}
+				chairs[v.Chair] = append(chairs[v.Chair], hold{iv, pi})
+				patients[pi] = append(patients[pi], iv)
+			}
+			if v.Kind == clinic.KindLoading && v.Status.Active() {
+				loadingDates = append(loadingDates, d)
+			}
+			if v.Infusion != nil {
+				reports += checkInfusion(t, pi, v.Infusion, today)
+			}
+		}
+		for _, inf := range p.Imported {
+			if !inf.GivenOn.Before(today) {
+				t.Errorf("patient %d: imported infusion in the future", pi)
+			}
+			reports += checkInfusion(t, pi, inf, today)
+		}
+		// Loading sessions keep the protocol's gaps and span.
+		if p.Course != nil && len(loadingDates) > 1 {
+			proto := c.Protocols[p.Course.Protocol]
+			for k := 1; k < len(loadingDates); k++ {
+				gap := loadingDates[k].DaysSince(loadingDates[k-1])
+				if gap < proto.MinGapDays || gap > proto.MaxGapDays {
+					t.Errorf("patient %d (%s): gap %d days between sessions %d and %d", pi, proto.Name, gap, k, k+1)
+				}
+			}
+			if span := loadingDates[len(loadingDates)-1].DaysSince(loadingDates[0]); span > proto.MaxSpanDays {
+				t.Errorf("patient %d: series spans %d days", pi, span)
+			}
+		}
+	}
+	for cond, n := range map[clinic.Condition]int{clinic.ConditionCRPS: 10, clinic.ConditionNeuropathic: 12, clinic.ConditionFibromyalgia: 10, clinic.ConditionOther: 8} {
+		if byCondition[cond] != n {
+			t.Errorf("%d %s patients; want %d", byCondition[cond], cond, n)
+		}
+	}
+	if completed < 200 || booked < 20 || reports < 100 {
+		t.Errorf("thin history: %d completed visits, %d booked, %d relief reports", completed, booked, reports)
+	}
+	future := false
+	for _, v := range c.Patients[0].Visits {
+		future = future || v.Status == clinic.StatusBooked
+	}
+	if !future {
+		t.Error("the demo patient account has nothing upcoming")
+	}
+}
+
+func checkInfusion(t *testing.T, pi int, inf *Infusion, today clinic.Date) int {
+	t.Helper()
+	if inf.DoseMgPerKgH <= 0 || inf.DoseMgPerKgH > 1 {
+		t.Errorf("patient %d: dose %v", pi, inf.DoseMgPerKgH)
+	}
+	for _, r := range inf.Reliefs {
+		if r.OnDate.Before(inf.GivenOn) || r.OnDate.After(today) {
+			t.Errorf("patient %d: relief report on %s for an infusion on %s (today %s)", pi, r.OnDate, inf.GivenOn, today)
+		}
+	}
+	return len(inf.Reliefs)
+}
+
+func TestGenerateIsDeterministic(t *testing.T) {
+	now := time.Date(2026, 11, 22, 22, 0, 0, 0, time.UTC)
+	a, _ := Generate(now)
+	b, _ := Generate(now)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("two runs at the same time differ")
+	}
+}

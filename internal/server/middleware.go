@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+)
+
+// requestInfo is filled in as a request is handled, for the request log.
+type requestInfo struct {
+	id     string
+	userID int64
+}
+
+type infoKey struct{}
+
+func info(ctx context.Context) *requestInfo {
+	if i, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return i
+	}
+	return &requestInfo{}
+}
+
+// requestContext gives each request an id (echoed in X-Request-ID and
+// shown on error pages) and an Actor with the client's address.
+func (s *Server) requestContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 8)
+		rand.Read(b)
+		ri := &requestInfo{id: hex.EncodeToString(b)}
+		w.Header().Set("X-Request-ID", ri.id)
+		ctx := context.WithValue(r.Context(), infoKey{}, ri)
+		ctx = clinic.WithActor(ctx, clinic.Actor{RequestID: ri.id, Address: s.clientAddress(r)})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// clientAddress is the connection's address, or the last hop recorded by a
+// trusted reverse proxy.
+func (s *Server) clientAddress(r *http.Request) string {
+	if s.cfg.TrustProxyHeaders {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// logRequests writes one line per request. It logs the path but never the
+// query string or body, which may carry names or health data.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		ri := info(r.Context())
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		attrs := []any{"request_id", ri.id, "method", r.Method, "path", r.URL.Path, "status", status,
+			"bytes", ww.BytesWritten(), "ms", time.Since(start).Milliseconds()}
+		if ri.userID != 0 {
+			attrs = append(attrs, "user_id", ri.userID)
+		}
+		s.log.Info("request", attrs...)
+	})
+}
+
+// recoverPanics turns a panic into a 500 page with the request's id.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "request_id", info(r.Context()).id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.fail(w, r, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// contentSecurityPolicy allows nothing inline and nothing from other hosts.
+// data: images are Pico's form icons.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'"
+
+// securityHeaders applies to every response. Nothing is cached unless a
+// handler says otherwise (only static assets do): pages carry patient data.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		h.Set("Cache-Control", "no-store")
+		if s.cfg.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps request bodies.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/web"
+)
+
+// clinicDays loads what the day pages need: settings, closures and zone.
+type clinicDays struct {
+	settings clinic.Settings
+	closures map[clinic.Date]string
+	loc      *time.Location
+	today    clinic.Date
+}
+
+func (s *Server) clinicDays(ctx context.Context) (clinicDays, error) {
+	settings, closures, err := s.db.Settings(ctx)
+	if err != nil {
+		return clinicDays{}, err
+	}
+	loc, err := settings.Location()
+	if err != nil {
+		return clinicDays{}, err
+	}
+	return clinicDays{settings, closures, loc, clinic.DateOf(time.Now(), loc)}, nil
+}
+
+// closedReason says why the clinic is closed on d, or "" when it is open.
+func (c clinicDays) closedReason(d clinic.Date) string {
+	if reason, ok := c.closures[d]; ok {
+		return reason
+	}
+	if len(c.settings.Hours[d.Weekday()]) == 0 {
+		return "it does not open on " + d.Weekday().String() + "s"
+	}
+	return ""
+}
+
+// nextOpen is the first open day after d within two weeks.
+func (c clinicDays) nextOpen(d clinic.Date) (clinic.Date, bool) {
+	for i := 1; i <= 14; i++ {
+		if n := d.AddDays(i); c.closedReason(n) == "" {
+			return n, true
+		}
+	}
+	return clinic.Date{}, false
+}
+
+func (s *Server) dayView(ctx context.Context, c clinicDays, heading string, d clinic.Date) (web.DayView, error) {
+	visits, err := s.db.Visits(ctx, d.At(0, c.loc), d.AddDays(1).At(0, c.loc))
+	return web.DayView{Heading: heading, Date: d, Loc: c.loc, Closed: c.closedReason(d), Visits: visits}, err
+}
+
+// deskHome shows today's arrivals and, when today has none, the next
+// clinic day's.
+func (s *Server) deskHome(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.clinicDays(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	today, err := s.dayView(ctx, c, "Today", c.today)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var next *web.DayView
+	if today.ActiveCount() == 0 {
+		if d, ok := c.nextOpen(c.today); ok {
+			v, err := s.dayView(ctx, c, "Next clinic day", d)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			next = &v
+		}
+	}
+	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next))
+}
+
+// nurseHome shows the infusion floor chair by chair: today when the clinic
+// is open, else the next clinic day.
+func (s *Server) nurseHome(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.clinicDays(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, heading := c.today, "Today"
+	if c.closedReason(d) != "" {
+		if n, ok := c.nextOpen(d); ok {
+			d, heading = n, "Next clinic day"
+		}
+	}
+	day, err := s.dayView(ctx, c, heading, d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	chairs, err := s.db.Chairs(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	floor := make([]web.ChairDay, len(chairs))
+	at := map[int64]int{}
+	for i, ch := range chairs {
+		floor[i].Chair = ch
+		at[ch.ID] = i
+	}
+	for _, v := range day.Visits {
+		if i, ok := at[v.ChairID]; ok {
+			floor[i].Visits = append(floor[i].Visits, v)
+		}
+	}
+	s.render(w, r, http.StatusOK, web.NurseFloor(s.meta(r, "Infusion floor", "/nurse"), day, floor))
+}
+
+func (s *Server) physicianHome(w http.ResponseWriter, r *http.Request) {
+	courses, err := s.db.OpenCourses(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	s.render(w, r, http.StatusOK, web.PhysicianHome(s.meta(r, "Patients", "/physician"), courses, loc))
+}
+
+// portalHome shows a patient their own upcoming visits. The patient is the
+// one linked to the signed-in account, never one named in the request.
+func (s *Server) portalHome(w http.ResponseWriter, r *http.Request) {
+	u := currentUser(r)
+	_, loc := s.clinicInfo(r.Context())
+	view := web.PortalView{Linked: u.PatientID != nil, Loc: loc}
+	if u.PatientID != nil {
+		visits, err := s.db.PatientVisits(r.Context(), *u.PatientID, time.Now())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, v := range visits {
+			if v.Status == clinic.StatusBooked || v.Status == clinic.StatusCheckedIn {
+				view.Upcoming = append(view.Upcoming, v)
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, web.PortalHome(s.meta(r, "My visits", "/portal"), view))
+}

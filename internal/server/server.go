@@ -1,0 +1,162 @@
+// Package server is the HTTP side: the chi router, middleware, the HTML
+// pages grouped by who uses them (desk, nurse, physician, portal, admin) and
+// the JSON API under /api/v1. Handlers are thin: they parse and check input,
+// call the store and render. Errors become HTTP statuses in one place
+// (errors.go).
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/infusiondesk/infusiondesk/internal/auth"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
+)
+
+// Config is the server's behaviour, read from the environment by main.
+type Config struct {
+	// SecureCookies marks cookies Secure and names the session cookie with
+	// the __Host- prefix. Set it whenever the site is reached over TLS.
+	SecureCookies bool
+	// TrustProxyHeaders takes the client address from X-Forwarded-For (set
+	// by a reverse proxy in front); otherwise the connection's address.
+	TrustProxyHeaders bool
+	StaffIdle         time.Duration // staff sessions end after this long idle
+	PatientIdle       time.Duration // patient sessions end after this long idle
+	SessionLifetime   time.Duration // every session ends this long after sign-in
+	Throttle          auth.Throttle
+	MaxBodyBytes      int64
+}
+
+// DefaultConfig is the production configuration.
+func DefaultConfig() Config {
+	return Config{
+		StaffIdle:       15 * time.Minute,
+		PatientIdle:     60 * time.Minute,
+		SessionLifetime: 12 * time.Hour,
+		Throttle:        auth.DefaultThrottle,
+		MaxBodyBytes:    1 << 20,
+	}
+}
+
+// Server serves the clinic's pages and API.
+type Server struct {
+	db      *postgres.DB
+	cfg     Config
+	log     *slog.Logger
+	router  chi.Router   // the routes, for tests to walk
+	handler http.Handler // the routes behind cross-origin protection
+}
+
+// New builds the server and its routes.
+func New(db *postgres.DB, cfg Config, log *slog.Logger) *Server {
+	s := &Server{db: db, cfg: cfg, log: log}
+	s.router = s.routes()
+	// Every state-changing request from another origin is refused.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, clinic.Errorf(clinic.EFORBIDDEN, "This request came from another site and was refused."))
+	}))
+	s.handler = cop.Handler(s.router)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.requestContext, s.logRequests, s.recoverPanics, s.securityHeaders, s.limitBody)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such page."))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such page."))
+	})
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Handle("/static/*", s.static())
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.webSession)
+		r.Get("/login", s.loginPage)
+		r.Post("/login", s.login)
+		r.Post("/logout", s.logout)
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireSignedIn)
+			r.Get("/", s.home)
+			r.Route("/admin", func(r chi.Router) {
+				r.Use(s.requireRole(clinic.RoleAdmin))
+				r.Get("/", s.adminHome)
+				r.Get("/users", s.adminUsers)
+				r.Post("/users", s.adminAddUser)
+				r.Post("/users/{id}/disable", s.adminSetDisabled(true))
+				r.Post("/users/{id}/enable", s.adminSetDisabled(false))
+				r.Get("/audit", s.adminAudit)
+			})
+			r.With(s.requireRole(clinic.RoleFrontDesk)).Get("/desk", s.deskHome)
+			r.With(s.requireRole(clinic.RoleNurse)).Get("/nurse", s.nurseHome)
+			r.With(s.requireRole(clinic.RolePhysician)).Get("/physician", s.physicianHome)
+			r.With(s.requireRole(clinic.RolePatient)).Get("/portal", s.portalHome)
+		})
+	})
+
+	r.Route("/api/v1", s.apiRoutes)
+	return r
+}
+
+// Purge deletes expired sessions and old failed sign-ins every interval
+// until ctx ends.
+func (s *Server) Purge(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.db.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("purging expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+// WatchDatabase logs whether the database is reachable: at start, retrying
+// with backoff until it is, and whenever that changes.
+func (s *Server) WatchDatabase(ctx context.Context) {
+	ready := false
+	wait := time.Second
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err := s.db.Ping(pctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil && !ready:
+			s.log.Info("database ready")
+			ready, wait = true, time.Second
+		case err != nil:
+			if ready {
+				s.log.Error("database became unreachable", "err", err)
+			} else {
+				s.log.Warn("database not ready, retrying", "err", err, "retry_in", wait.String())
+			}
+			ready = false
+		}
+		next := 10 * time.Second
+		if !ready {
+			next, wait = wait, min(wait*2, 30*time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(next):
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/infusiondesk/infusiondesk/internal/auth"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
+	"github.com/infusiondesk/infusiondesk/web"
+)
+
+// cookieName is __Host- prefixed when cookies are Secure: the browser then
+// refuses the cookie unless it is Secure, for this host only, with Path=/.
+func (s *Server) cookieName() string {
+	if s.cfg.SecureCookies {
+		return "__Host-infusiondesk"
+	}
+	return "infusiondesk"
+}
+
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: token, Path: "/",
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+}
+
+// sessionTimes are the idle timeout and lifetime of a new session.
+func (s *Server) sessionTimes(r clinic.Role) postgres.SessionTimes {
+	idle := s.cfg.StaffIdle
+	if r == clinic.RolePatient {
+		idle = s.cfg.PatientIdle
+	}
+	return postgres.SessionTimes{Idle: idle, Lifetime: s.cfg.SessionLifetime}
+}
+
+// withUser records the signed-in user in the request's Actor.
+func withUser(ctx context.Context, u *clinic.User) context.Context {
+	a := clinic.ActorFrom(ctx)
+	a.User = u
+	info(ctx).userID = u.ID
+	return clinic.WithActor(ctx, a)
+}
+
+func currentUser(r *http.Request) *clinic.User { return clinic.ActorFrom(r.Context()).User }
+
+// webSession signs the request in when it carries a live session cookie.
+func (s *Server) webSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(s.cookieName())
+		if err != nil || c.Value == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		u, err := s.db.SessionUser(r.Context(), auth.HashToken(c.Value), postgres.SessionWeb)
+		switch clinic.ErrorCode(err) {
+		case "":
+			r = r.WithContext(withUser(r.Context(), u))
+		case clinic.EUNAUTHORIZED:
+			s.clearSessionCookie(w) // ended: idle, expired, signed out or disabled
+		default:
+			s.fail(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireSignedIn sends people who are not signed in to the sign-in page
+// (the API answers 401).
+func (s *Server) requireSignedIn(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if currentUser(r) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		switch {
+		case isAPI(r):
+			s.fail(w, r, clinic.Errorf(clinic.EUNAUTHORIZED, "Sign in first: send the header Authorization: Bearer TOKEN."))
+		case r.Header.Get("HX-Request") == "true":
+			w.Header().Set("HX-Redirect", "/login")
+			w.WriteHeader(http.StatusUnauthorized)
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		default:
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+		}
+	})
+}
+
+// requireRole lets through only the given roles.
+func (s *Server) requireRole(roles ...clinic.Role) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u := currentUser(r)
+			if u == nil || !slices.Contains(roles, u.Role) {
+				s.fail(w, r, clinic.Errorf(clinic.EFORBIDDEN, "This is not available to your account."))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// safeNext returns next when it is a path on this site that the role may
+// open, else "".
+func safeNext(next string, role clinic.Role) string {
+	if len(next) > 512 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return ""
+	}
+	if role != "" {
+		home := web.HomePath(role)
+		if u.Path != home && !strings.HasPrefix(u.Path, home+"/") {
+			return ""
+		}
+	}
+	return u.RequestURI()
+}
+
+// clinicInfo is the clinic's name and zone, with fallbacks so that an
+// error page can still be drawn while the database is down.
+func (s *Server) clinicInfo(ctx context.Context) (string, *time.Location) {
+	name, loc, err := s.db.ClinicInfo(ctx)
+	if err != nil {
+		return "infusiondesk", time.UTC
+	}
+	return name, loc
+}
+
+func (s *Server) meta(r *http.Request, title, section string) web.Meta {
+	name, _ := s.clinicInfo(r.Context())
+	return web.Meta{Title: title, Clinic: name, User: currentUser(r), Section: section, RequestID: info(r.Context()).id}
+}
+
+// render writes a page. It renders into a buffer first so that a failure
+// half-way sends an error page, not half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		s.log.Error("rendering", "request_id", info(r.Context()).id, "err", err)
+		if status < 500 {
+			s.fail(w, r, err)
+		} else {
+			http.Error(w, "Something went wrong. Reference "+info(r.Context()).id, status)
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}

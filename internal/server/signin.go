@@ -1,0 +1,78 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/auth"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
+)
+
+// badCredentials is the one message for an unknown email, a wrong password
+// and a disabled account, so that none can be told from the others.
+const badCredentials = "The email or password is not correct."
+
+// signIn checks credentials under the throttle and starts a session. It is
+// the same for the sign-in page and the API's token endpoint.
+func (s *Server) signIn(ctx context.Context, email, password string, kind postgres.SessionKind) (string, *clinic.User, time.Time, error) {
+	email = clinic.NormalizeEmail(email)
+	addr := clinic.ActorFrom(ctx).Address
+	failures, now, err := s.db.RecentFailures(ctx, email, addr, s.cfg.Throttle.Window)
+	if err != nil {
+		return "", nil, time.Time{}, err
+	}
+	d := s.cfg.Throttle.Decide(now, email, addr, failures)
+	if d.Refuse {
+		if err := s.db.Audit(ctx, clinic.AuditEntry{Action: "auth.sign_in_refused", Entity: "user"}); err != nil {
+			return "", nil, time.Time{}, err
+		}
+		mins := int(d.RetryAfter.Round(time.Minute).Minutes())
+		msg := "Too many failed sign-ins. Please wait a minute and try again."
+		if mins > 1 {
+			msg = fmt.Sprintf("Too many failed sign-ins. Please wait %d minutes and try again.", mins)
+		}
+		return "", nil, time.Time{}, &clinic.Error{Code: clinic.ETHROTTLED, Message: msg, RetryAfterSeconds: int(d.RetryAfter.Seconds()) + 1}
+	}
+	if d.Delay > 0 {
+		select {
+		case <-time.After(d.Delay):
+		case <-ctx.Done():
+			return "", nil, time.Time{}, ctx.Err()
+		}
+	}
+
+	u, hash, err := s.db.UserCredentials(ctx, email)
+	ok := false
+	switch clinic.ErrorCode(err) {
+	case "":
+		ok, err = auth.VerifyPassword(hash, password)
+		if err != nil {
+			s.log.Error("stored password hash unreadable", "user_id", u.ID, "err", err)
+		}
+		ok = ok && !u.Disabled()
+	case clinic.ENOTFOUND:
+		auth.SpendVerifyTime(password) // as slow as a wrong password
+	default:
+		return "", nil, time.Time{}, err
+	}
+	if !ok {
+		var userID *int64
+		if u != nil {
+			userID = &u.ID
+		}
+		if err := s.db.RecordFailure(ctx, email, addr, userID); err != nil {
+			return "", nil, time.Time{}, err
+		}
+		return "", nil, time.Time{}, clinic.Errorf(clinic.EUNAUTHORIZED, badCredentials)
+	}
+
+	token, tokenHash := auth.NewToken()
+	ctx = withUser(ctx, u)
+	expires, err := s.db.SignIn(ctx, u, kind, tokenHash, s.sessionTimes(u.Role))
+	if err != nil {
+		return "", nil, time.Time{}, err
+	}
+	return token, u, expires, nil
+}

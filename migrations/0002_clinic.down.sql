@@ -1,0 +1,15 @@
+DROP TABLE relief_reports;
+DROP FUNCTION relief_not_before_infusion();
+DROP TABLE infusions;
+DROP TABLE appointments;
+DROP TABLE loading_series;
+DROP TABLE courses;
+ALTER TABLE users DROP CONSTRAINT users_patient_link, DROP COLUMN patient_id;
+DROP TABLE patients;
+DROP SEQUENCE patient_mrn_seq;
+DROP TABLE protocols;
+DROP TABLE chairs;
+DROP TABLE closures;
+DROP TABLE opening_hours;
+DROP TABLE clinic;
+DROP EXTENSION btree_gist;
