@@ -33,7 +33,7 @@ run: build
 ## test: vet, formatting, generated code, and every test with the race detector
 test: vet fmt-check check-generated build
 	@set -e; \
-	trap '$(DEVDB) -dir $(TEST_DIR) stop >/dev/null 2>&1 || true; rm -rf $(TEST_DIR)' EXIT; \
+	trap '$(DEVDB) -dir $(TEST_DIR) destroy >/dev/null 2>&1 || true' EXIT; \
 	$(GO) test -race -count=1 ./...
 
 vet:

@@ -3,6 +3,7 @@
 //
 //	devdb [-dir .data/dev] start [-db infusiondesk]   prints the database URL
 //	devdb [-dir .data/dev] stop
+//	devdb [-dir .data/dev] destroy                    stop and delete the cluster
 //	devdb [-dir .data/dev] drop-db [-db infusiondesk]
 package main
 
@@ -30,7 +31,7 @@ func run(args []string) error {
 		return err
 	}
 	if global.NArg() == 0 {
-		return fmt.Errorf("usage: devdb [-dir DIR] start|stop|drop-db [-db NAME]")
+		return fmt.Errorf("usage: devdb [-dir DIR] start|stop|destroy|drop-db [-db NAME]")
 	}
 	cmd := global.Arg(0)
 	sub := flag.NewFlagSet(cmd, flag.ContinueOnError)
@@ -58,6 +59,11 @@ func run(args []string) error {
 		return nil
 	case "stop":
 		return c.Stop(ctx)
+	case "destroy":
+		if err := c.Stop(ctx); err != nil {
+			return err
+		}
+		return os.RemoveAll(c.Dir)
 	case "drop-db":
 		port, ok := c.Port()
 		if !ok {
@@ -65,6 +71,6 @@ func run(args []string) error {
 		}
 		return devdb.DropDatabase(ctx, port, *db)
 	default:
-		return fmt.Errorf("unknown command %q (start, stop, drop-db)", cmd)
+		return fmt.Errorf("unknown command %q (start, stop, destroy, drop-db)", cmd)
 	}
 }
