@@ -225,8 +225,7 @@ func userCmd(cfg config, args []string, stdin io.Reader, stdout io.Writer) error
 	if err != nil {
 		return err
 	}
-	ctx := clinic.WithActor(context.Background(), clinic.Actor{RequestID: "cli"})
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxConns: 2})
+	ctx, db, err := openAsSystem(cfg, "cli")
 	if err != nil {
 		return err
 	}
@@ -237,6 +236,14 @@ func userCmd(cfg config, args []string, stdin io.Reader, stdout io.Writer) error
 	}
 	fmt.Fprintf(stdout, "added %s (%s) as %s, id %d\n", u.Name, u.Email, u.Role.Label(), u.ID)
 	return nil
+}
+
+// openAsSystem opens the store for a command-line tool. Its writes are
+// audited as the system's, under the given request id.
+func openAsSystem(cfg config, requestID string) (context.Context, *postgres.DB, error) {
+	ctx := clinic.WithActor(context.Background(), clinic.Actor{RequestID: requestID})
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxConns: 2})
+	return ctx, db, err
 }
 
 // readPassword reads the password: prompted twice without echo on a
@@ -297,8 +304,7 @@ func demoCmd(cfg config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx := clinic.WithActor(context.Background(), clinic.Actor{RequestID: "demo"})
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxConns: 2})
+	ctx, db, err := openAsSystem(cfg, "demo")
 	if err != nil {
 		return err
 	}

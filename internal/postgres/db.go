@@ -20,7 +20,8 @@ const AppRole = "infusiondesk_app"
 
 // DB is the clinic's database.
 type DB struct {
-	pool *pgxpool.Pool
+	pool          *pgxpool.Pool
+	schemaVersion uint // the migration version this binary needs
 }
 
 // Options tune the connection pool.
@@ -50,11 +51,15 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		}
 		return nil
 	}
+	want, err := LatestVersion()
+	if err != nil {
+		return nil, err
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, schemaVersion: want}, nil
 }
 
 // Close closes every connection.
@@ -69,12 +74,8 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err != nil {
 		return mapError(err)
 	}
-	want, err := LatestVersion()
-	if err != nil {
-		return err
-	}
-	if dirty || uint(version) != want {
-		return fmt.Errorf("database schema is at version %d (dirty=%v), this binary needs %d: run `infusiondesk migrate up`", version, dirty, want)
+	if dirty || uint(version) != db.schemaVersion {
+		return fmt.Errorf("database schema is at version %d (dirty=%v), this binary needs %d: run `infusiondesk migrate up`", version, dirty, db.schemaVersion)
 	}
 	return nil
 }
