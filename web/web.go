@@ -73,9 +73,10 @@ type NavItem struct {
 func Nav(r clinic.Role) []NavItem {
 	switch r {
 	case clinic.RoleAdmin:
-		return []NavItem{{"Overview", "/admin"}, {"Users", "/admin/users"}, {"Audit log", "/admin/audit"}}
+		return []NavItem{{"Overview", "/admin"}, {"Clinic", "/admin/clinic"}, {"Chairs", "/admin/chairs"},
+			{"Protocols", "/admin/protocols"}, {"Users", "/admin/users"}, {"Audit log", "/admin/audit"}}
 	case clinic.RoleFrontDesk:
-		return []NavItem{{"Today", "/desk"}}
+		return []NavItem{{"Today", "/desk"}, {"Calendar", "/desk/calendar"}, {"Patients", "/desk/patients"}, {"Book", "/desk/book"}}
 	case clinic.RoleNurse:
 		return []NavItem{{"Infusion floor", "/nurse"}}
 	case clinic.RolePhysician:

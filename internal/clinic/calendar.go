@@ -1,6 +1,7 @@
 package clinic
 
 import (
+	"fmt"
 	"sort"
 	"time"
 )
@@ -14,21 +15,145 @@ type Interval struct {
 // Overlaps reports whether the two intervals share any instant.
 func (i Interval) Overlaps(o Interval) bool { return i.Start.Before(o.End) && o.Start.Before(i.End) }
 
+// Minutes is the length of the interval in minutes.
+func (i Interval) Minutes() int { return int(i.End.Sub(i.Start) / time.Minute) }
+
 // Slot is a place in the calendar: a chair for an interval.
 type Slot struct {
 	ChairID int64
 	Interval
 }
 
-// Calendar answers "where does this fit?" for one clinic: its hours,
-// closures, grid and chairs, and what already holds each chair and each
-// patient. It only reads the facts it is given; the database stays the
-// judge of overlaps when booking.
-type Calendar struct {
+// Schedule is when the clinic takes appointments: its settings (hours,
+// grid), its time zone and its closure dates.
+type Schedule struct {
 	Settings Settings
 	Loc      *time.Location
 	Closures map[Date]string
-	Chairs   []Chair // active chairs, in chair order
+}
+
+// ClosedReason says why the clinic is closed on d, or "" when it is open.
+func (s Schedule) ClosedReason(d Date) string {
+	if reason, ok := s.Closures[d]; ok {
+		return reason
+	}
+	if len(s.Settings.Hours[d.Weekday()]) == 0 {
+		return "the clinic does not open on " + d.Weekday().String() + "s"
+	}
+	return ""
+}
+
+// Open reports whether the clinic takes appointments on d at all.
+func (s Schedule) Open(d Date) bool { return s.ClosedReason(d) == "" }
+
+// OpenOn returns d's opening ranges; none on a closed day.
+func (s Schedule) OpenOn(d Date) []Range {
+	if !s.Open(d) {
+		return nil
+	}
+	return s.Settings.Hours[d.Weekday()]
+}
+
+func (s Schedule) grid() Clock {
+	if s.Settings.SlotMinutes <= 0 {
+		return 15
+	}
+	return Clock(s.Settings.SlotMinutes)
+}
+
+// StartsOn lists, in order, the grid times on d at which an occupancy of
+// minutes lies wholly inside one opening range.
+func (s Schedule) StartsOn(d Date, minutes int) []Clock {
+	grid := s.grid()
+	var out []Clock
+	for _, r := range s.OpenOn(d) {
+		first := (r.Opens + grid - 1) / grid * grid
+		for t := first; t+Clock(minutes) <= r.Closes; t += grid {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Interval is the occupancy of minutes starting at wall-clock time c on d.
+func (s Schedule) Interval(d Date, c Clock, minutes int) Interval {
+	start := d.At(c, s.Loc)
+	return Interval{start, start.Add(time.Duration(minutes) * time.Minute)}
+}
+
+// insideHours reports whether iv lies wholly inside one opening range of
+// its local day, and that day's ranges.
+func (s Schedule) insideHours(iv Interval) (bool, []Range) {
+	d := DateOf(iv.Start, s.Loc)
+	ranges := s.OpenOn(d)
+	if DateOf(iv.End.Add(-time.Nanosecond), s.Loc) != d {
+		return false, ranges // runs past midnight
+	}
+	startClock := ClockOf(iv.Start, s.Loc)
+	// The end's clock, counted on the start's day (an end at midnight is 24:00).
+	endClock := startClock + Clock(iv.Minutes())
+	for _, r := range ranges {
+		if startClock >= r.Opens && endClock <= r.Closes {
+			return true, ranges
+		}
+	}
+	return false, ranges
+}
+
+// Misfit says why an existing appointment no longer fits the clinic's days
+// and hours (after they changed), or "" when it fits.
+func (s Schedule) Misfit(iv Interval) string {
+	d := DateOf(iv.Start, s.Loc)
+	if reason := s.ClosedReason(d); reason != "" {
+		return fmt.Sprintf("Closed on %s: %s.", d.Format("Mon 2 Jan 2006"), reason)
+	}
+	if ok, ranges := s.insideHours(iv); !ok {
+		return fmt.Sprintf("%s–%s is outside the opening hours on %ss (%s).",
+			ClockOf(iv.Start, s.Loc), ClockOf(iv.End, s.Loc), d.Weekday(), rangesText(ranges))
+	}
+	return ""
+}
+
+// Check decides whether a new appointment may start at start for minutes:
+// on an open day, inside one opening range, on the grid and not in the past.
+// The refusal is an EINVALID error with a message on the "start" field.
+func (s Schedule) Check(start time.Time, minutes int, now time.Time) error {
+	iv := Interval{start, start.Add(time.Duration(minutes) * time.Minute)}
+	if msg := s.Misfit(iv); msg != "" {
+		return Invalid(map[string]string{"start": msg})
+	}
+	local := start.In(s.Loc)
+	if int(ClockOf(start, s.Loc))%int(s.grid()) != 0 || local.Second() != 0 || local.Nanosecond() != 0 {
+		return Invalid(map[string]string{"start": fmt.Sprintf(
+			"Appointments start on the %d-minute grid (for example 09:00 or 09:%02d).", s.grid(), s.grid()%60)})
+	}
+	if start.Before(now) {
+		return Invalid(map[string]string{"start": "That time has already passed."})
+	}
+	return nil
+}
+
+func rangesText(ranges []Range) string {
+	if len(ranges) == 0 {
+		return "closed"
+	}
+	out := ""
+	for i, r := range ranges {
+		if i > 0 {
+			out += ", "
+		}
+		out += r.String()
+	}
+	return out
+}
+
+// Calendar answers "where does this fit?" for one clinic: its schedule and
+// chairs, and what already holds each chair and each patient. It only reads
+// the facts it is given; the database stays the judge of overlaps when
+// booking.
+type Calendar struct {
+	Schedule
+	Chairs []Chair // active chairs, in chair order
 
 	chairs   map[int64][]Interval // sorted by start; never overlapping
 	patients map[int64][]Interval
@@ -39,14 +164,16 @@ func NewCalendar(s Settings, loc *time.Location, closures map[Date]string, chair
 	if closures == nil {
 		closures = map[Date]string{}
 	}
-	return &Calendar{Settings: s, Loc: loc, Closures: closures, Chairs: chairs,
+	return &Calendar{Schedule: Schedule{Settings: s, Loc: loc, Closures: closures}, Chairs: chairs,
 		chairs: map[int64][]Interval{}, patients: map[int64][]Interval{}}
 }
 
 // Hold records an active appointment of patientID on chairID.
 func (c *Calendar) Hold(chairID, patientID int64, iv Interval) {
 	c.chairs[chairID] = insertSorted(c.chairs[chairID], iv)
-	c.patients[patientID] = insertSorted(c.patients[patientID], iv)
+	if patientID != 0 {
+		c.patients[patientID] = insertSorted(c.patients[patientID], iv)
+	}
 }
 
 func insertSorted(list []Interval, iv Interval) []Interval {
@@ -70,32 +197,6 @@ func (c *Calendar) ChairFree(chairID int64, iv Interval) bool { return free(c.ch
 // PatientFree reports whether patientID has nothing overlapping iv.
 func (c *Calendar) PatientFree(patientID int64, iv Interval) bool {
 	return free(c.patients[patientID], iv)
-}
-
-// Open reports whether the clinic takes appointments on d at all.
-func (c *Calendar) Open(d Date) bool { return len(c.Settings.OpenOn(d, c.Closures)) > 0 }
-
-// StartsOn lists, in order, the grid times on d at which an occupancy of
-// minutes lies wholly inside one opening range.
-func (c *Calendar) StartsOn(d Date, minutes int) []Clock {
-	grid := Clock(c.Settings.SlotMinutes)
-	if grid <= 0 {
-		grid = 15
-	}
-	var out []Clock
-	for _, r := range c.Settings.OpenOn(d, c.Closures) {
-		first := (r.Opens + grid - 1) / grid * grid
-		for s := first; s+Clock(minutes) <= r.Closes; s += grid {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// Interval is the occupancy of minutes starting at wall-clock time s on d.
-func (c *Calendar) Interval(d Date, s Clock, minutes int) Interval {
-	start := d.At(s, c.Loc)
-	return Interval{start, start.Add(time.Duration(minutes) * time.Minute)}
 }
 
 // FirstFreeChair returns the first chair, in chair order, free for iv.
@@ -135,4 +236,78 @@ func distance(a, b Clock) Clock {
 		return a - b
 	}
 	return b - a
+}
+
+// ChairStarts are the free start times of one chair on one day.
+type ChairStarts struct {
+	ChairID int64
+	Starts  []Clock
+}
+
+// DayStarts is the availability of one day.
+type DayStarts struct {
+	Date   Date
+	Closed string // why the clinic is closed; "" when open
+	Chairs []ChairStarts
+}
+
+// FreeStarts lists, for each day from..to (inclusive) and each chair in
+// chair order, the grid starts at which the chair is free for minutes,
+// leaving out starts before notBefore.
+func (c *Calendar) FreeStarts(from, to Date, minutes int, notBefore time.Time) []DayStarts {
+	var out []DayStarts
+	for d := from; !d.After(to); d = d.AddDays(1) {
+		day := DayStarts{Date: d, Closed: c.ClosedReason(d)}
+		starts := c.StartsOn(d, minutes)
+		for _, ch := range c.Chairs {
+			cs := ChairStarts{ChairID: ch.ID, Starts: []Clock{}}
+			busy := c.chairs[ch.ID]
+			for _, s := range starts {
+				iv := c.Interval(d, s, minutes)
+				if iv.Start.Before(notBefore) {
+					continue
+				}
+				// Starts ascend, so busy intervals that ended are behind us.
+				for len(busy) > 0 && !busy[0].End.After(iv.Start) {
+					busy = busy[1:]
+				}
+				if len(busy) == 0 || !busy[0].Start.Before(iv.End) {
+					cs.Starts = append(cs.Starts, s)
+				}
+			}
+			day.Chairs = append(day.Chairs, cs)
+		}
+		out = append(out, day)
+	}
+	return out
+}
+
+// Alternatives offers up to n slots near start for an occupancy of minutes
+// that the patient could take instead: on start's day first, nearest first,
+// then on the following open days (up to a week).
+func (c *Calendar) Alternatives(start time.Time, minutes int, patientID int64, notBefore time.Time, n int) []Slot {
+	d := DateOf(start, c.Loc)
+	pref := ClockOf(start, c.Loc)
+	var out []Slot
+	for day := 0; day < 8 && len(out) < n; day++ {
+		date := d.AddDays(day)
+		starts := c.StartsOn(date, minutes)
+		sort.SliceStable(starts, func(i, j int) bool {
+			di, dj := distance(starts[i], pref), distance(starts[j], pref)
+			return di < dj || di == dj && starts[i] < starts[j]
+		})
+		for _, s := range starts {
+			iv := c.Interval(date, s, minutes)
+			if iv.Start.Before(notBefore) || iv.Start.Equal(start) || !c.PatientFree(patientID, iv) {
+				continue
+			}
+			if chair, ok := c.FirstFreeChair(iv); ok {
+				out = append(out, Slot{chair, iv})
+				if len(out) == n {
+					break
+				}
+			}
+		}
+	}
+	return out
 }

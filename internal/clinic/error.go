@@ -28,6 +28,8 @@ type Error struct {
 	Fields map[string]string
 	// RetryAfterSeconds is set for ETHROTTLED.
 	RetryAfterSeconds int
+	// Alternatives are free slots offered instead of one just taken.
+	Alternatives []Slot
 }
 
 func (e *Error) Error() string {
@@ -73,6 +75,15 @@ func ErrorFields(err error) map[string]string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Fields
+	}
+	return nil
+}
+
+// ErrorAlternatives returns the slots an application error offers instead.
+func ErrorAlternatives(err error) []Slot {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Alternatives
 	}
 	return nil
 }

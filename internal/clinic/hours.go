@@ -2,9 +2,11 @@ package clinic
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Range is one opening range of a day, [Opens, Closes) in local wall-clock time.
@@ -29,7 +31,7 @@ func (h *WeeklyHours) Validate() error {
 	for wd := range h {
 		day := h[wd]
 		sort.Slice(day, func(i, j int) bool { return day[i].Opens < day[j].Opens })
-		name := strings.ToLower(time.Weekday(wd).String()[:3])
+		name := WeekdayKeys[wd]
 		for i, r := range day {
 			if r.Closes <= r.Opens {
 				p.Add(name, fmt.Sprintf("%s: closing time %s must be after opening time %s.", time.Weekday(wd), r.Closes, r.Opens))
@@ -56,19 +58,119 @@ func (s Settings) Location() (*time.Location, error) {
 	return time.LoadLocation(s.TimeZone)
 }
 
-// OpenOn returns the opening ranges of date d, none when d is closed by its
-// weekday or by a closure.
-func (s Settings) OpenOn(d Date, closures map[Date]string) []Range {
-	if _, closed := closures[d]; closed {
-		return nil
-	}
-	return s.Hours[d.Weekday()]
-}
-
 // Chair holds one patient at a time.
 type Chair struct {
 	ID       int64  `json:"id"`
 	Name     string `json:"name"`
 	Position int    `json:"-"`
 	Active   bool   `json:"-"`
+	Version  int    `json:"-"`
+}
+
+// SlotChoices are the grids a clinic may use, in minutes.
+var SlotChoices = []int{5, 10, 15, 20, 30, 60}
+
+// Validate tidies the settings and names every field that is wrong.
+func (s *Settings) Validate() error {
+	p := Problems{}
+	s.Name = strings.TrimSpace(s.Name)
+	s.TimeZone = strings.TrimSpace(s.TimeZone)
+	switch n := utf8.RuneCountInString(s.Name); {
+	case n == 0:
+		p.Add("name", "Enter the clinic's name.")
+	case n > 200:
+		p.Add("name", "Use at most 200 characters.")
+	}
+	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "" || s.TimeZone == "Local" {
+		p.Add("timezone", fmt.Sprintf("%q is not a time zone; use a name like America/Phoenix or America/Chicago.", s.TimeZone))
+	}
+	if !slices.Contains(SlotChoices, s.SlotMinutes) {
+		p.Add("slot_minutes", "Choose a grid of 5, 10, 15, 20, 30 or 60 minutes.")
+	}
+	if err := s.Hours.Validate(); err != nil {
+		for k, v := range ErrorFields(err) {
+			p.Add("hours."+k, v)
+		}
+	}
+	return p.Err()
+}
+
+// WeekdayKeys are the short names of the weekdays, indexed by time.Weekday.
+var WeekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// ParseWeekday reads "mon", "tue", …
+func ParseWeekday(s string) (time.Weekday, bool) {
+	for i, k := range WeekdayKeys {
+		if k == s {
+			return time.Weekday(i), true
+		}
+	}
+	return 0, false
+}
+
+// ValidateChair tidies a chair's name and checks its place in the order.
+func ValidateChair(c *Chair) error {
+	p := Problems{}
+	c.Name = strings.TrimSpace(c.Name)
+	switch n := utf8.RuneCountInString(c.Name); {
+	case n == 0:
+		p.Add("name", "Enter the chair's name.")
+	case n > 60:
+		p.Add("name", "Use at most 60 characters.")
+	}
+	if c.Position < 1 || c.Position > 1000 {
+		p.Add("position", "Enter its place in the order, from 1.")
+	}
+	return p.Err()
+}
+
+// ClosureReason checks and tidies the reason the clinic is closed on a day.
+func ClosureReason(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch n := utf8.RuneCountInString(s); {
+	case n == 0:
+		return "", Invalid(map[string]string{"reason": "Say why the clinic is closed (for example: Thanksgiving)."})
+	case n > 200:
+		return "", Invalid(map[string]string{"reason": "Use at most 200 characters."})
+	}
+	return s, nil
+}
+
+// ParseRanges reads one day's opening hours as a person types them:
+// "07:00-12:00, 13:00-16:30"; empty (or "closed") for a closed day.
+func ParseRanges(s string) ([]Range, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "closed") {
+		return nil, nil
+	}
+	var out []Range
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(strings.ReplaceAll(part, "–", "-"))
+		a, b, ok := strings.Cut(part, "-")
+		opens, err1 := ParseClock(padHour(a))
+		closes, err2 := ParseClock(padHour(b))
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%q is not a range like 07:00-16:30", part)
+		}
+		out = append(out, Range{Opens: opens, Closes: closes})
+	}
+	return out, nil
+}
+
+// FormatRanges writes one day's opening hours the way ParseRanges reads them.
+func FormatRanges(rs []Range) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.Opens.String() + "-" + r.Closes.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// padHour turns " 7:00" into "07:00".
+func padHour(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) == 4 && s[1] == ':' {
+		return "0" + s
+	}
+	return s
 }

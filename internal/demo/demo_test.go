@@ -31,6 +31,7 @@ func TestGenerateKeepsTheRules(t *testing.T) {
 func checkClinic(t *testing.T, c *Clinic, now time.Time, loc *time.Location) {
 	t.Helper()
 	today := clinic.DateOf(now, loc)
+	sched := clinic.Schedule{Settings: c.Settings, Loc: loc, Closures: c.Closures}
 	if len(c.Patients) != 40 {
 		t.Fatalf("%d patients; want 40", len(c.Patients))
 	}
@@ -54,15 +55,9 @@ func checkClinic(t *testing.T, c *Clinic, now time.Time, loc *time.Location) {
 		var loadingDates []clinic.Date
 		for _, v := range p.Visits {
 			d := clinic.DateOf(v.Start, loc)
-			// Opening hours, grid, closures.
-			inside := false
-			for _, r := range c.Settings.OpenOn(d, c.Closures) {
-				if clinic.ClockOf(v.Start, loc) >= r.Opens && clinic.DateOf(v.End, loc) == d && clinic.ClockOf(v.End, loc) <= r.Closes {
-					inside = true
-				}
-			}
-			if !inside {
-				t.Errorf("patient %d: %s visit %s–%s outside opening hours", pi, v.Kind, v.Start.In(loc), v.End.In(loc))
+			// Opening hours and closures, by the calendar's own rule.
+			if msg := sched.Misfit(clinic.Interval{Start: v.Start, End: v.End}); msg != "" {
+				t.Errorf("patient %d: %s visit at %s: %s", pi, v.Kind, v.Start.In(loc), msg)
 			}
 			if v.Start.Minute()%c.Settings.SlotMinutes != 0 || v.Start.Second() != 0 {
 				t.Errorf("patient %d: start %s off the grid", pi, v.Start.In(loc))

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -9,8 +10,9 @@ import (
 )
 
 // insertAppointment stores an appointment as given (status included) and
-// returns its id. The exclusion constraints refuse any overlap.
-func insertAppointment(ctx context.Context, tx pgx.Tx, a clinic.Appointment, cancelReason string) (int64, error) {
+// returns its id. The exclusion constraints refuse any overlap; key, when
+// not nil, is the booking's idempotency key.
+func insertAppointment(ctx context.Context, tx pgx.Tx, a clinic.Appointment, cancelReason string, key *string) (int64, error) {
 	var id int64
 	actor := clinic.ActorFrom(ctx).UserID()
 	var reason *string
@@ -26,22 +28,29 @@ func insertAppointment(ctx context.Context, tx pgx.Tx, a clinic.Appointment, can
 	}
 	err := tx.QueryRow(ctx, `
 		INSERT INTO appointments (patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id,
-			session_no, checked_in_at, completed_at, cancelled_at, cancelled_by, cancel_reason, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			session_no, checked_in_at, completed_at, cancelled_at, cancelled_by, cancel_reason, created_by,
+			idempotency_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING id`,
 		a.PatientID, a.ChairID, a.Kind, a.Status, a.Start, a.End, a.CourseID, a.SeriesID,
-		a.SessionNo, checkedInAt, completedAt, cancelledAt, cancelledBy, reason, actor).Scan(&id)
+		a.SessionNo, checkedInAt, completedAt, cancelledAt, cancelledBy, reason, actor, key).Scan(&id)
 	return id, err
 }
 
-// Visits returns the appointments starting in [from, to), every status, in
+// AppointmentFilter selects appointments by start time and patient.
+type AppointmentFilter struct {
+	From, To  time.Time // starts in [From, To)
+	PatientID *int64
+}
+
+// Visits returns the appointments the filter selects, every status, in
 // start then chair order. It reads patient names, so it is audited.
-func (db *DB) Visits(ctx context.Context, from, to time.Time) ([]clinic.Visit, error) {
+func (db *DB) Visits(ctx context.Context, f AppointmentFilter) ([]clinic.Visit, error) {
 	var out []clinic.Visit
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, visitSelect+`
-			WHERE a.starts_at >= $1 AND a.starts_at < $2
-			ORDER BY a.starts_at, c.position, a.id`, from, to)
+			WHERE a.starts_at >= $1 AND a.starts_at < $2 AND ($3::bigint IS NULL OR a.patient_id = $3)
+			ORDER BY a.starts_at, c.position, a.id`, f.From, f.To, f.PatientID)
 		if err != nil {
 			return err
 		}
@@ -49,20 +58,20 @@ func (db *DB) Visits(ctx context.Context, from, to time.Time) ([]clinic.Visit, e
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, clinic.AuditEntry{Action: "appointment.list", Entity: "appointment",
-			After: map[string]any{"from": from.UTC(), "to": to.UTC(), "count": len(out)}})
+		return audit(ctx, tx, clinic.AuditEntry{Action: "appointment.list", Entity: "appointment", PatientID: f.PatientID,
+			After: map[string]any{"from": f.From.UTC(), "to": f.To.UTC(), "count": len(out)}})
 	})
 	return out, err
 }
 
-// PatientVisits returns one patient's appointments starting at or after
-// from, every status, in start order. Audited as a read of that patient.
-func (db *DB) PatientVisits(ctx context.Context, patientID int64, from time.Time) ([]clinic.Visit, error) {
+// PatientVisits returns one patient's appointments, every status, in start
+// order. Audited as a read of that patient.
+func (db *DB) PatientVisits(ctx context.Context, patientID int64) ([]clinic.Visit, error) {
 	var out []clinic.Visit
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, visitSelect+`
-			WHERE a.patient_id = $1 AND a.starts_at >= $2
-			ORDER BY a.starts_at, a.id`, patientID, from)
+			WHERE a.patient_id = $1
+			ORDER BY a.starts_at, a.id`, patientID)
 		if err != nil {
 			return err
 		}
@@ -75,14 +84,90 @@ func (db *DB) PatientVisits(ctx context.Context, patientID int64, from time.Time
 	return out, err
 }
 
+// Visit returns one appointment with its names. Audited as a read.
+func (db *DB) Visit(ctx context.Context, id int64) (clinic.Visit, error) {
+	var v clinic.Visit
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, visitSelect+` WHERE a.id = $1`, id)
+		if err != nil {
+			return err
+		}
+		v, err = pgx.CollectExactlyOneRow(rows, scanVisit)
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment.")
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "appointment.read", Entity: "appointment", EntityID: &v.ID, PatientID: &v.PatientID})
+	})
+	return v, err
+}
+
 const visitSelect = `
 	SELECT a.id, a.patient_id, a.chair_id, a.kind, a.status, a.starts_at, a.ends_at, a.course_id,
-	       a.series_id, a.session_no, a.version, p.first_name || ' ' || p.last_name, c.name, p.mrn
+	       a.series_id, a.session_no, a.version, coalesce(a.cancel_reason, ''),
+	       p.first_name || ' ' || p.last_name, c.name, p.mrn
 	FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN chairs c ON c.id = a.chair_id`
 
 func scanVisit(r pgx.CollectableRow) (clinic.Visit, error) {
 	var v clinic.Visit
 	err := r.Scan(&v.ID, &v.PatientID, &v.ChairID, &v.Kind, &v.Status, &v.Start, &v.End, &v.CourseID,
-		&v.SeriesID, &v.SessionNo, &v.Version, &v.PatientName, &v.ChairName, &v.MRN)
+		&v.SeriesID, &v.SessionNo, &v.Version, &v.CancelReason, &v.PatientName, &v.ChairName, &v.MRN)
 	return v, err
+}
+
+const appointmentColumns = `id, patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id, session_no, version`
+
+func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
+	var a clinic.Appointment
+	err := r.Scan(&a.ID, &a.PatientID, &a.ChairID, &a.Kind, &a.Status, &a.Start, &a.End, &a.CourseID,
+		&a.SeriesID, &a.SessionNo, &a.Version)
+	return a, err
+}
+
+// Misfits lists the booked appointments from now on that no longer fit
+// the clinic's days and hours, or sit in a chair taken out of service, each
+// with why. Nothing is moved or cancelled: the desk decides.
+func (db *DB) Misfits(ctx context.Context, now time.Time) ([]clinic.Misfit, error) {
+	var out []clinic.Misfit
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, visitSelect+`
+			WHERE a.status = 'booked' AND a.starts_at >= $1
+			ORDER BY a.starts_at, c.position, a.id`, now)
+		if err != nil {
+			return err
+		}
+		visits, err := pgx.CollectRows(rows, scanVisit)
+		if err != nil {
+			return err
+		}
+		active, err := activeChairs(ctx, tx)
+		if err != nil {
+			return err
+		}
+		inService := map[int64]bool{}
+		for _, c := range active {
+			inService[c.ID] = true
+		}
+		for _, v := range visits {
+			reason := sched.Misfit(clinic.Interval{Start: v.Start, End: v.End})
+			if reason == "" && !inService[v.ChairID] {
+				reason = fmt.Sprintf("%s is out of service.", v.ChairName)
+			}
+			if reason != "" {
+				out = append(out, clinic.Misfit{Visit: v, Reason: reason})
+			}
+		}
+		if len(out) == 0 {
+			return nil // nothing about a patient was shown
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "appointment.misfits", Entity: "appointment",
+			After: map[string]int{"count": len(out)}})
+	})
+	return out, err
 }

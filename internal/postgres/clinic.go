@@ -140,3 +140,193 @@ func replaceHours(ctx context.Context, tx pgx.Tx, h clinic.WeeklyHours) error {
 	}
 	return nil
 }
+
+// UpdateSettings stores the clinic's name, zone, grid and weekly hours if
+// they are still at s.Version. Appointments are never touched: those that
+// no longer fit are listed by Misfits.
+func (db *DB) UpdateSettings(ctx context.Context, s clinic.Settings) (clinic.Settings, error) {
+	if err := s.Validate(); err != nil {
+		return s, err
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		before, _, err := settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, version = version + 1, updated_at = now()
+			WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return clinic.Errorf(clinic.ECONFLICT, "The settings were changed by someone else meanwhile. They are shown as they stand now; yours were not saved.")
+		}
+		if err := replaceHours(ctx, tx, s.Hours); err != nil {
+			return err
+		}
+		s.Version = before.Version + 1
+		return audit(ctx, tx, clinic.AuditEntry{Action: "clinic.update", Entity: "clinic", Before: before, After: s})
+	})
+	return s, err
+}
+
+// AddClosure closes the clinic on a date. Appointments that day stay booked
+// and are listed by Misfits for the desk to move.
+func (db *DB) AddClosure(ctx context.Context, d clinic.Date, reason string) error {
+	reason, err := clinic.ClosureReason(reason)
+	if err != nil {
+		return err
+	}
+	if d.IsZero() {
+		return clinic.Invalid(map[string]string{"date": "Enter the date the clinic is closed."})
+	}
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO closures (on_date, reason, created_by) VALUES ($1, $2, $3)
+			ON CONFLICT (on_date) DO NOTHING`, d, reason, clinic.ActorFrom(ctx).UserID())
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return clinic.Invalid(map[string]string{"date": "The clinic is already closed on " + d.Format("Mon 2 Jan 2006") + "."})
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "closure.add", Entity: "closure",
+			After: map[string]string{"date": d.String(), "reason": reason}})
+	})
+}
+
+// RemoveClosure opens the clinic again on a date closed by mistake.
+func (db *DB) RemoveClosure(ctx context.Context, d clinic.Date) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var reason string
+		err := tx.QueryRow(ctx, `DELETE FROM closures WHERE on_date = $1 RETURNING reason`, d).Scan(&reason)
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "The clinic is not closed on that date.")
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "closure.remove", Entity: "closure",
+			Before: map[string]string{"date": d.String(), "reason": reason}})
+	})
+}
+
+// AllChairs returns every chair, in service or not, in chair order.
+func (db *DB) AllChairs(ctx context.Context) ([]clinic.Chair, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, name, position, active, version FROM chairs ORDER BY position, id`)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	chairs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Chair, error) { return scanChair(r) })
+	return chairs, mapError(err)
+}
+
+// SaveChair adds a chair (ID 0) or changes one still at c.Version. Taking a
+// chair out of service keeps its appointments; they are listed by Misfits.
+func (db *DB) SaveChair(ctx context.Context, c clinic.Chair) (clinic.Chair, error) {
+	if err := clinic.ValidateChair(&c); err != nil {
+		return c, err
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if c.ID == 0 {
+			c.Version = 1
+			if err := tx.QueryRow(ctx, `INSERT INTO chairs (name, position, active) VALUES ($1, $2, $3) RETURNING id`,
+				c.Name, c.Position, c.Active).Scan(&c.ID); err != nil {
+				return err
+			}
+			return audit(ctx, tx, clinic.AuditEntry{Action: "chair.add", Entity: "chair", EntityID: &c.ID, After: c})
+		}
+		before, err := scanChair(tx.QueryRow(ctx, `SELECT id, name, position, active, version FROM chairs WHERE id = $1 FOR UPDATE`, c.ID))
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such chair.")
+		}
+		if err != nil {
+			return err
+		}
+		if before.Version != c.Version {
+			return clinic.Errorf(clinic.ECONFLICT, "This chair was changed by someone else meanwhile. It is shown as it stands now; your change was not saved.")
+		}
+		c.Version++
+		if _, err := tx.Exec(ctx, `UPDATE chairs SET name = $2, position = $3, active = $4, version = version + 1 WHERE id = $1`,
+			c.ID, c.Name, c.Position, c.Active); err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "chair.update", Entity: "chair", EntityID: &c.ID, Before: before, After: c})
+	})
+	return c, err
+}
+
+// AllProtocols returns every protocol, in use or retired, by name.
+func (db *DB) AllProtocols(ctx context.Context) ([]clinic.Protocol, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+protocolColumns+`, active, version FROM protocols ORDER BY name`)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Protocol, error) { return scanFullProtocol(r) })
+	return ps, mapError(err)
+}
+
+// Protocol returns one protocol.
+func (db *DB) Protocol(ctx context.Context, id int64) (clinic.Protocol, error) {
+	p, err := scanFullProtocol(db.pool.QueryRow(ctx, `SELECT `+protocolColumns+`, active, version FROM protocols WHERE id = $1`, id))
+	if isNoRows(err) {
+		return p, clinic.Errorf(clinic.ENOTFOUND, "There is no such protocol.")
+	}
+	return p, mapError(err)
+}
+
+func scanFullProtocol(r pgx.Row) (clinic.Protocol, error) {
+	var p clinic.Protocol
+	err := r.Scan(&p.ID, &p.Name, &p.Sessions, &p.MinGapDays, &p.MaxGapDays, &p.MaxSpanDays, &p.InfusionMinutes,
+		&p.RecoveryMinutes, &p.DoseMinMgPerKgH, &p.DoseMaxMgPerKgH, &p.FirstIntervalDays, &p.MinIntervalDays,
+		&p.MaxIntervalDays, &p.LeadDays, &p.StepDays, &p.MaintenanceInfusionMinutes, &p.MaintenanceRecoveryMinutes,
+		&p.Active, &p.Version)
+	return p, err
+}
+
+// SaveProtocol adds a protocol (ID 0) or changes one still at p.Version.
+// Courses already opened keep the numbers they copied.
+func (db *DB) SaveProtocol(ctx context.Context, p clinic.Protocol) (clinic.Protocol, error) {
+	if err := p.Validate(); err != nil {
+		return p, err
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if p.ID == 0 {
+			id, err := insertProtocol(ctx, tx, p)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE protocols SET active = $2 WHERE id = $1`, id, p.Active); err != nil {
+				return err
+			}
+			p.ID, p.Version = id, 1
+			return audit(ctx, tx, clinic.AuditEntry{Action: "protocol.add", Entity: "protocol", EntityID: &p.ID, After: p})
+		}
+		before, err := scanFullProtocol(tx.QueryRow(ctx, `SELECT `+protocolColumns+`, active, version FROM protocols WHERE id = $1 FOR UPDATE`, p.ID))
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such protocol.")
+		}
+		if err != nil {
+			return err
+		}
+		if before.Version != p.Version {
+			return clinic.Errorf(clinic.ECONFLICT, "This protocol was changed by someone else meanwhile. It is shown as it stands now; your change was not saved.")
+		}
+		p.Version++
+		_, err = tx.Exec(ctx, `
+			UPDATE protocols SET name = $2, sessions = $3, min_gap_days = $4, max_gap_days = $5, max_span_days = $6,
+				infusion_minutes = $7, recovery_minutes = $8, dose_min_mg_per_kg_h = $9, dose_max_mg_per_kg_h = $10,
+				first_interval_days = $11, min_interval_days = $12, max_interval_days = $13, lead_days = $14,
+				step_days = $15, maintenance_infusion_minutes = $16, maintenance_recovery_minutes = $17,
+				active = $18, version = version + 1
+			WHERE id = $1`,
+			p.ID, p.Name, p.Sessions, p.MinGapDays, p.MaxGapDays, p.MaxSpanDays, p.InfusionMinutes,
+			p.RecoveryMinutes, p.DoseMinMgPerKgH, p.DoseMaxMgPerKgH, p.FirstIntervalDays, p.MinIntervalDays,
+			p.MaxIntervalDays, p.LeadDays, p.StepDays, p.MaintenanceInfusionMinutes, p.MaintenanceRecoveryMinutes, p.Active)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "protocol.update", Entity: "protocol", EntityID: &p.ID, Before: before, After: p})
+	})
+	return p, err
+}

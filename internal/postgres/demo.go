@@ -165,7 +165,7 @@ func loadHistory(ctx context.Context, tx pgx.Tx, dp demo.Patient, patientID int6
 			n := v.SessionNo
 			a.SeriesID, a.SessionNo = seriesID, &n
 		}
-		id, err := insertAppointment(ctx, tx, a, v.CancelReason)
+		id, err := insertAppointment(ctx, tx, a, v.CancelReason, nil)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
@@ -22,3 +24,132 @@ func insertPatient(ctx context.Context, tx pgx.Tx, p clinic.Patient) (clinic.Pat
 	}
 	return p, audit(ctx, tx, clinic.AuditEntry{Action: "patient.create", Entity: "patient", EntityID: &p.ID, PatientID: &p.ID, After: p})
 }
+
+// CreatePatient validates and stores a new patient.
+func (db *DB) CreatePatient(ctx context.Context, p clinic.Patient, today clinic.Date) (clinic.Patient, error) {
+	if err := p.Validate(today); err != nil {
+		return p, err
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		p, err = insertPatient(ctx, tx, p)
+		return err
+	})
+	return p, err
+}
+
+// UpdatePatient validates and stores a patient's changed fields, if the
+// record is still at p.Version.
+func (db *DB) UpdatePatient(ctx context.Context, p clinic.Patient, today clinic.Date) (clinic.Patient, error) {
+	if err := p.Validate(today); err != nil {
+		return p, err
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR UPDATE`, p.ID))
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
+		}
+		if err != nil {
+			return err
+		}
+		if before.Version != p.Version {
+			return clinic.Errorf(clinic.ECONFLICT, "This patient's record was changed by someone else meanwhile. Their changes are shown; yours were not saved.")
+		}
+		p.MRN = before.MRN
+		p.Version = before.Version + 1
+		_, err = tx.Exec(ctx, `
+			UPDATE patients SET first_name = $2, last_name = $3, date_of_birth = $4, phone = $5, email = $6,
+				weight_kg = $7, condition = $8, driver_name = $9, driver_phone = $10, notes = $11,
+				version = version + 1, updated_at = now()
+			WHERE id = $1`,
+			p.ID, p.FirstName, p.LastName, p.DateOfBirth, p.Phone, p.Email, p.WeightKg, p.Condition,
+			p.DriverName, p.DriverPhone, p.Notes)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "patient.update", Entity: "patient", EntityID: &p.ID,
+			PatientID: &p.ID, Before: before, After: p})
+	})
+	return p, err
+}
+
+const patientColumns = `id, mrn, first_name, last_name, date_of_birth, phone, email, weight_kg::float8, condition,
+	driver_name, driver_phone, notes, version`
+
+func scanPatient(r pgx.Row) (clinic.Patient, error) {
+	var p clinic.Patient
+	err := r.Scan(&p.ID, &p.MRN, &p.FirstName, &p.LastName, &p.DateOfBirth, &p.Phone, &p.Email, &p.WeightKg,
+		&p.Condition, &p.DriverName, &p.DriverPhone, &p.Notes, &p.Version)
+	return p, err
+}
+
+// Patient returns one patient. Audited as a read.
+func (db *DB) Patient(ctx context.Context, id int64) (clinic.Patient, error) {
+	var p clinic.Patient
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		p, err = scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1`, id))
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "patient.read", Entity: "patient", EntityID: &id, PatientID: &id})
+	})
+	return p, err
+}
+
+// SearchLimit is the most patients one search returns.
+const SearchLimit = 50
+
+// Names are lower-cased and sorted by the ICU root collation, so that
+// "álv" finds Álvarez and Álvarez sorts before O'Neil whatever the
+// database's own locale is.
+
+// SearchPatients finds patients by date of birth, record number or the
+// beginnings of their names, by last then first name. An empty query lists
+// the first patients by name. The search is audited without its words.
+func (db *DB) SearchPatients(ctx context.Context, q clinic.PatientQuery) ([]clinic.Patient, error) {
+	where, args := []string{"true"}, []any{}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + itoa(len(args))
+	}
+	switch {
+	case q.DateOfBirth != nil:
+		where = append(where, "date_of_birth = "+arg(*q.DateOfBirth))
+	case q.MRN != "":
+		mrn := strings.TrimPrefix(strings.TrimPrefix(q.MRN, "MRN"), "-")
+		where = append(where, "(upper(mrn) = "+arg(q.MRN)+" OR mrn = "+arg("MRN"+mrn)+")")
+	default:
+		for _, w := range q.Words {
+			p := arg(likePrefix(w))
+			where = append(where, "(lower(last_name COLLATE \"und-x-icu\") LIKE "+p+" OR lower(first_name COLLATE \"und-x-icu\") LIKE "+p+")")
+		}
+	}
+	var out []clinic.Patient
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients WHERE `+strings.Join(where, " AND ")+`
+			ORDER BY last_name COLLATE "und-x-icu", first_name COLLATE "und-x-icu", id LIMIT `+itoa(SearchLimit), args...)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Patient, error) { return scanPatient(r) })
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "patient.search", Entity: "patient",
+			After: map[string]int{"count": len(out)}})
+	})
+	return out, err
+}
+
+// likePrefix is a LIKE pattern matching what begins with w, its own % and
+// _ taken literally.
+func likePrefix(w string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(w) + "%"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -22,6 +22,7 @@ func (s *Server) apiRoutes(r chi.Router) {
 		r.Delete("/auth/token", s.apiRevokeToken)
 		r.Get("/me", s.apiMe)
 		r.With(s.requireRole(clinic.RoleAdmin)).Get("/users", s.apiUsers)
+		s.apiCalendarRoutes(r)
 	})
 }
 
@@ -54,6 +55,10 @@ func bearerToken(r *http.Request) (string, bool) {
 	return strings.TrimSpace(token), true
 }
 
+// errEmptyBody is decodeJSON's answer to a request without a body: an
+// EMALFORMED error that handlers whose body is optional can recognise.
+var errEmptyBody = clinic.Errorf(clinic.EMALFORMED, "The request body is empty; send a JSON object.")
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -75,7 +80,7 @@ func decodeJSON(r *http.Request, dst any) error {
 	case errors.As(err, &maxErr):
 		return err
 	case errors.Is(err, io.EOF):
-		return clinic.Errorf(clinic.EMALFORMED, "The request body is empty; send a JSON object.")
+		return errEmptyBody
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return clinic.Invalid(map[string]string{typeErr.Field: "This field has the wrong type (expected " + typeErr.Type.String() + ")."})
 	default:

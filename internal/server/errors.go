@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/web"
@@ -71,8 +72,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if fields == nil {
 			fields = map[string]string{}
 		}
-		writeJSON(w, status, map[string]any{"error": map[string]any{
-			"code": apiCode, "message": clinic.ErrorMessage(err), "fields": fields}})
+		body := map[string]any{"code": apiCode, "message": clinic.ErrorMessage(err), "fields": fields}
+		if alts := clinic.ErrorAlternatives(err); len(alts) > 0 {
+			list := make([]map[string]any, len(alts))
+			for i, a := range alts {
+				list[i] = map[string]any{"chair_id": a.ChairID, "start": a.Start.Format(time.RFC3339), "end": a.End.Format(time.RFC3339)}
+			}
+			body["alternatives"] = list
+		}
+		writeJSON(w, status, map[string]any{"error": body})
 		return
 	}
 	if r.Header.Get("HX-Request") == "true" && status == http.StatusUnauthorized {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
@@ -26,7 +27,7 @@ func (s *Server) clinicDays(ctx context.Context) (clinicDays, error) {
 	if err != nil {
 		return clinicDays{}, err
 	}
-	return clinicDays{settings, closures, loc, clinic.DateOf(time.Now(), loc)}, nil
+	return clinicDays{settings, closures, loc, clinic.DateOf(s.now(), loc)}, nil
 }
 
 // closedReason says why the clinic is closed on d, or "" when it is open.
@@ -51,7 +52,7 @@ func (c clinicDays) nextOpen(d clinic.Date) (clinic.Date, bool) {
 }
 
 func (s *Server) dayView(ctx context.Context, c clinicDays, heading string, d clinic.Date) (web.DayView, error) {
-	visits, err := s.db.Visits(ctx, d.At(0, c.loc), d.AddDays(1).At(0, c.loc))
+	visits, err := s.db.Visits(ctx, postgres.AppointmentFilter{From: d.At(0, c.loc), To: d.AddDays(1).At(0, c.loc)})
 	return web.DayView{Heading: heading, Date: d, Loc: c.loc, Closed: c.closedReason(d), Visits: visits}, err
 }
 
@@ -69,6 +70,12 @@ func (s *Server) deskHome(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	today.Arrivals = true
+	misfits, err := s.db.Misfits(ctx, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var next *web.DayView
 	if today.ActiveCount() == 0 {
 		if d, ok := c.nextOpen(c.today); ok {
@@ -80,7 +87,7 @@ func (s *Server) deskHome(w http.ResponseWriter, r *http.Request) {
 			next = &v
 		}
 	}
-	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next))
+	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next, len(misfits), deskNotice(r)))
 }
 
 // nurseHome shows the infusion floor chair by chair: today when the clinic
@@ -139,13 +146,13 @@ func (s *Server) portalHome(w http.ResponseWriter, r *http.Request) {
 	_, loc := s.clinicInfo(r.Context())
 	view := web.PortalView{Linked: u.PatientID != nil, Loc: loc}
 	if u.PatientID != nil {
-		visits, err := s.db.PatientVisits(r.Context(), *u.PatientID, time.Now())
+		visits, err := s.db.PatientVisits(r.Context(), *u.PatientID)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		for _, v := range visits {
-			if v.Status == clinic.StatusBooked || v.Status == clinic.StatusCheckedIn {
+			if v.End.After(s.now()) && v.Status == clinic.StatusBooked || v.Status == clinic.StatusCheckedIn {
 				view.Upcoming = append(view.Upcoming, v)
 			}
 		}

@@ -30,6 +30,9 @@ type Config struct {
 	SessionLifetime   time.Duration // every session ends this long after sign-in
 	Throttle          auth.Throttle
 	MaxBodyBytes      int64
+	// Now is the clock; tests set it to days such as a change of daylight
+	// saving time. nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultConfig is the production configuration.
@@ -65,6 +68,14 @@ func New(db *postgres.DB, cfg Config, log *slog.Logger) *Server {
 	return s
 }
 
+// now is the current instant by the server's clock.
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
+}
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 func (s *Server) routes() chi.Router {
@@ -97,8 +108,38 @@ func (s *Server) routes() chi.Router {
 				r.Post("/users/{id}/disable", s.adminSetDisabled(true))
 				r.Post("/users/{id}/enable", s.adminSetDisabled(false))
 				r.Get("/audit", s.adminAudit)
+				r.Get("/clinic", s.adminClinic)
+				r.Post("/clinic", s.adminSaveClinic)
+				r.Post("/closures", s.adminAddClosure)
+				r.Post("/closures/{date}/remove", s.adminRemoveClosure)
+				r.Get("/chairs", s.adminChairs)
+				r.Post("/chairs", s.adminSaveChair)
+				r.Post("/chairs/{id}", s.adminSaveChair)
+				r.Get("/protocols", s.adminProtocols)
+				r.Get("/protocols/new", s.adminProtocol)
+				r.Post("/protocols/new", s.adminSaveProtocol)
+				r.Get("/protocols/{id}", s.adminProtocol)
+				r.Post("/protocols/{id}", s.adminSaveProtocol)
 			})
-			r.With(s.requireRole(clinic.RoleFrontDesk)).Get("/desk", s.deskHome)
+			r.Route("/desk", func(r chi.Router) {
+				r.Use(s.requireRole(clinic.RoleFrontDesk))
+				r.Get("/", s.deskHome)
+				r.Get("/calendar", s.deskDay)
+				r.Get("/week", s.deskWeek)
+				r.Get("/misfits", s.deskMisfits)
+				r.Get("/book", s.deskBookForm)
+				r.Post("/book", s.deskBook)
+				r.Get("/appointments/{id}", s.deskAppointment)
+				r.Post("/appointments/{id}/{action}", s.deskAppointmentAction)
+				r.Get("/patients", s.deskPatients)
+				r.Post("/patients", s.deskPatients)
+				r.Post("/patients/pick", s.deskPatientPick)
+				r.Get("/patients/new", s.deskPatientForm)
+				r.Post("/patients/new", s.deskSavePatient)
+				r.Get("/patients/{id}", s.deskPatient)
+				r.Get("/patients/{id}/edit", s.deskPatientForm)
+				r.Post("/patients/{id}/edit", s.deskSavePatient)
+			})
 			r.With(s.requireRole(clinic.RoleNurse)).Get("/nurse", s.nurseHome)
 			r.With(s.requireRole(clinic.RolePhysician)).Get("/physician", s.physicianHome)
 			r.With(s.requireRole(clinic.RolePatient)).Get("/portal", s.portalHome)

@@ -1,0 +1,155 @@
+package clinic
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Condition is the pain condition a patient is treated for.
+type Condition string
+
+const (
+	ConditionCRPS         Condition = "crps"
+	ConditionNeuropathic  Condition = "neuropathic"
+	ConditionFibromyalgia Condition = "fibromyalgia"
+	ConditionOther        Condition = "other"
+)
+
+// Label is the condition's name as clinicians write it.
+func (c Condition) Label() string {
+	switch c {
+	case ConditionCRPS:
+		return "CRPS"
+	case ConditionNeuropathic:
+		return "Neuropathic pain"
+	case ConditionFibromyalgia:
+		return "Fibromyalgia"
+	case ConditionOther:
+		return "Other"
+	}
+	return string(c)
+}
+
+// Patient is a person treated at the clinic.
+type Patient struct {
+	ID          int64     `json:"id"`
+	MRN         string    `json:"mrn"`
+	FirstName   string    `json:"first_name"`
+	LastName    string    `json:"last_name"`
+	DateOfBirth Date      `json:"date_of_birth"`
+	Phone       string    `json:"phone"`
+	Email       string    `json:"email"`
+	WeightKg    *float64  `json:"weight_kg"`
+	Condition   Condition `json:"condition"`
+	DriverName  string    `json:"driver_name"`
+	DriverPhone string    `json:"driver_phone"`
+	Notes       string    `json:"notes"`
+	Version     int       `json:"version"`
+}
+
+// FullName is "First Last".
+func (p Patient) FullName() string { return p.FirstName + " " + p.LastName }
+
+// ParseCondition reads a condition.
+func ParseCondition(s string) (Condition, bool) {
+	switch c := Condition(s); c {
+	case ConditionCRPS, ConditionNeuropathic, ConditionFibromyalgia, ConditionOther:
+		return c, true
+	}
+	return "", false
+}
+
+// Conditions lists the conditions in the order they are offered.
+var Conditions = []Condition{ConditionCRPS, ConditionNeuropathic, ConditionFibromyalgia, ConditionOther}
+
+var phonePattern = regexp.MustCompile(`^[0-9 ()+.\-/x]{7,40}$`)
+
+// Validate tidies the patient's fields and names every field that is wrong.
+// today is the clinic's date, for "born in the future".
+func (p *Patient) Validate(today Date) error {
+	pr := Problems{}
+	trim := func(s *string) { *s = strings.TrimSpace(*s) }
+	for _, s := range []*string{&p.FirstName, &p.LastName, &p.Phone, &p.Email, &p.DriverName, &p.DriverPhone} {
+		trim(s)
+	}
+	p.Notes = strings.TrimSpace(p.Notes)
+	name := func(field, value, what string) {
+		switch n := utf8.RuneCountInString(value); {
+		case n == 0:
+			pr.Add(field, "Enter the patient's "+what+".")
+		case n > 100:
+			pr.Add(field, "Use at most 100 characters.")
+		}
+	}
+	name("first_name", p.FirstName, "first name")
+	name("last_name", p.LastName, "last name")
+	switch {
+	case p.DateOfBirth.IsZero():
+		pr.Add("date_of_birth", "Enter the date of birth.")
+	case p.DateOfBirth.After(today):
+		pr.Add("date_of_birth", "The date of birth is in the future.")
+	case p.DateOfBirth.Before(D(1900, 1, 1)):
+		pr.Add("date_of_birth", "Enter a date of birth after 1900.")
+	}
+	if p.Phone != "" && !phonePattern.MatchString(p.Phone) {
+		pr.Add("phone", "Enter a phone number of digits, spaces and ( ) + - only.")
+	}
+	if p.DriverPhone != "" && !phonePattern.MatchString(p.DriverPhone) {
+		pr.Add("driver_phone", "Enter a phone number of digits, spaces and ( ) + - only.")
+	}
+	if p.Email != "" && (len(p.Email) > 254 || !emailPattern.MatchString(p.Email)) {
+		pr.Add("email", "Enter an email address like name@example.com, or leave it empty.")
+	}
+	if p.WeightKg != nil && (*p.WeightKg < 2 || *p.WeightKg > 350) {
+		pr.Add("weight_kg", "Enter the weight in kilograms, between 2 and 350.")
+	}
+	if _, ok := ParseCondition(string(p.Condition)); !ok {
+		pr.Add("condition", "Choose CRPS, neuropathic pain, fibromyalgia or other.")
+	}
+	if utf8.RuneCountInString(p.DriverName) > 200 {
+		pr.Add("driver_name", "Use at most 200 characters.")
+	}
+	if utf8.RuneCountInString(p.Notes) > 10000 {
+		pr.Add("notes", "Use at most 10,000 characters.")
+	}
+	return pr.Err()
+}
+
+// PatientQuery is what a search for patients asks: a date of birth, a
+// medical record number, or words that each begin a first or last name.
+type PatientQuery struct {
+	DateOfBirth *Date
+	MRN         string
+	Words       []string // lower-case
+}
+
+var mrnPattern = regexp.MustCompile(`^(?i:mrn)?-?\d{3,}$`)
+
+// ParsePatientQuery reads a search box: "1961-04-02" or "04/02/1961" is a
+// date of birth, "MRN100028" or "100028" a record number, anything else
+// name words ("mar alv" finds Maria Alvarez).
+func ParsePatientQuery(q string) PatientQuery {
+	q = strings.TrimSpace(q)
+	if d, err := ParseDate(q); err == nil {
+		return PatientQuery{DateOfBirth: &d}
+	}
+	if t, err := time.Parse("01/02/2006", q); err == nil {
+		d := DateOf(t, time.UTC)
+		return PatientQuery{DateOfBirth: &d}
+	}
+	if mrnPattern.MatchString(q) {
+		return PatientQuery{MRN: strings.ToUpper(q)}
+	}
+	var words []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return r == ' ' || r == ',' }) {
+		if len(words) < 5 {
+			words = append(words, w)
+		}
+	}
+	return PatientQuery{Words: words}
+}
+
+// Empty reports whether the query asks for nothing.
+func (q PatientQuery) Empty() bool { return q.DateOfBirth == nil && q.MRN == "" && len(q.Words) == 0 }

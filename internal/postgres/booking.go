@@ -1,0 +1,340 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Booking is one appointment to book.
+type Booking struct {
+	PatientID int64
+	Kind      clinic.AppointmentKind
+	Start     time.Time
+	ChairID   int64 // 0: the first free chair in chair order
+	// IdempotencyKey makes a retried or double-submitted booking return the
+	// appointment the first attempt made. "" for none.
+	IdempotencyKey string
+}
+
+// MaxIdempotencyKey is the longest idempotency key a client may send.
+const MaxIdempotencyKey = 64
+
+// alternativesOffered is how many free slots a refusal offers instead.
+const alternativesOffered = 5
+
+// Book books one appointment: on an open day, inside the opening hours, on
+// the grid, not in the past, in a chair and at a time neither the chair
+// nor the patient is busy. replayed is true when the idempotency key had
+// already booked it; the appointment is then returned as it stands.
+//
+// The database judges overlaps: two desks booking the same chair at once
+// both pass every check here, and the exclusion constraint lets exactly one
+// insert through. The other gets ECONFLICT with alternatives.
+func (db *DB) Book(ctx context.Context, b Booking, now time.Time) (a clinic.Appointment, replayed bool, err error) {
+	key, err := scopedKey(ctx, b.IdempotencyKey)
+	if err != nil {
+		return a, false, err
+	}
+	minutes := 0
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		if key != nil {
+			prev, found, err := appointmentByKey(ctx, tx, *key)
+			if err != nil {
+				return err
+			}
+			if found {
+				a, replayed = prev, true
+				return sameBooking(prev, b)
+			}
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		course, err := patientCourse(ctx, tx, b.PatientID)
+		if err != nil {
+			return err
+		}
+		if minutes, err = clinic.Occupancy(b.Kind, course, nil); err != nil {
+			return err
+		}
+		if err := sched.Check(b.Start, minutes, now); err != nil {
+			return err
+		}
+		a = clinic.Appointment{PatientID: b.PatientID, Kind: b.Kind, Status: clinic.StatusBooked,
+			Start: b.Start, End: b.Start.Add(time.Duration(minutes) * time.Minute), Version: 1}
+		if course != nil && b.Kind != clinic.KindConsult {
+			a.CourseID = &course.ID
+		}
+		chairs, err := candidateChairs(ctx, tx, b.ChairID, 0, 0, clinic.Interval{Start: a.Start, End: a.End}, sched.Loc)
+		if err != nil {
+			return err
+		}
+		err = tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {
+			a.ChairID = chair
+			a.ID, err = insertAppointment(ctx, tx, a, "", key)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "appointment.book", Entity: "appointment",
+			EntityID: &a.ID, PatientID: &a.PatientID, After: a})
+	})
+	if err != nil && key != nil && !replayed {
+		// A retry that raced the first attempt, or a commit reported as
+		// failed after it happened (pgx #2110): the key tells.
+		if prev, found, e := appointmentByKey(ctx, db.pool, *key); e == nil && found && sameBooking(prev, b) == nil {
+			return prev, true, nil
+		}
+	}
+	if err != nil && clinic.ErrorCode(err) == clinic.ECONFLICT && minutes > 0 {
+		err = withAlternatives(err, db.alternatives(ctx, b.Start, minutes, b.PatientID, now, alternativesOffered))
+	}
+	return a, replayed, mapError(err)
+}
+
+// scopedKey prefixes the client's key with the acting user's id, so that
+// two clients choosing the same key never see each other's bookings.
+func scopedKey(ctx context.Context, key string) (*string, error) {
+	if key == "" {
+		return nil, nil
+	}
+	if len(key) > MaxIdempotencyKey {
+		return nil, clinic.Invalid(map[string]string{"idempotency_key": fmt.Sprintf("Use an idempotency key of at most %d characters.", MaxIdempotencyKey)})
+	}
+	user := "system"
+	if id := clinic.ActorFrom(ctx).UserID(); id != nil {
+		user = strconv.FormatInt(*id, 10)
+	}
+	scoped := user + ":" + key
+	return &scoped, nil
+}
+
+func appointmentByKey(ctx context.Context, q querier, key string) (clinic.Appointment, bool, error) {
+	a, err := scanAppointment(q.QueryRow(ctx, `SELECT `+appointmentColumns+` FROM appointments WHERE idempotency_key = $1`, key))
+	if isNoRows(err) {
+		return a, false, nil
+	}
+	return a, err == nil, err
+}
+
+// sameBooking refuses a key reused for a different booking.
+func sameBooking(prev clinic.Appointment, b Booking) error {
+	if prev.PatientID != b.PatientID || prev.Kind != b.Kind || (b.ChairID != 0 && prev.ChairID != b.ChairID) {
+		return clinic.Errorf(clinic.ECONFLICT, "This idempotency key was already used for a different booking.")
+	}
+	return nil
+}
+
+// patientCourse returns the patient's open course (nil when none), whose
+// numbers set how long an infusion holds its chair. An unknown patient is
+// refused.
+func patientCourse(ctx context.Context, tx pgx.Tx, patientID int64) (*clinic.Course, error) {
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, clinic.Invalid(map[string]string{"patient_id": "There is no such patient."})
+	}
+	var c clinic.Course
+	err := tx.QueryRow(ctx, `
+		SELECT id, patient_id, protocol_id, phase, infusion_minutes, recovery_minutes,
+		       maintenance_infusion_minutes, maintenance_recovery_minutes
+		FROM courses WHERE patient_id = $1 AND phase <> 'ended'`, patientID).Scan(
+		&c.ID, &c.PatientID, &c.ProtocolID, &c.Phase, &c.Numbers.InfusionMinutes, &c.Numbers.RecoveryMinutes,
+		&c.Numbers.MaintenanceInfusionMinutes, &c.Numbers.MaintenanceRecoveryMinutes)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	return &c, err
+}
+
+// candidateChairs lists the chairs to try for iv, in the order to try them:
+// the one asked for; else keep (the appointment's current chair) first when
+// it is free, then every other active chair free at the time, in chair
+// order. except is an appointment to leave out (the one being moved).
+func candidateChairs(ctx context.Context, tx pgx.Tx, asked, keep, except int64, iv clinic.Interval, loc *time.Location) ([]int64, error) {
+	if asked != 0 {
+		var active bool
+		err := tx.QueryRow(ctx, `SELECT active FROM chairs WHERE id = $1`, asked).Scan(&active)
+		if isNoRows(err) || err == nil && !active {
+			return nil, clinic.Invalid(map[string]string{"chair_id": "There is no such chair in service."})
+		}
+		return []int64{asked}, err
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT c.id FROM chairs c
+		WHERE c.active AND NOT EXISTS (
+			SELECT 1 FROM appointments a
+			WHERE a.chair_id = c.id AND a.id <> $3 AND a.status IN ('booked', 'checked_in', 'completed')
+			  AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange($1, $2, '[)'))
+		ORDER BY c.id <> $4, c.position, c.id`, iv.Start, iv.End, except, keep)
+	if err != nil {
+		return nil, err
+	}
+	chairs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err == nil && len(chairs) == 0 {
+		return nil, clinic.Errorf(clinic.ECONFLICT, "No chair is free for the whole of %s–%s.",
+			clinic.ClockOf(iv.Start, loc), clinic.ClockOf(iv.End, loc))
+	}
+	return chairs, err
+}
+
+// tryChairs runs place for each chair in turn, each in a savepoint, until
+// one is not refused because another appointment took that chair meanwhile.
+func tryChairs(ctx context.Context, tx pgx.Tx, chairs []int64, place func(tx pgx.Tx, chair int64) error) error {
+	for i, chair := range chairs {
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		err = place(sp, chair)
+		if err == nil {
+			return sp.Commit(ctx)
+		}
+		if rerr := sp.Rollback(ctx); rerr != nil {
+			return rerr
+		}
+		var pgErr *pgconn.PgError
+		if i < len(chairs)-1 && errors.As(err, &pgErr) && pgErr.ConstraintName == "appointments_chair_free" {
+			continue
+		}
+		return err
+	}
+	return clinic.Errorf(clinic.ECONFLICT, "No chair is free at that time.")
+}
+
+func withAlternatives(err error, slots []clinic.Slot) error {
+	var e *clinic.Error
+	if !errors.As(mapError(err), &e) {
+		return err
+	}
+	c := *e
+	c.Alternatives = slots
+	return &c
+}
+
+// Reschedule moves an appointment to start, keeping its length: to the
+// chair asked for, else its own chair when free, else the first free one.
+// version is the one the person saw; a change since is refused.
+func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.Time, chairID int64, now time.Time) (clinic.Appointment, error) {
+	var minutes int
+	var patientID int64
+	a, err := db.change(ctx, id, version, clinic.ActReschedule, now, "appointment.reschedule",
+		func(tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
+			minutes, patientID = a.Minutes(), a.PatientID
+			if err := sched.Check(start, minutes, now); err != nil {
+				return err
+			}
+			iv := clinic.Interval{Start: start, End: start.Add(time.Duration(minutes) * time.Minute)}
+			chairs, err := candidateChairs(ctx, tx, chairID, a.ChairID, a.ID, iv, sched.Loc)
+			if err != nil {
+				return err
+			}
+			return tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {
+				_, err := tx.Exec(ctx, `
+					UPDATE appointments SET starts_at = $2, ends_at = $3, chair_id = $4,
+						version = version + 1, updated_at = now()
+					WHERE id = $1`, a.ID, iv.Start, iv.End, chair)
+				a.Start, a.End, a.ChairID = iv.Start, iv.End, chair
+				return err
+			})
+		})
+	if err != nil && clinic.ErrorCode(err) == clinic.ECONFLICT && minutes > 0 {
+		err = withAlternatives(err, db.alternatives(ctx, start, minutes, patientID, now, alternativesOffered))
+	}
+	return a, err
+}
+
+// Cancel cancels an appointment, keeping who, when and why. version 0
+// skips the version check (the API's cancel names no version).
+func (db *DB) Cancel(ctx context.Context, id int64, version int, reason string, now time.Time) (clinic.Appointment, error) {
+	reason, err := clinic.CancelReason(reason)
+	if err != nil {
+		return clinic.Appointment{}, err
+	}
+	return db.change(ctx, id, version, clinic.ActCancel, now, "appointment.cancel",
+		func(tx pgx.Tx, a *clinic.Appointment, _ clinic.Schedule) error {
+			a.Status = clinic.StatusCancelled
+			_, err := tx.Exec(ctx, `
+				UPDATE appointments SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3, cancel_reason = $4,
+					version = version + 1, updated_at = now()
+				WHERE id = $1`, a.ID, now, clinic.ActorFrom(ctx).UserID(), reason)
+			return err
+		})
+}
+
+// CheckIn records the patient's arrival.
+func (db *DB) CheckIn(ctx context.Context, id int64, version int, now time.Time) (clinic.Appointment, error) {
+	return db.setStatus(ctx, id, version, clinic.ActCheckIn, clinic.StatusCheckedIn, now)
+}
+
+// NoShow records that the patient did not come.
+func (db *DB) NoShow(ctx context.Context, id int64, version int, now time.Time) (clinic.Appointment, error) {
+	return db.setStatus(ctx, id, version, clinic.ActNoShow, clinic.StatusNoShow, now)
+}
+
+// Complete records that the visit is over.
+func (db *DB) Complete(ctx context.Context, id int64, version int, now time.Time) (clinic.Appointment, error) {
+	return db.setStatus(ctx, id, version, clinic.ActComplete, clinic.StatusCompleted, now)
+}
+
+// setStatus moves an appointment to a status, stamping when it arrived at
+// checked_in or completed.
+func (db *DB) setStatus(ctx context.Context, id int64, version int, act clinic.Action, to clinic.Status, now time.Time) (clinic.Appointment, error) {
+	return db.change(ctx, id, version, act, now, "appointment."+string(act),
+		func(tx pgx.Tx, a *clinic.Appointment, _ clinic.Schedule) error {
+			a.Status = to
+			_, err := tx.Exec(ctx, `
+				UPDATE appointments SET status = $2,
+					checked_in_at = CASE WHEN $2 = 'checked_in' THEN $3 ELSE checked_in_at END,
+					completed_at = CASE WHEN $2 = 'completed' THEN $3 ELSE completed_at END,
+					version = version + 1, updated_at = now()
+				WHERE id = $1`, a.ID, string(to), now)
+			return err
+		})
+}
+
+// change locks one appointment, refuses it when its version is not the one
+// the person saw or the action is not allowed now, applies apply and audits
+// the appointment before and after, all in one transaction.
+func (db *DB) change(ctx context.Context, id int64, version int, act clinic.Action, now time.Time, action string,
+	apply func(tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error) (clinic.Appointment, error) {
+	var after clinic.Appointment
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		before, err := scanAppointment(tx.QueryRow(ctx, `SELECT `+appointmentColumns+` FROM appointments WHERE id = $1 FOR UPDATE`, id))
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment.")
+		}
+		if err != nil {
+			return err
+		}
+		if version != 0 && version != before.Version {
+			return clinic.Errorf(clinic.ECONFLICT, "This appointment was changed by someone else meanwhile. It is shown as it stands now; nothing was changed.")
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := before.Allow(act, now, sched.Loc); err != nil {
+			return err
+		}
+		after = before
+		if err := apply(tx, &after, sched); err != nil {
+			return err
+		}
+		after.Version++
+		return audit(ctx, tx, clinic.AuditEntry{Action: action, Entity: "appointment", EntityID: &after.ID,
+			PatientID: &after.PatientID, Before: before, After: after})
+	})
+	return after, err
+}

@@ -1,0 +1,14 @@
+package postgres_test
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+// TestMain runs every test of the store with the process in a zone far from
+// both UTC and the test clinic's, so that nothing may lean on time.Local.
+func TestMain(m *testing.M) {
+	time.Local = mustZone("Asia/Kolkata")
+	os.Exit(m.Run())
+}

@@ -1,0 +1,104 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/jackc/pgx/v5"
+)
+
+// schedule reads when the clinic takes appointments: settings, zone and
+// closure dates.
+func schedule(ctx context.Context, q querier) (clinic.Schedule, error) {
+	s, closures, err := settings(ctx, q)
+	if err != nil {
+		return clinic.Schedule{}, err
+	}
+	loc, err := s.Location()
+	if err != nil {
+		return clinic.Schedule{}, err
+	}
+	return clinic.Schedule{Settings: s, Loc: loc, Closures: closures}, nil
+}
+
+// Schedule returns the clinic's schedule.
+func (db *DB) Schedule(ctx context.Context) (clinic.Schedule, error) {
+	s, err := schedule(ctx, db.pool)
+	return s, mapError(err)
+}
+
+func activeChairs(ctx context.Context, q querier) ([]clinic.Chair, error) {
+	rows, err := q.Query(ctx, `SELECT id, name, position, active, version FROM chairs WHERE active ORDER BY position, id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Chair, error) { return scanChair(r) })
+}
+
+func scanChair(r pgx.Row) (clinic.Chair, error) {
+	var c clinic.Chair
+	err := r.Scan(&c.ID, &c.Name, &c.Position, &c.Active, &c.Version)
+	return c, err
+}
+
+// longestVisit bounds how long before a window an appointment overlapping
+// it can have started (the longest occupancy a protocol allows, 16 hours).
+const longestVisit = 16 * time.Hour
+
+// calendar reads the active chairs and every active appointment
+// overlapping the clinic-local days from..to (inclusive) into a Calendar.
+func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, toDay clinic.Date) (*clinic.Calendar, error) {
+	from, to := fromDay.At(0, sched.Loc), toDay.AddDays(1).At(0, sched.Loc)
+	chairs, err := activeChairs(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	cal := clinic.NewCalendar(sched.Settings, sched.Loc, sched.Closures, chairs)
+	rows, err := q.Query(ctx, `
+		SELECT chair_id, patient_id, starts_at, ends_at FROM appointments
+		WHERE status IN ('booked', 'checked_in', 'completed')
+		  AND starts_at >= $1 AND starts_at < $2 AND ends_at > $3`,
+		from.Add(-longestVisit), to, from)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var chair, patient int64
+	var iv clinic.Interval
+	_, err = pgx.ForEachRow(rows, []any{&chair, &patient, &iv.Start, &iv.End}, func() error {
+		cal.Hold(chair, patient, iv)
+		return nil
+	})
+	return cal, err
+}
+
+// Availability lists the free grid starts per chair for each day from..to
+// (clinic-local dates, inclusive) for an occupancy of minutes, leaving out
+// starts before now. The calendar returned names the chairs and the zone.
+func (db *DB) Availability(ctx context.Context, from, to clinic.Date, minutes int, now time.Time) (*clinic.Calendar, []clinic.DayStarts, error) {
+	sched, err := schedule(ctx, db.pool)
+	if err != nil {
+		return nil, nil, mapError(err)
+	}
+	cal, err := calendar(ctx, db.pool, sched, from, to)
+	if err != nil {
+		return nil, nil, mapError(err)
+	}
+	return cal, cal.FreeStarts(from, to, minutes, now), nil
+}
+
+// alternatives offers up to n free slots near a start that was just taken,
+// read after the failed booking's transaction has ended.
+func (db *DB) alternatives(ctx context.Context, start time.Time, minutes int, patientID int64, now time.Time, n int) []clinic.Slot {
+	sched, err := schedule(ctx, db.pool)
+	if err != nil {
+		return nil
+	}
+	d := clinic.DateOf(start, sched.Loc)
+	cal, err := calendar(ctx, db.pool, sched, d, d.AddDays(8))
+	if err != nil {
+		return nil // offering alternatives is a courtesy; the refusal stands
+	}
+	return cal.Alternatives(start, minutes, patientID, now, n)
+}

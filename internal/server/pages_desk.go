@@ -1,0 +1,366 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/infusiondesk/infusiondesk/internal/auth"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
+	"github.com/infusiondesk/infusiondesk/web"
+)
+
+// deskNotice is the message a redirect after a change asks the next page
+// to show. Only fixed texts: nothing the person typed travels in a URL.
+func deskNotice(r *http.Request) string {
+	switch r.URL.Query().Get("done") {
+	case "booked":
+		return "The appointment is booked."
+	case "checked-in":
+		return "Checked in."
+	case "saved":
+		return "Saved."
+	}
+	return ""
+}
+
+// dayParam reads ?date=YYYY-MM-DD, today when absent or unreadable.
+func dayParam(r *http.Request, today clinic.Date) clinic.Date {
+	if d, err := clinic.ParseDate(r.URL.Query().Get("date")); err == nil {
+		return d
+	}
+	return today
+}
+
+// deskDay is the day view: chairs as columns, the grid down the side.
+func (s *Server) deskDay(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sched, err := s.db.Schedule(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.now()
+	d := dayParam(r, clinic.DateOf(now, sched.Loc))
+	visits, err := s.db.Visits(ctx, postgres.AppointmentFilter{From: d.At(0, sched.Loc), To: d.AddDays(1).At(0, sched.Loc)})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	chairs, err := s.db.Chairs(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g := web.NewDayGrid(sched, chairs, visits, d, now)
+	g.Notice = deskNotice(r)
+	s.render(w, r, http.StatusOK, web.DayCalendar(s.meta(r, d.Format("Mon 2 Jan"), "/desk/calendar"), g))
+}
+
+func (s *Server) deskWeek(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sched, err := s.db.Schedule(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.now()
+	monday := web.MondayOf(dayParam(r, clinic.DateOf(now, sched.Loc)))
+	visits, err := s.db.Visits(ctx, postgres.AppointmentFilter{From: monday.At(0, sched.Loc), To: monday.AddDays(7).At(0, sched.Loc)})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.WeekCalendar(s.meta(r, "Week", "/desk/calendar"), web.NewWeekView(sched, monday, visits, now)))
+}
+
+func (s *Server) deskMisfits(w http.ResponseWriter, r *http.Request) {
+	misfits, err := s.db.Misfits(r.Context(), s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	s.render(w, r, http.StatusOK, web.MisfitsPage(s.meta(r, "Appointments to move", "/desk"), misfits, loc))
+}
+
+// bookingForm fills what the booking form shows besides the input: the
+// chairs, the grid and the zone.
+func (s *Server) bookingForm(r *http.Request, f web.BookingForm) (web.BookingForm, error) {
+	sched, err := s.db.Schedule(r.Context())
+	if err != nil {
+		return f, err
+	}
+	if f.Chairs, err = s.db.Chairs(r.Context()); err != nil {
+		return f, err
+	}
+	f.SlotMinutes, f.Loc = sched.Settings.SlotMinutes, sched.Loc
+	if f.PatientID != "" && f.PatientName == "" {
+		if id, err := strconv.ParseInt(f.PatientID, 10, 64); err == nil {
+			if p, err := s.db.Patient(r.Context(), id); err == nil {
+				f.PatientName = p.FullName() + " (" + p.MRN + ")"
+			} else {
+				f.PatientID = ""
+			}
+		}
+	}
+	if f.Key == "" {
+		key, _ := auth.NewToken() // a fresh idempotency key for each form shown
+		f.Key = key[:32]
+	}
+	return f, nil
+}
+
+func (s *Server) renderBooking(w http.ResponseWriter, r *http.Request, status int, f web.BookingForm) {
+	f, err := s.bookingForm(r, f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, web.BookPage(s.meta(r, "Book", "/desk/book"), f))
+}
+
+// deskBookForm opens the booking form, filled from a free cell of the day
+// view (?chair=&date=&time=) or a patient's page (?patient=).
+func (s *Server) deskBookForm(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.renderBooking(w, r, http.StatusOK, web.BookingForm{PatientID: q.Get("patient"), Kind: string(clinic.KindMaintenance),
+		Date: q.Get("date"), Time: q.Get("time"), ChairID: q.Get("chair")})
+}
+
+// startFromForm reads the date and time fields, in clinic time.
+func startFromForm(date, clock string, loc *time.Location) (time.Time, map[string]string) {
+	p := clinic.Problems{}
+	d, err := clinic.ParseDate(strings.TrimSpace(date))
+	if err != nil {
+		p.Add("date", "Enter a date.")
+	}
+	c, err := clinic.ParseClock(strings.TrimSpace(clock))
+	if err != nil {
+		p.Add("time", "Enter a time like 09:00.")
+	}
+	if len(p) > 0 {
+		return time.Time{}, p
+	}
+	return d.At(c, loc), nil
+}
+
+func optionalID(s string) (int64, bool) {
+	if strings.TrimSpace(s) == "" {
+		return 0, true
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	f := web.BookingForm{PatientID: r.PostForm.Get("patient_id"), Kind: r.PostForm.Get("kind"),
+		Date: r.PostForm.Get("date"), Time: r.PostForm.Get("time"), ChairID: r.PostForm.Get("chair_id"), Key: r.PostForm.Get("key")}
+	_, loc := s.clinicInfo(r.Context())
+	start, problems := startFromForm(f.Date, f.Time, loc)
+	p := clinic.Problems(problems)
+	if p == nil {
+		p = clinic.Problems{}
+	}
+	patientID, ok := optionalID(f.PatientID)
+	if !ok || patientID == 0 {
+		p.Add("patient_id", "Find and choose the patient.")
+	}
+	kind, ok := clinic.ParseKind(f.Kind)
+	if !ok {
+		p.Add("kind", "Choose maintenance, consultation or loading.")
+	}
+	chairID, ok := optionalID(f.ChairID)
+	if !ok {
+		p.Add("chair_id", "Choose a chair.")
+	}
+	var err error = p.Err()
+	var a clinic.Appointment
+	if err == nil {
+		a, _, err = s.db.Book(r.Context(), postgres.Booking{PatientID: patientID, Kind: kind, Start: start,
+			ChairID: chairID, IdempotencyKey: f.Key}, s.now())
+	}
+	switch clinic.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, appointmentURL(a.ID)+"?done=booked", http.StatusSeeOther)
+	case clinic.EINVALID, clinic.ECONFLICT:
+		f.Message, f.Fields, f.Alternatives = clinic.ErrorMessage(err), clinic.ErrorFields(err), clinic.ErrorAlternatives(err)
+		status, _ := httpStatus(clinic.ErrorCode(err))
+		s.renderBooking(w, r, status, f)
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+func appointmentURL(id int64) string { return "/desk/appointments/" + strconv.FormatInt(id, 10) }
+
+// deskPatientPick answers the booking form's patient search (htmx) with
+// the matching patients as choices. POST, so that no name is in a URL.
+func (s *Server) deskPatientPick(w http.ResponseWriter, r *http.Request) {
+	q := clinic.ParsePatientQuery(r.PostFormValue("q"))
+	var found []clinic.Patient
+	if !q.Empty() {
+		var err error
+		if found, err = s.db.SearchPatients(r.Context(), q); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	current, name := r.PostFormValue("current"), ""
+	if id, ok := optionalID(current); ok && id != 0 {
+		if p, err := s.db.Patient(r.Context(), id); err == nil {
+			name = p.FullName() + " (" + p.MRN + ")"
+		} else {
+			current = ""
+		}
+	} else {
+		current = ""
+	}
+	s.render(w, r, http.StatusOK, web.PatientChoices(found, current, name))
+}
+
+// appointmentView loads an appointment and what may be done to it now.
+func (s *Server) appointmentView(r *http.Request, id int64) (web.AppointmentView, error) {
+	ctx := r.Context()
+	v, err := s.db.Visit(ctx, id)
+	if err != nil {
+		return web.AppointmentView{}, err
+	}
+	sched, err := s.db.Schedule(ctx)
+	if err != nil {
+		return web.AppointmentView{}, err
+	}
+	chairs, err := s.db.Chairs(ctx)
+	if err != nil {
+		return web.AppointmentView{}, err
+	}
+	view := web.AppointmentView{Visit: v, Loc: sched.Loc, Chairs: chairs, SlotMinutes: sched.Settings.SlotMinutes,
+		Allowed: map[clinic.Action]bool{}, Date: clinic.DateOf(v.Start, sched.Loc).String(), Time: clinic.ClockOf(v.Start, sched.Loc).String()}
+	for _, act := range []clinic.Action{clinic.ActReschedule, clinic.ActCancel, clinic.ActCheckIn, clinic.ActNoShow, clinic.ActComplete} {
+		view.Allowed[act] = v.Allow(act, s.now(), sched.Loc) == nil
+	}
+	return view, nil
+}
+
+func urlID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, clinic.Errorf(clinic.ENOTFOUND, "There is no such record.")
+	}
+	return id, nil
+}
+
+func (s *Server) deskAppointment(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.appointmentView(r, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	switch r.URL.Query().Get("done") {
+	case "booked":
+		v.Notice = "Booked."
+	case "moved":
+		v.Notice = "Moved."
+	case "cancelled":
+		v.Notice = "Cancelled."
+	case "checked-in":
+		v.Notice = "Checked in."
+	case "no-show":
+		v.Notice = "Marked as a no-show."
+	case "completed":
+		v.Notice = "Completed."
+	}
+	s.render(w, r, http.StatusOK, web.AppointmentPage(s.meta(r, "Appointment", "/desk/calendar"), v))
+}
+
+// deskAppointmentAction moves, cancels, checks in, marks a no-show or
+// completes an appointment. A refusal shows the appointment as it stands
+// now, with the person's input kept and the reason.
+func (s *Server) deskAppointmentAction(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	version, err := strconv.Atoi(r.PostForm.Get("version"))
+	if err != nil || version < 1 {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form is missing the appointment's version."))
+		return
+	}
+	ctx, now := r.Context(), s.now()
+	input := web.AppointmentView{Date: r.PostForm.Get("date"), Time: r.PostForm.Get("time"),
+		ChairID: r.PostForm.Get("chair_id"), Reason: r.PostForm.Get("reason")}
+	var done string
+	switch chi.URLParam(r, "action") {
+	case "reschedule":
+		_, loc := s.clinicInfo(ctx)
+		start, problems := startFromForm(input.Date, input.Time, loc)
+		chairID, ok := optionalID(input.ChairID)
+		switch {
+		case problems != nil:
+			err = clinic.Invalid(problems)
+		case !ok:
+			err = clinic.Invalid(map[string]string{"chair_id": "Choose a chair."})
+		default:
+			_, err = s.db.Reschedule(ctx, id, version, start, chairID, now)
+		}
+		done = "moved"
+	case "cancel":
+		_, err = s.db.Cancel(ctx, id, version, input.Reason, now)
+		done = "cancelled"
+	case "check-in":
+		_, err = s.db.CheckIn(ctx, id, version, now)
+		done = "checked-in"
+	case "no-show":
+		_, err = s.db.NoShow(ctx, id, version, now)
+		done = "no-show"
+	case "complete":
+		_, err = s.db.Complete(ctx, id, version, now)
+		done = "completed"
+	default:
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such page."))
+		return
+	}
+	code := clinic.ErrorCode(err)
+	switch {
+	case code == "" && r.PostForm.Get("back") == "desk":
+		http.Redirect(w, r, "/desk?done="+done, http.StatusSeeOther)
+	case code == "":
+		http.Redirect(w, r, appointmentURL(id)+"?done="+done, http.StatusSeeOther)
+	case code == clinic.EINVALID || code == clinic.ECONFLICT:
+		v, verr := s.appointmentView(r, id)
+		if verr != nil {
+			s.fail(w, r, verr)
+			return
+		}
+		v.Message, v.Fields, v.Alternatives = clinic.ErrorMessage(err), clinic.ErrorFields(err), clinic.ErrorAlternatives(err)
+		if v.Fields == nil {
+			v.Fields = map[string]string{}
+		}
+		// Keep what the person typed.
+		if input.Date != "" {
+			v.Date, v.Time, v.ChairID = input.Date, input.Time, input.ChairID
+		}
+		v.Reason = input.Reason
+		status, _ := httpStatus(code)
+		s.render(w, r, status, web.AppointmentPage(s.meta(r, "Appointment", "/desk/calendar"), v))
+	default:
+		s.fail(w, r, err)
+	}
+}

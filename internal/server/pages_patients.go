@@ -1,0 +1,161 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/web"
+)
+
+// deskPatients lists patients by name; a POST searches (by POST, so that
+// names and dates of birth never appear in a URL or a log).
+func (s *Server) deskPatients(w http.ResponseWriter, r *http.Request) {
+	v := web.PatientListView{}
+	q := clinic.PatientQuery{}
+	if r.Method == http.MethodPost {
+		v.Query = strings.TrimSpace(r.PostFormValue("q"))
+		q = clinic.ParsePatientQuery(v.Query)
+		v.Searched = !q.Empty()
+	}
+	var err error
+	if v.Patients, err = s.db.SearchPatients(r.Context(), q); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.PatientList(s.meta(r, "Patients", "/desk/patients"), v))
+}
+
+func (s *Server) deskPatient(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	p, err := s.db.Patient(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	visits, err := s.db.PatientVisits(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(ctx)
+	v := web.PatientView{Patient: p, Loc: loc, Notice: deskNotice(r)}
+	now := s.now()
+	for _, visit := range visits {
+		if visit.End.After(now) && (visit.Status == clinic.StatusBooked || visit.Status == clinic.StatusCheckedIn) {
+			v.Upcoming = append(v.Upcoming, visit)
+		} else {
+			v.Past = append([]clinic.Visit{visit}, v.Past...) // newest first
+		}
+	}
+	s.render(w, r, http.StatusOK, web.PatientPage(s.meta(r, p.FullName(), "/desk/patients"), v))
+}
+
+// deskPatientForm shows the new-patient form, or the edit form filled from
+// the record.
+func (s *Server) deskPatientForm(w http.ResponseWriter, r *http.Request) {
+	f := web.PatientForm{Fields: map[string]string{}}
+	if strings.HasSuffix(r.URL.Path, "/edit") {
+		id, err := urlID(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p, err := s.db.Patient(r.Context(), id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f = web.PatientFormOf(p)
+	}
+	s.render(w, r, http.StatusOK, web.PatientEdit(s.meta(r, "Patient", "/desk/patients"), f))
+}
+
+// patientFromForm reads the patient form; fields that cannot be read at
+// all (a weight that is not a number) are named in problems.
+func patientFromForm(r *http.Request) (clinic.Patient, web.PatientForm, clinic.Problems) {
+	g := func(k string) string { return r.PostForm.Get(k) }
+	f := web.PatientForm{FirstName: g("first_name"), LastName: g("last_name"), DateOfBirth: g("date_of_birth"),
+		Phone: g("phone"), Email: g("email"), WeightKg: g("weight_kg"), Condition: g("condition"),
+		DriverName: g("driver_name"), DriverPhone: g("driver_phone"), Notes: g("notes")}
+	p := clinic.Patient{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, Email: f.Email,
+		Condition: clinic.Condition(f.Condition), DriverName: f.DriverName, DriverPhone: f.DriverPhone, Notes: f.Notes}
+	problems := clinic.Problems{}
+	if strings.TrimSpace(f.DateOfBirth) != "" {
+		d, err := clinic.ParseDate(strings.TrimSpace(f.DateOfBirth))
+		if err != nil {
+			problems.Add("date_of_birth", "Enter the date of birth as a date (YYYY-MM-DD).")
+		}
+		p.DateOfBirth = d
+	}
+	if w := strings.TrimSpace(f.WeightKg); w != "" {
+		kg, err := strconv.ParseFloat(strings.ReplaceAll(w, ",", "."), 64)
+		if err != nil {
+			problems.Add("weight_kg", "Enter the weight in kilograms as a number, e.g. 72.5.")
+		} else {
+			p.WeightKg = &kg
+		}
+	}
+	return p, f, problems
+}
+
+func (s *Server) deskSavePatient(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	p, f, problems := patientFromForm(r)
+	ctx := r.Context()
+	_, loc := s.clinicInfo(ctx)
+	today := clinic.DateOf(s.now(), loc)
+	editing := strings.HasSuffix(r.URL.Path, "/edit")
+	var err error
+	if editing {
+		if p.ID, err = urlID(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f.ID = p.ID
+		if p.Version, err = strconv.Atoi(r.PostForm.Get("version")); err != nil {
+			s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form is missing the record's version."))
+			return
+		}
+		f.Version = p.Version
+	}
+	// Validate everything, so each field's message shows at once.
+	if verr := p.Validate(today); verr != nil || len(problems) > 0 {
+		for k, v := range clinic.ErrorFields(verr) {
+			problems.Add(k, v)
+		}
+		err = problems.Err()
+	} else if editing {
+		p, err = s.db.UpdatePatient(ctx, p, today)
+	} else {
+		p, err = s.db.CreatePatient(ctx, p, today)
+	}
+	switch clinic.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/desk/patients/"+strconv.FormatInt(p.ID, 10)+"?done=saved", http.StatusSeeOther)
+	case clinic.EINVALID:
+		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
+		s.render(w, r, http.StatusUnprocessableEntity, web.PatientEdit(s.meta(r, "Patient", "/desk/patients"), f))
+	case clinic.ECONFLICT:
+		// Show the record as it stands now beside the person's input; saving
+		// again (at the current version) means "mine, having seen theirs".
+		current, cerr := s.db.Patient(ctx, p.ID)
+		if cerr != nil {
+			s.fail(w, r, cerr)
+			return
+		}
+		f.Message, f.Current, f.Version = clinic.ErrorMessage(err), &current, current.Version
+		s.render(w, r, http.StatusConflict, web.PatientEdit(s.meta(r, "Patient", "/desk/patients"), f))
+	default:
+		s.fail(w, r, err)
+	}
+}

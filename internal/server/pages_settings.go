@@ -1,0 +1,319 @@
+package server
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/web"
+)
+
+// settingsPage fills the settings page's lists around a form.
+func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, status int, f web.SettingsForm) {
+	ctx := r.Context()
+	sched, err := s.db.Schedule(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f.Today = clinic.DateOf(s.now(), sched.Loc)
+	f.Closures = nil
+	for d, reason := range sched.Closures {
+		if !d.Before(f.Today) {
+			f.Closures = append(f.Closures, web.Closure{Date: d, Reason: reason})
+		}
+	}
+	sort.Slice(f.Closures, func(i, j int) bool { return f.Closures[i].Date.Before(f.Closures[j].Date) })
+	misfits, err := s.db.Misfits(ctx, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f.Misfits = len(misfits)
+	s.render(w, r, status, web.ClinicSettings(s.meta(r, "Clinic settings", "/admin/clinic"), f))
+}
+
+func (s *Server) adminClinic(w http.ResponseWriter, r *http.Request) {
+	sched, err := s.db.Schedule(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := web.SettingsFormOf(sched.Settings)
+	switch r.URL.Query().Get("done") {
+	case "saved":
+		f.Notice = "The settings are saved."
+	case "closed":
+		f.Notice = "The closure is added."
+	case "opened":
+		f.Notice = "The closure is removed."
+	}
+	s.settingsPage(w, r, http.StatusOK, f)
+}
+
+func (s *Server) adminSaveClinic(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	f := web.SettingsForm{Name: r.PostForm.Get("name"), TimeZone: r.PostForm.Get("timezone"), SlotMinutes: r.PostForm.Get("slot_minutes")}
+	f.Version, _ = strconv.Atoi(r.PostForm.Get("version"))
+	settings := clinic.Settings{Name: f.Name, TimeZone: f.TimeZone, Version: f.Version}
+	settings.SlotMinutes, _ = strconv.Atoi(f.SlotMinutes)
+	p := clinic.Problems{}
+	for wd, key := range clinic.WeekdayKeys {
+		f.Hours[wd] = r.PostForm.Get("hours." + key)
+		ranges, err := clinic.ParseRanges(f.Hours[wd])
+		if err != nil {
+			p.Add("hours."+key, "Write the hours like 07:00-12:00, 13:00-16:30 (or leave empty when closed).")
+		}
+		settings.Hours[wd] = ranges
+	}
+	err := settings.Validate()
+	for k, v := range clinic.ErrorFields(err) {
+		p.Add(k, v)
+	}
+	if err = p.Err(); err == nil {
+		_, err = s.db.UpdateSettings(r.Context(), settings)
+	}
+	switch clinic.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/admin/clinic?done=saved", http.StatusSeeOther)
+	case clinic.EINVALID, clinic.ECONFLICT:
+		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
+		if clinic.ErrorCode(err) == clinic.ECONFLICT {
+			// Keep the input, at the version now stored, so saving again
+			// is a deliberate choice made after seeing the current values.
+			if sched, serr := s.db.Schedule(r.Context()); serr == nil {
+				cur := web.SettingsFormOf(sched.Settings)
+				f.Version = cur.Version
+				f.Message += " Now stored: " + cur.Name + ", " + cur.TimeZone + ", every " + cur.SlotMinutes + " minutes."
+			}
+		}
+		status, _ := httpStatus(clinic.ErrorCode(err))
+		s.settingsPage(w, r, status, f)
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+func (s *Server) adminAddClosure(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	cf := web.ClosureForm{Date: r.PostForm.Get("date"), Reason: r.PostForm.Get("reason")}
+	d, err := clinic.ParseDate(strings.TrimSpace(cf.Date))
+	if err != nil {
+		err = clinic.Invalid(map[string]string{"date": "Enter the date the clinic is closed."})
+		if _, rerr := clinic.ClosureReason(cf.Reason); rerr != nil {
+			err = clinic.Invalid(map[string]string{"date": "Enter the date the clinic is closed.", "reason": clinic.ErrorFields(rerr)["reason"]})
+		}
+	} else {
+		err = s.db.AddClosure(r.Context(), d, cf.Reason)
+	}
+	switch clinic.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/admin/clinic?done=closed", http.StatusSeeOther)
+	case clinic.EINVALID:
+		sched, serr := s.db.Schedule(r.Context())
+		if serr != nil {
+			s.fail(w, r, serr)
+			return
+		}
+		f := web.SettingsFormOf(sched.Settings)
+		cf.Fields = clinic.ErrorFields(err)
+		f.ClosureForm = cf
+		s.settingsPage(w, r, http.StatusUnprocessableEntity, f)
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+func (s *Server) adminRemoveClosure(w http.ResponseWriter, r *http.Request) {
+	d, err := clinic.ParseDate(chi.URLParam(r, "date"))
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such closure."))
+		return
+	}
+	if err := s.db.RemoveClosure(r.Context(), d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/clinic?done=opened", http.StatusSeeOther)
+}
+
+func (s *Server) renderChairs(w http.ResponseWriter, r *http.Request, status int, v web.ChairsView) {
+	var err error
+	if v.Chairs, err = s.db.AllChairs(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, web.ChairsPage(s.meta(r, "Chairs", "/admin/chairs"), v))
+}
+
+func (s *Server) adminChairs(w http.ResponseWriter, r *http.Request) {
+	v := web.ChairsView{}
+	if r.URL.Query().Get("done") == "saved" {
+		v.Notice = "The chair is saved."
+	}
+	s.renderChairs(w, r, http.StatusOK, v)
+}
+
+// adminSaveChair adds a chair (POST /admin/chairs) or changes one.
+func (s *Server) adminSaveChair(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	c := clinic.Chair{Name: r.PostForm.Get("name"), Active: true}
+	v := web.ChairsView{NewName: c.Name, NewPosition: r.PostForm.Get("position")}
+	c.Position, _ = strconv.Atoi(strings.TrimSpace(v.NewPosition))
+	if chi.URLParam(r, "id") != "" {
+		id, err := urlID(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c.ID, c.Active = id, r.PostForm.Get("active") == "1"
+		c.Version, _ = strconv.Atoi(r.PostForm.Get("version"))
+		v.NewName, v.NewPosition = "", ""
+	}
+	_, err := s.db.SaveChair(r.Context(), c)
+	switch clinic.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/admin/chairs?done=saved", http.StatusSeeOther)
+	case clinic.EINVALID, clinic.ECONFLICT:
+		if c.ID == 0 {
+			v.Message, v.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
+		} else {
+			// A row's own form: say which field, for which chair.
+			v.Message = "Chair not saved: " + clinic.ErrorMessage(err)
+			for _, msg := range clinic.ErrorFields(err) {
+				v.Message += " " + msg
+			}
+		}
+		status, _ := httpStatus(clinic.ErrorCode(err))
+		s.renderChairs(w, r, status, v)
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+func (s *Server) adminProtocols(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.db.AllProtocols(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	notice := ""
+	if r.URL.Query().Get("done") == "saved" {
+		notice = "The protocol is saved."
+	}
+	s.render(w, r, http.StatusOK, web.ProtocolsPage(s.meta(r, "Protocols", "/admin/protocols"), ps, notice))
+}
+
+// protocolForm shows a stored protocol's numbers as form values.
+func protocolForm(p clinic.Protocol) web.ProtocolForm {
+	f := web.ProtocolForm{ID: p.ID, Version: p.Version, Active: p.Active, Values: map[string]string{"name": p.Name}}
+	ints := map[string]int{"sessions": p.Sessions, "min_gap_days": p.MinGapDays, "max_gap_days": p.MaxGapDays,
+		"max_span_days": p.MaxSpanDays, "infusion_minutes": p.InfusionMinutes, "recovery_minutes": p.RecoveryMinutes,
+		"first_interval_days": p.FirstIntervalDays, "min_interval_days": p.MinIntervalDays, "max_interval_days": p.MaxIntervalDays,
+		"lead_days": p.LeadDays, "step_days": p.StepDays, "maintenance_infusion_minutes": p.MaintenanceInfusionMinutes,
+		"maintenance_recovery_minutes": p.MaintenanceRecoveryMinutes}
+	for k, n := range ints {
+		f.Values[k] = strconv.Itoa(n)
+	}
+	f.Values["dose_min_mg_per_kg_h"] = strconv.FormatFloat(p.DoseMinMgPerKgH, 'f', -1, 64)
+	f.Values["dose_max_mg_per_kg_h"] = strconv.FormatFloat(p.DoseMaxMgPerKgH, 'f', -1, 64)
+	return f
+}
+
+func (s *Server) adminProtocol(w http.ResponseWriter, r *http.Request) {
+	f := protocolForm(clinic.Protocol{Active: true, Sessions: 6, MinGapDays: 2, MaxGapDays: 3, MaxSpanDays: 14,
+		InfusionMinutes: 240, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5, FirstIntervalDays: 35,
+		MinIntervalDays: 21, MaxIntervalDays: 84, LeadDays: 7, StepDays: 7, MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30})
+	f.Values["name"] = ""
+	if chi.URLParam(r, "id") != "" {
+		id, err := urlID(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p, err := s.db.Protocol(r.Context(), id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f = protocolForm(p)
+	}
+	s.render(w, r, http.StatusOK, web.ProtocolEdit(s.meta(r, "Protocol", "/admin/protocols"), f))
+}
+
+func (s *Server) adminSaveProtocol(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	f := web.ProtocolForm{Values: map[string]string{"name": r.PostForm.Get("name")}, Active: r.PostForm.Get("active") == "1"}
+	f.Version, _ = strconv.Atoi(r.PostForm.Get("version"))
+	if chi.URLParam(r, "id") != "" {
+		id, err := urlID(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f.ID = id
+	}
+	p := clinic.Protocol{ID: f.ID, Version: f.Version, Name: f.Values["name"], Active: f.Active}
+	problems := clinic.Problems{}
+	ints := map[string]*int{"sessions": &p.Sessions, "min_gap_days": &p.MinGapDays, "max_gap_days": &p.MaxGapDays,
+		"max_span_days": &p.MaxSpanDays, "infusion_minutes": &p.InfusionMinutes, "recovery_minutes": &p.RecoveryMinutes,
+		"first_interval_days": &p.FirstIntervalDays, "min_interval_days": &p.MinIntervalDays, "max_interval_days": &p.MaxIntervalDays,
+		"lead_days": &p.LeadDays, "step_days": &p.StepDays, "maintenance_infusion_minutes": &p.MaintenanceInfusionMinutes,
+		"maintenance_recovery_minutes": &p.MaintenanceRecoveryMinutes}
+	floats := map[string]*float64{"dose_min_mg_per_kg_h": &p.DoseMinMgPerKgH, "dose_max_mg_per_kg_h": &p.DoseMaxMgPerKgH}
+	for _, pf := range web.ProtocolFields {
+		raw := strings.TrimSpace(r.PostForm.Get(pf.Name))
+		f.Values[pf.Name] = raw
+		if dst, ok := ints[pf.Name]; ok {
+			n, err := strconv.Atoi(raw)
+			if err != nil {
+				problems.Add(pf.Name, "Enter a whole number.")
+			}
+			*dst = n
+		} else if dst, ok := floats[pf.Name]; ok {
+			x, err := strconv.ParseFloat(strings.ReplaceAll(raw, ",", "."), 64)
+			if err != nil {
+				problems.Add(pf.Name, "Enter a number, e.g. 0.5.")
+			}
+			*dst = x
+		}
+	}
+	verr := p.Validate()
+	for k, v := range clinic.ErrorFields(verr) {
+		problems.Add(k, v)
+	}
+	err := problems.Err()
+	if err == nil {
+		_, err = s.db.SaveProtocol(r.Context(), p)
+	}
+	switch clinic.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/admin/protocols?done=saved", http.StatusSeeOther)
+	case clinic.EINVALID, clinic.ECONFLICT:
+		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
+		if clinic.ErrorCode(err) == clinic.ECONFLICT {
+			if cur, cerr := s.db.Protocol(r.Context(), f.ID); cerr == nil {
+				f.Version = cur.Version
+			}
+		}
+		status, _ := httpStatus(clinic.ErrorCode(err))
+		s.render(w, r, status, web.ProtocolEdit(s.meta(r, "Protocol", "/admin/protocols"), f))
+	default:
+		s.fail(w, r, err)
+	}
+}
