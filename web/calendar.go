@@ -37,6 +37,9 @@ type GridCell struct {
 	Covered  bool
 	Bookable bool
 	Open     bool
+	// FreeMinutes is how long the chair stays free from this slot, within
+	// the same opening range: a 90-minute visit fits where it is ≥ 90.
+	FreeMinutes int
 }
 
 // NewDayGrid lays out a day. Rows run from the earliest opening to the
@@ -113,6 +116,19 @@ func NewDayGrid(sched clinic.Schedule, chairs []clinic.Chair, visits []clinic.Vi
 				c < len(chairs) // not in a chair out of service
 		}
 	}
+	// Free runs, counted from the bottom of each column up.
+	for c := range g.Chairs {
+		run := 0
+		for r := len(g.Rows) - 1; r >= 0; r-- {
+			cell := &g.Rows[r].Cells[c]
+			if !cell.Open || cell.Visit != nil || cell.Covered {
+				run = 0
+				continue
+			}
+			run += int(step)
+			cell.FreeMinutes = run
+		}
+	}
 	return g
 }
 
@@ -186,4 +202,15 @@ func activeCount(vs []clinic.Visit) int {
 		}
 	}
 	return n
+}
+
+// freeTitle says how long a free slot lasts, in the desk's words.
+func freeTitle(minutes int) string {
+	if minutes >= 60 && minutes%60 == 0 {
+		return fmt.Sprintf("free for %d h", minutes/60)
+	}
+	if minutes > 60 {
+		return fmt.Sprintf("free for %d h %d min", minutes/60, minutes%60)
+	}
+	return fmt.Sprintf("free for %d min", minutes)
 }

@@ -298,7 +298,7 @@ func (c *Calendar) Alternatives(start time.Time, minutes int, patientID int64, n
 		})
 		for _, s := range starts {
 			iv := c.Interval(date, s, minutes)
-			if iv.Start.Before(notBefore) || iv.Start.Equal(start) || !c.PatientFree(patientID, iv) {
+			if iv.Start.Before(notBefore) || !c.PatientFree(patientID, iv) {
 				continue
 			}
 			if chair, ok := c.FirstFreeChair(iv); ok {

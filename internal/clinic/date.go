@@ -1,6 +1,7 @@
 package clinic
 
 import (
+	"reflect"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
@@ -92,15 +93,17 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	return json.Marshal(d.String())
 }
 
-// UnmarshalJSON reads "YYYY-MM-DD".
+// UnmarshalJSON reads "YYYY-MM-DD" (null leaves the zero date). Anything
+// else is a *json.UnmarshalTypeError, so that the decoder names the field.
 func (d *Date) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("a date must be a string in the form YYYY-MM-DD")
+	if string(b) == "null" {
+		return nil
 	}
-	v, err := ParseDate(s)
-	if err != nil {
-		return err
+	var s string
+	err := json.Unmarshal(b, &s)
+	v, perr := ParseDate(s)
+	if err != nil || perr != nil {
+		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Date]()}
 	}
 	*d = v
 	return nil

@@ -41,7 +41,7 @@ type testClinic struct {
 	patients []int64
 }
 
-func newTestClinic(t *testing.T, patients int) *testClinic {
+func newTestClinic(t testing.TB, patients int) *testClinic {
 	t.Helper()
 	db, url := pgtest.Open(t)
 	c := &testClinic{db: db, url: url, ctx: context.Background(), now: at(2, 8, 0)}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -81,6 +82,8 @@ func decodeJSON(r *http.Request, dst any) error {
 		return err
 	case errors.Is(err, io.EOF):
 		return errEmptyBody
+	case errors.As(err, &typeErr) && typeErr.Field != "" && typeErr.Type == reflect.TypeFor[clinic.Date]():
+		return clinic.Invalid(map[string]string{typeErr.Field: "Give a date as YYYY-MM-DD."})
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return clinic.Invalid(map[string]string{typeErr.Field: "This field has the wrong type (expected " + typeErr.Type.String() + ")."})
 	default:
