@@ -8,7 +8,9 @@ import (
 func TestAllow(t *testing.T) {
 	loc, _ := time.LoadLocation("America/Phoenix")
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, loc)
-	appt := func(s Status) Appointment { return Appointment{Status: s, Start: start, End: start.Add(90 * time.Minute)} }
+	appt := func(s Status) Appointment {
+		return Appointment{Status: s, Start: start, End: start.Add(90 * time.Minute)}
+	}
 	morning := time.Date(2026, 3, 2, 8, 0, 0, 0, loc)
 	later := time.Date(2026, 3, 2, 9, 20, 0, 0, loc)
 	dayBefore := time.Date(2026, 3, 1, 12, 0, 0, 0, loc)

@@ -38,7 +38,7 @@ func (s Schedule) ClosedReason(d Date) string {
 		return reason
 	}
 	if len(s.Settings.Hours[d.Weekday()]) == 0 {
-		return "the clinic does not open on " + d.Weekday().String() + "s"
+		return "no opening hours on " + d.Weekday().String() + "s"
 	}
 	return ""
 }
@@ -283,8 +283,9 @@ func (c *Calendar) FreeStarts(from, to Date, minutes int, notBefore time.Time) [
 }
 
 // Alternatives offers up to n slots near start for an occupancy of minutes
-// that the patient could take instead: on start's day first, nearest first,
-// then on the following open days (up to a week).
+// that the patient could take instead: on start's day first, nearest first
+// (the same time in another chair when one is free), then on the following
+// open days (up to a week).
 func (c *Calendar) Alternatives(start time.Time, minutes int, patientID int64, notBefore time.Time, n int) []Slot {
 	d := DateOf(start, c.Loc)
 	pref := ClockOf(start, c.Loc)

@@ -1,10 +1,10 @@
 package clinic
 
 import (
-	"reflect"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 

@@ -23,7 +23,7 @@ func TestScheduleCheck(t *testing.T) {
 		{"Friday 10:45 ends after noon", at(D(2026, 3, 6), "10:45"), 90, "outside the opening hours on Fridays (08:00–12:00)"},
 		{"before opening", at(D(2026, 3, 2), "06:45"), 90, "outside the opening hours"},
 		{"after closing", at(D(2026, 3, 2), "15:15"), 90, "outside the opening hours"},
-		{"Saturday", at(D(2026, 3, 7), "09:00"), 90, "does not open on Saturdays"},
+		{"Saturday", at(D(2026, 3, 7), "09:00"), 90, "no opening hours on Saturdays"},
 		{"closure", at(D(2026, 3, 5), "09:00"), 90, "Staff training"},
 		{"off the grid", at(D(2026, 3, 2), "09:10"), 90, "15-minute grid"},
 		{"seconds off the grid", at(D(2026, 3, 2), "09:00").Add(30 * time.Second), 90, "15-minute grid"},

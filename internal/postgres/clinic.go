@@ -15,12 +15,6 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Settings returns the clinic's settings and its closure dates.
-func (db *DB) Settings(ctx context.Context) (clinic.Settings, map[clinic.Date]string, error) {
-	s, closures, err := settings(ctx, db.pool)
-	return s, closures, mapError(err)
-}
-
 func settings(ctx context.Context, q querier) (clinic.Settings, map[clinic.Date]string, error) {
 	var s clinic.Settings
 	err := q.QueryRow(ctx, `SELECT name, timezone, slot_minutes, version FROM clinic`).Scan(&s.Name, &s.TimeZone, &s.SlotMinutes, &s.Version)

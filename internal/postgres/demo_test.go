@@ -41,9 +41,10 @@ func TestLoadDemoIsIdempotentAndGuarded(t *testing.T) {
 	if err != nil || !check.OK || check.Rows < 46 {
 		t.Fatalf("audit after demo: %+v %v", check, err)
 	}
-	s, closures, err := db.Settings(ctx)
-	if err != nil || s.TimeZone != "America/Phoenix" || len(s.Hours[time.Friday]) != 1 || len(closures) == 0 {
-		t.Fatalf("settings %+v closures %d err %v", s, len(closures), err)
+	sched, err := db.Schedule(ctx)
+	s := sched.Settings
+	if err != nil || s.TimeZone != "America/Phoenix" || len(s.Hours[time.Friday]) != 1 || len(sched.Closures) == 0 {
+		t.Fatalf("settings %+v closures %d err %v", s, len(sched.Closures), err)
 	}
 	if s.Hours[time.Friday][0].Closes.String() != "12:00" {
 		t.Fatalf("Friday closes %s", s.Hours[time.Friday][0].Closes)

@@ -24,7 +24,7 @@ var constraintErrors = map[string]*clinic.Error{
 		Fields: map[string]string{"name": "Another chair already has this name."}},
 	"protocols_name_key": {Code: clinic.EINVALID, Message: "Please correct the highlighted fields.",
 		Fields: map[string]string{"name": "Another protocol already has this name."}},
-	"courses_one_open":          {Code: clinic.ECONFLICT, Message: "The patient already has an open treatment course."},
+	"courses_one_open": {Code: clinic.ECONFLICT, Message: "The patient already has an open treatment course."},
 	"relief_reports_not_before_infusion": {Code: clinic.EINVALID, Message: "Please correct the highlighted fields.",
 		Fields: map[string]string{"date": "Relief cannot end before the infusion was given."}},
 }

@@ -20,8 +20,8 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	o := web.AdminOverview{Settings: c.settings, Users: map[clinic.Role]int{}}
-	for d, reason := range c.closures {
+	o := web.AdminOverview{Settings: c.Settings, Users: map[clinic.Role]int{}}
+	for d, reason := range c.Closures {
 		if !d.Before(c.today) && d.Before(c.today.AddDays(120)) {
 			o.Closures = append(o.Closures, web.Closure{Date: d, Reason: reason})
 		}

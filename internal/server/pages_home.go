@@ -3,48 +3,31 @@ package server
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
-// clinicDays loads what the day pages need: settings, closures and zone.
+// clinicDays is what the day pages need: the schedule and today's date in
+// the clinic's zone.
 type clinicDays struct {
-	settings clinic.Settings
-	closures map[clinic.Date]string
-	loc      *time.Location
-	today    clinic.Date
+	clinic.Schedule
+	today clinic.Date
 }
 
 func (s *Server) clinicDays(ctx context.Context) (clinicDays, error) {
-	settings, closures, err := s.db.Settings(ctx)
+	sched, err := s.db.Schedule(ctx)
 	if err != nil {
 		return clinicDays{}, err
 	}
-	loc, err := settings.Location()
-	if err != nil {
-		return clinicDays{}, err
-	}
-	return clinicDays{settings, closures, loc, clinic.DateOf(s.now(), loc)}, nil
-}
-
-// closedReason says why the clinic is closed on d, or "" when it is open.
-func (c clinicDays) closedReason(d clinic.Date) string {
-	if reason, ok := c.closures[d]; ok {
-		return reason
-	}
-	if len(c.settings.Hours[d.Weekday()]) == 0 {
-		return "it does not open on " + d.Weekday().String() + "s"
-	}
-	return ""
+	return clinicDays{sched, clinic.DateOf(s.now(), sched.Loc)}, nil
 }
 
 // nextOpen is the first open day after d within two weeks.
 func (c clinicDays) nextOpen(d clinic.Date) (clinic.Date, bool) {
 	for i := 1; i <= 14; i++ {
-		if n := d.AddDays(i); c.closedReason(n) == "" {
+		if n := d.AddDays(i); c.Open(n) {
 			return n, true
 		}
 	}
@@ -52,8 +35,8 @@ func (c clinicDays) nextOpen(d clinic.Date) (clinic.Date, bool) {
 }
 
 func (s *Server) dayView(ctx context.Context, c clinicDays, heading string, d clinic.Date) (web.DayView, error) {
-	visits, err := s.db.Visits(ctx, postgres.AppointmentFilter{From: d.At(0, c.loc), To: d.AddDays(1).At(0, c.loc)})
-	return web.DayView{Heading: heading, Date: d, Loc: c.loc, Closed: c.closedReason(d), Visits: visits}, err
+	visits, err := s.db.Visits(ctx, postgres.AppointmentFilter{From: d.At(0, c.Loc), To: d.AddDays(1).At(0, c.Loc)})
+	return web.DayView{Heading: heading, Date: d, Loc: c.Loc, Closed: c.ClosedReason(d), Visits: visits}, err
 }
 
 // deskHome shows today's arrivals and, when today has none, the next
@@ -100,7 +83,7 @@ func (s *Server) nurseHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, heading := c.today, "Today"
-	if c.closedReason(d) != "" {
+	if !c.Open(d) {
 		if n, ok := c.nextOpen(d); ok {
 			d, heading = n, "Next clinic day"
 		}

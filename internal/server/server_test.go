@@ -21,13 +21,23 @@ import (
 
 // pages lists every page and the one role allowed on it.
 var pages = map[string]clinic.Role{
-	"/admin":       clinic.RoleAdmin,
-	"/admin/users": clinic.RoleAdmin,
-	"/admin/audit": clinic.RoleAdmin,
-	"/desk":        clinic.RoleFrontDesk,
-	"/nurse":       clinic.RoleNurse,
-	"/physician":   clinic.RolePhysician,
-	"/portal":      clinic.RolePatient,
+	"/admin":               clinic.RoleAdmin,
+	"/admin/users":         clinic.RoleAdmin,
+	"/admin/audit":         clinic.RoleAdmin,
+	"/admin/clinic":        clinic.RoleAdmin,
+	"/admin/chairs":        clinic.RoleAdmin,
+	"/admin/protocols":     clinic.RoleAdmin,
+	"/admin/protocols/new": clinic.RoleAdmin,
+	"/desk":                clinic.RoleFrontDesk,
+	"/desk/calendar":       clinic.RoleFrontDesk,
+	"/desk/week":           clinic.RoleFrontDesk,
+	"/desk/misfits":        clinic.RoleFrontDesk,
+	"/desk/book":           clinic.RoleFrontDesk,
+	"/desk/patients":       clinic.RoleFrontDesk,
+	"/desk/patients/new":   clinic.RoleFrontDesk,
+	"/nurse":               clinic.RoleNurse,
+	"/physician":           clinic.RolePhysician,
+	"/portal":              clinic.RolePatient,
 }
 
 func TestEveryPageChecksTheRole(t *testing.T) {
