@@ -214,21 +214,34 @@ func (c *Calendar) FirstFreeChair(iv Interval) (int64, bool) {
 // nothing overlapping; the chair is the first free one in chair order.
 // notBefore excludes starts before that instant (the past).
 func (c *Calendar) Nearest(d Date, pref Clock, minutes int, patientID int64, notBefore time.Time) (Slot, bool) {
+	for _, s := range c.startsNearest(d, pref, minutes) {
+		if slot, ok := c.placeAt(d, s, minutes, patientID, notBefore); ok {
+			return slot, true
+		}
+	}
+	return Slot{}, false
+}
+
+// startsNearest is StartsOn ordered by distance from pref, the earlier of
+// two equally near first.
+func (c *Calendar) startsNearest(d Date, pref Clock, minutes int) []Clock {
 	starts := c.StartsOn(d, minutes)
 	sort.SliceStable(starts, func(i, j int) bool {
 		di, dj := distance(starts[i], pref), distance(starts[j], pref)
 		return di < dj || di == dj && starts[i] < starts[j]
 	})
-	for _, s := range starts {
-		iv := c.Interval(d, s, minutes)
-		if iv.Start.Before(notBefore) || !c.PatientFree(patientID, iv) {
-			continue
-		}
-		if chair, ok := c.FirstFreeChair(iv); ok {
-			return Slot{chair, iv}, true
-		}
+	return starts
+}
+
+// placeAt puts an occupancy of minutes at s on d in the first free chair,
+// when that is not before notBefore and the patient is free then.
+func (c *Calendar) placeAt(d Date, s Clock, minutes int, patientID int64, notBefore time.Time) (Slot, bool) {
+	iv := c.Interval(d, s, minutes)
+	if iv.Start.Before(notBefore) || !c.PatientFree(patientID, iv) {
+		return Slot{}, false
 	}
-	return Slot{}, false
+	chair, ok := c.FirstFreeChair(iv)
+	return Slot{chair, iv}, ok
 }
 
 func distance(a, b Clock) Clock {
@@ -292,18 +305,9 @@ func (c *Calendar) Alternatives(start time.Time, minutes int, patientID int64, n
 	var out []Slot
 	for day := 0; day < 8 && len(out) < n; day++ {
 		date := d.AddDays(day)
-		starts := c.StartsOn(date, minutes)
-		sort.SliceStable(starts, func(i, j int) bool {
-			di, dj := distance(starts[i], pref), distance(starts[j], pref)
-			return di < dj || di == dj && starts[i] < starts[j]
-		})
-		for _, s := range starts {
-			iv := c.Interval(date, s, minutes)
-			if iv.Start.Before(notBefore) || !c.PatientFree(patientID, iv) {
-				continue
-			}
-			if chair, ok := c.FirstFreeChair(iv); ok {
-				out = append(out, Slot{chair, iv})
+		for _, s := range c.startsNearest(date, pref, minutes) {
+			if slot, ok := c.placeAt(date, s, minutes, patientID, notBefore); ok {
+				out = append(out, slot)
 				if len(out) == n {
 					break
 				}

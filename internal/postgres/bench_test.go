@@ -37,6 +37,10 @@ func BenchmarkAvailability(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if err := postgres.ExecForTest(c.ctx, c.db, `DO $$ BEGIN
+		IF (SELECT count(*) FROM appointments) <> 50000 THEN RAISE EXCEPTION 'not 50,000 appointments'; END IF; END $$`); err != nil {
+		b.Fatal(err)
+	}
 	if err := postgres.ExecForTest(c.ctx, c.db, `ANALYZE appointments`); err != nil {
 		b.Fatal(err)
 	}

@@ -38,14 +38,13 @@ func dayParam(r *http.Request, today clinic.Date) clinic.Date {
 // deskDay is the day view: chairs as columns, the grid down the side.
 func (s *Server) deskDay(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sched, err := s.db.Schedule(ctx)
+	c, err := s.clinicDays(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	now := s.now()
-	d := dayParam(r, clinic.DateOf(now, sched.Loc))
-	visits, err := s.db.Visits(ctx, postgres.AppointmentFilter{From: d.At(0, sched.Loc), To: d.AddDays(1).At(0, sched.Loc)})
+	d := dayParam(r, c.today)
+	visits, err := s.visits(ctx, c, d, 1)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -55,26 +54,25 @@ func (s *Server) deskDay(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	g := web.NewDayGrid(sched, chairs, visits, d, now)
+	g := web.NewDayGrid(c.Schedule, chairs, visits, d, s.now())
 	g.Notice = deskNotice(r)
 	s.render(w, r, http.StatusOK, web.DayCalendar(s.meta(r, d.Format("Mon 2 Jan"), "/desk/calendar"), g))
 }
 
 func (s *Server) deskWeek(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sched, err := s.db.Schedule(ctx)
+	c, err := s.clinicDays(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	now := s.now()
-	monday := web.MondayOf(dayParam(r, clinic.DateOf(now, sched.Loc)))
-	visits, err := s.db.Visits(ctx, postgres.AppointmentFilter{From: monday.At(0, sched.Loc), To: monday.AddDays(7).At(0, sched.Loc)})
+	monday := web.MondayOf(dayParam(r, c.today))
+	visits, err := s.visits(ctx, c, monday, 7)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.WeekCalendar(s.meta(r, "Week", "/desk/calendar"), web.NewWeekView(sched, monday, visits, now)))
+	s.render(w, r, http.StatusOK, web.WeekCalendar(s.meta(r, "Week", "/desk/calendar"), web.NewWeekView(c.Schedule, monday, visits, s.now())))
 }
 
 func (s *Server) deskMisfits(w http.ResponseWriter, r *http.Request) {
@@ -192,6 +190,11 @@ func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, appointmentURL(a.ID)+"?done=booked", http.StatusSeeOther)
 	case clinic.EINVALID, clinic.ECONFLICT:
 		f.Message, f.Fields, f.Alternatives = clinic.ErrorMessage(err), clinic.ErrorFields(err), clinic.ErrorAlternatives(err)
+		if f.Fields["protocol_id"] != "" {
+			// The form has no protocol field: a loading session without an
+			// open course is refused on the kind.
+			f.Fields["kind"] = "The patient has no open treatment course, so a loading session has no length yet; book the loading series from the course."
+		}
 		status, _ := httpStatus(clinic.ErrorCode(err))
 		s.renderBooking(w, r, status, f)
 	default:

@@ -34,8 +34,13 @@ func (c clinicDays) nextOpen(d clinic.Date) (clinic.Date, bool) {
 	return clinic.Date{}, false
 }
 
+// visits returns the appointments of n clinic days from the local date from.
+func (s *Server) visits(ctx context.Context, c clinicDays, from clinic.Date, n int) ([]clinic.Visit, error) {
+	return s.db.Visits(ctx, postgres.AppointmentFilter{From: from.At(0, c.Loc), To: from.AddDays(n).At(0, c.Loc)})
+}
+
 func (s *Server) dayView(ctx context.Context, c clinicDays, heading string, d clinic.Date) (web.DayView, error) {
-	visits, err := s.db.Visits(ctx, postgres.AppointmentFilter{From: d.At(0, c.Loc), To: d.AddDays(1).At(0, c.Loc)})
+	visits, err := s.visits(ctx, c, d, 1)
 	return web.DayView{Heading: heading, Date: d, Loc: c.Loc, Closed: c.ClosedReason(d), Visits: visits}, err
 }
 
