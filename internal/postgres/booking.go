@@ -147,10 +147,11 @@ func patientCourse(ctx context.Context, tx pgx.Tx, patientID int64) (*clinic.Cou
 	}
 	var c clinic.Course
 	err := tx.QueryRow(ctx, `
-		SELECT id, patient_id, protocol_id, phase, infusion_minutes, recovery_minutes,
-		       maintenance_infusion_minutes, maintenance_recovery_minutes
+		SELECT id, patient_id, protocol_id, phase, started_on, version, sessions, min_gap_days, max_gap_days,
+		       max_span_days, infusion_minutes, recovery_minutes, maintenance_infusion_minutes, maintenance_recovery_minutes
 		FROM courses WHERE patient_id = $1 AND phase <> 'ended'`, patientID).Scan(
-		&c.ID, &c.PatientID, &c.ProtocolID, &c.Phase, &c.Numbers.InfusionMinutes, &c.Numbers.RecoveryMinutes,
+		&c.ID, &c.PatientID, &c.ProtocolID, &c.Phase, &c.StartedOn, &c.Version, &c.Numbers.Sessions, &c.Numbers.MinGapDays,
+		&c.Numbers.MaxGapDays, &c.Numbers.MaxSpanDays, &c.Numbers.InfusionMinutes, &c.Numbers.RecoveryMinutes,
 		&c.Numbers.MaintenanceInfusionMinutes, &c.Numbers.MaintenanceRecoveryMinutes)
 	if isNoRows(err) {
 		return nil, nil
@@ -300,6 +301,13 @@ func (db *DB) setStatus(ctx context.Context, id int64, version int, act clinic.A
 					completed_at = CASE WHEN $2 = 'completed' THEN $3 ELSE completed_at END,
 					version = version + 1, updated_at = now()
 				WHERE id = $1`, a.ID, string(to), now)
+			if err != nil || to != clinic.StatusCompleted || a.SeriesID == nil {
+				return err
+			}
+			// The last loading session done: the course moves to maintenance.
+			_, err = tx.Exec(ctx, `
+				UPDATE courses SET phase = 'maintenance', version = version + 1, updated_at = now()
+				WHERE id = $1 AND phase = 'loading' AND sessions = $2`, a.CourseID, a.SessionNo)
 			return err
 		})
 }

@@ -47,8 +47,9 @@ func scanChair(r pgx.Row) (clinic.Chair, error) {
 const longestVisit = 16 * time.Hour
 
 // calendar reads the active chairs and every active appointment
-// overlapping the clinic-local days from..to (inclusive) into a Calendar.
-func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, toDay clinic.Date) (*clinic.Calendar, error) {
+// overlapping the clinic-local days from..to (inclusive) into a Calendar,
+// leaving out the appointments in except (those about to move).
+func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, toDay clinic.Date, except ...int64) (*clinic.Calendar, error) {
 	from, to := fromDay.At(0, sched.Loc), toDay.AddDays(1).At(0, sched.Loc)
 	chairs, err := activeChairs(ctx, q)
 	if err != nil {
@@ -58,8 +59,8 @@ func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, to
 	rows, err := q.Query(ctx, `
 		SELECT chair_id, patient_id, starts_at, ends_at FROM appointments
 		WHERE status IN ('booked', 'checked_in', 'completed')
-		  AND starts_at >= $1 AND starts_at < $2 AND ends_at > $3`,
-		from.Add(-longestVisit), to, from)
+		  AND starts_at >= $1 AND starts_at < $2 AND ends_at > $3 AND NOT (id = ANY ($4::bigint[]))`,
+		from.Add(-longestVisit), to, from, append([]int64{}, except...))
 	if err != nil {
 		return nil, err
 	}
