@@ -155,6 +155,8 @@ func weekURL(d clinic.Date) string { return "/desk/week?date=" + d.String() }
 
 func appointmentURL(id int64) string { return "/desk/appointments/" + strconv.FormatInt(id, 10) }
 
+func seriesURL(id int64) string { return "/desk/series/" + strconv.FormatInt(id, 10) }
+
 func patientURL(id int64) string { return "/desk/patients/" + strconv.FormatInt(id, 10) }
 
 // WeekView is seven days from a Monday, each with its appointments.

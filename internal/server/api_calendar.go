@@ -32,8 +32,10 @@ func (s *Server) apiCalendarRoutes(r chi.Router) {
 		r.Get("/appointments", s.apiAppointments)
 		r.Get("/appointments/{id}", s.apiAppointment)
 	})
+	r.With(s.requireRole(clinic.RoleFrontDesk, clinic.RolePhysician)).Post("/patients/{id}/courses", s.apiCreateCourse)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireRole(clinic.RoleFrontDesk))
+		r.Post("/patients/{id}/loading-series", s.apiLoadingSeries)
 		r.Post("/patients", s.apiCreatePatient)
 		r.Post("/appointments", s.apiBook)
 		r.Post("/appointments/{id}/reschedule", s.apiReschedule)
@@ -367,11 +369,14 @@ type appointmentJSON struct {
 	Start     string `json:"start"`
 	End       string `json:"end"`
 	Version   int    `json:"version"`
+	SeriesID  *int64 `json:"series_id,omitempty"`
+	SessionNo *int   `json:"session_no,omitempty"`
 }
 
 func toAppointmentJSON(a clinic.Appointment, loc *time.Location) appointmentJSON {
 	return appointmentJSON{ID: a.ID, PatientID: a.PatientID, ChairID: a.ChairID, Kind: string(a.Kind), Status: string(a.Status),
-		Start: a.Start.In(loc).Format(time.RFC3339), End: a.End.In(loc).Format(time.RFC3339), Version: a.Version}
+		Start: a.Start.In(loc).Format(time.RFC3339), End: a.End.In(loc).Format(time.RFC3339), Version: a.Version,
+		SeriesID: a.SeriesID, SessionNo: a.SessionNo}
 }
 
 type bookRequest struct {

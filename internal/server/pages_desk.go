@@ -23,6 +23,12 @@ func deskNotice(r *http.Request) string {
 		return "Checked in."
 	case "saved":
 		return "Saved."
+	case "series":
+		return "The loading series is booked."
+	case "reflowed":
+		return "The series is re-flowed."
+	case "series-cancelled":
+		return "The rest of the series is cancelled."
 	}
 	return ""
 }

@@ -33,6 +33,12 @@ func (s *Server) deskPatient(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.renderPatient(w, r, id, http.StatusOK, "")
+}
+
+// renderPatient shows a patient's page: details, loading series with their
+// progress, upcoming and past appointments; message is a refusal to show.
+func (s *Server) renderPatient(w http.ResponseWriter, r *http.Request, id int64, status int, message string) {
 	ctx := r.Context()
 	p, err := s.db.Patient(ctx, id)
 	if err != nil {
@@ -44,8 +50,17 @@ func (s *Server) deskPatient(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	series, err := s.db.PatientSeries(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	_, loc := s.clinicInfo(ctx)
-	v := web.PatientView{Patient: p, Loc: loc, Notice: deskNotice(r)}
+	v := web.PatientView{Patient: p, Loc: loc, Notice: deskNotice(r), Message: message}
+	for _, sr := range series {
+		v.Series = append(v.Series, web.SeriesSummary{ID: sr.ID, Protocol: sr.Protocol, Sessions: sr.Sessions, Done: sr.Done,
+			Cancelled: sr.Cancelled, CancelReason: sr.CancelReason, Visits: sr.Appointments})
+	}
 	now := s.now()
 	for _, visit := range visits {
 		if visit.End.After(now) && (visit.Status == clinic.StatusBooked || visit.Status == clinic.StatusCheckedIn) {
@@ -54,7 +69,7 @@ func (s *Server) deskPatient(w http.ResponseWriter, r *http.Request) {
 			v.Past = append([]clinic.Visit{visit}, v.Past...) // newest first
 		}
 	}
-	s.render(w, r, http.StatusOK, web.PatientPage(s.meta(r, p.FullName(), "/desk/patients"), v))
+	s.render(w, r, status, web.PatientPage(s.meta(r, p.FullName(), "/desk/patients"), v))
 }
 
 // deskPatientForm shows the new-patient form, or the edit form filled from
