@@ -250,3 +250,18 @@ func (c *Calendar) chairActive(id int64) bool {
 	}
 	return false
 }
+
+// CheckSpacing checks only the dates of a series, in session order: every
+// gap within [MinGapDays, MaxGapDays] and the span within MaxSpanDays. It
+// says what breaks, or "" when nothing does.
+func CheckSpacing(plan SeriesPlan, dates []Date) string {
+	for i := 1; i < len(dates); i++ {
+		if g := dates[i].DaysSince(dates[i-1]); g < plan.MinGapDays || g > plan.MaxGapDays {
+			return fmt.Sprintf("Session %d would be %d days after session %d; the protocol allows %d–%d.", i+1, g, i, plan.MinGapDays, plan.MaxGapDays)
+		}
+		if span := dates[i].DaysSince(dates[0]); span > plan.MaxSpanDays {
+			return fmt.Sprintf("Session %d would be %d days after the first; the series must end within %d.", i+1, span, plan.MaxSpanDays)
+		}
+	}
+	return ""
+}

@@ -208,3 +208,20 @@ func TestCheckSeries(t *testing.T) {
 		t.Errorf("gaps %d, %d", checks[1].GapDays, checks[5].GapDays)
 	}
 }
+
+func TestCheckSpacing(t *testing.T) {
+	d := func(day int) Date { return D(2026, 3, day) }
+	for _, tc := range []struct {
+		dates []Date
+		want  string
+	}{
+		{[]Date{d(2), d(4), d(6), d(9), d(11), d(13)}, ""},
+		{[]Date{d(2), d(3)}, "Session 2 would be 1 days after session 1"},
+		{[]Date{d(2), d(6)}, "Session 2 would be 4 days after session 1"},
+		{[]Date{d(2), d(5), d(8), d(11), d(14), d(17)}, "Session 6 would be 15 days after the first"},
+	} {
+		if got := CheckSpacing(standard, tc.dates); tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("%v: %q; want %q", tc.dates, got, tc.want)
+		}
+	}
+}

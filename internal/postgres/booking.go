@@ -236,6 +236,9 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 			if err := sched.Check(start, minutes, now); err != nil {
 				return err
 			}
+			if err := keepsSeriesSpacing(ctx, tx, *a, start, sched.Loc); err != nil {
+				return err
+			}
 			iv := clinic.Interval{Start: start, End: start.Add(time.Duration(minutes) * time.Minute)}
 			chairs, err := candidateChairs(ctx, tx, chairID, a.ChairID, a.ID, iv, sched.Loc)
 			if err != nil {
@@ -345,4 +348,34 @@ func (db *DB) change(ctx context.Context, id int64, version int, act clinic.Acti
 			PatientID: &after.PatientID, Before: before, After: after})
 	})
 	return after, err
+}
+
+// keepsSeriesSpacing refuses to move one session of a loading series to a
+// day that breaks the series' gaps or span; such a move goes through a
+// re-flow, which moves the later sessions with it.
+func keepsSeriesSpacing(ctx context.Context, tx pgx.Tx, a clinic.Appointment, start time.Time, loc *time.Location) error {
+	if a.SeriesID == nil {
+		return nil
+	}
+	var n clinic.Protocol
+	if err := tx.QueryRow(ctx, `SELECT c.sessions, c.min_gap_days, c.max_gap_days, c.max_span_days FROM courses c
+		JOIN loading_series ls ON ls.course_id = c.id WHERE ls.id = $1`, *a.SeriesID).Scan(
+		&n.Sessions, &n.MinGapDays, &n.MaxGapDays, &n.MaxSpanDays); err != nil {
+		return err
+	}
+	sessions, err := seriesSessions(ctx, tx, *a.SeriesID, false)
+	if err != nil {
+		return err
+	}
+	var dates []clinic.Date
+	for _, s := range sessions {
+		if s.ID == a.ID {
+			s.Start = start
+		}
+		dates = append(dates, clinic.DateOf(s.Start, loc))
+	}
+	if problem := clinic.CheckSpacing(clinic.PlanOf(n), dates); problem != "" {
+		return clinic.Invalid(map[string]string{"start": problem + " Move it with a re-flow of the series instead."})
+	}
+	return nil
 }

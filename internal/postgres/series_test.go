@@ -341,3 +341,22 @@ func TestCreateCourse(t *testing.T) {
 		t.Fatalf("proposal with a course: %+v %v", p.Course, err)
 	}
 }
+
+// Moving one session by itself may not break the series' spacing.
+func TestRescheduleKeepsSeriesSpacing(t *testing.T) {
+	c := newTestClinic(t, 1)
+	standard := c.protocol(t, "Standard IV loading", 6, 2, 3, 14, 60)
+	s, _, err := c.db.BookSeries(c.ctx, postgres.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard,
+		StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := s.Sessions[1] // Wed 4
+	if _, err := c.db.Reschedule(c.ctx, second.ID, second.Version, at(3, 9, 0), 0, c.now); !strings.Contains(clinic.ErrorFields(err)["start"], "re-flow") {
+		t.Fatalf("session 2 the day after session 1: %v", err)
+	}
+	// Another time on the same day keeps every gap.
+	if _, err := c.db.Reschedule(c.ctx, second.ID, second.Version, at(4, 14, 0), 0, c.now); err != nil {
+		t.Fatal(err)
+	}
+}
