@@ -62,6 +62,19 @@ func (s *Server) deskSeriesForm(w http.ResponseWriter, r *http.Request) {
 		Preferred: clinic.DefaultPreferredTime.String()})
 }
 
+// seriesForm reads the wizard's posted choices for the patient in the
+// path; false when the form could not be read (the answer is sent).
+func (s *Server) seriesForm(w http.ResponseWriter, r *http.Request) (web.SeriesWizard, postgres.SeriesRequest, clinic.Problems, bool) {
+	var wiz web.SeriesWizard
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return wiz, postgres.SeriesRequest{}, nil, false
+	}
+	req, problems := seriesInput(r, &wiz)
+	req.PatientID, _ = urlID(r)
+	return wiz, req, problems, true
+}
+
 // seriesInput reads the wizard's choices.
 func seriesInput(r *http.Request, wiz *web.SeriesWizard) (postgres.SeriesRequest, clinic.Problems) {
 	wiz.ProtocolID, wiz.StartDate, wiz.Preferred = r.PostForm.Get("protocol_id"), r.PostForm.Get("start_date"), r.PostForm.Get("preferred")
@@ -134,13 +147,10 @@ func (s *Server) proposalNote(p postgres.SeriesProposal) string {
 
 // deskSeriesPropose plans the series from the choices.
 func (s *Server) deskSeriesPropose(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+	wiz, req, problems, ok := s.seriesForm(w, r)
+	if !ok {
 		return
 	}
-	wiz := web.SeriesWizard{}
-	req, problems := seriesInput(r, &wiz)
-	req.PatientID, _ = urlID(r)
 	err := problems.Err()
 	var p postgres.SeriesProposal
 	if err == nil {
@@ -168,13 +178,10 @@ func isFormError(err error) bool {
 
 // deskSeriesCheck re-checks the rows as the desk changed them (htmx).
 func (s *Server) deskSeriesCheck(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+	wiz, req, problems, ok := s.seriesForm(w, r)
+	if !ok {
 		return
 	}
-	wiz := web.SeriesWizard{}
-	req, problems := seriesInput(r, &wiz)
-	req.PatientID, _ = urlID(r)
 	wiz, sched, err := s.seriesWizard(r, wiz)
 	if err != nil {
 		s.fail(w, r, err)
@@ -207,13 +214,10 @@ func (s *Server) deskSeriesCheck(w http.ResponseWriter, r *http.Request) {
 
 // deskSeriesBook books the series as the desk confirmed it: all or nothing.
 func (s *Server) deskSeriesBook(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+	wiz, req, problems, ok := s.seriesForm(w, r)
+	if !ok {
 		return
 	}
-	wiz := web.SeriesWizard{}
-	req, problems := seriesInput(r, &wiz)
-	req.PatientID, _ = urlID(r)
 	sched, err := s.db.Schedule(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
