@@ -118,6 +118,15 @@ func serve(cfg config, log *slog.Logger, stdout io.Writer) error {
 	defer cancelBackground()
 	go srv.WatchDatabase(background)
 	go srv.Purge(background, 10*time.Minute)
+	go func() {
+		// Plans stored before this binary (an older schema, a restore) are
+		// brought up to date once; every change keeps them current after.
+		if n, err := db.RefreshPlans(background, time.Now()); err != nil {
+			log.Warn("refreshing maintenance plans", "err", err)
+		} else {
+			log.Info("maintenance plans refreshed", "courses", n)
+		}
+	}()
 
 	scheme := "http"
 	if cfg.TLSCertFile != "" {

@@ -26,6 +26,12 @@ type Course struct {
 	Version           int
 }
 
+// Intervals are the course's maintenance numbers as the planner uses them.
+func (c Course) Intervals() Intervals {
+	return Intervals{Fixed: c.FixedIntervalDays, First: c.Numbers.FirstIntervalDays, Min: c.Numbers.MinIntervalDays,
+		Max: c.Numbers.MaxIntervalDays, Lead: c.Numbers.LeadDays, Step: c.Numbers.StepDays}
+}
+
 // CourseSummary is one patient's open course as the physician's list shows it.
 type CourseSummary struct {
 	PatientID    int64

@@ -137,26 +137,34 @@ func sameBooking(prev clinic.Appointment, b Booking) error {
 // patientCourse returns the patient's open course (nil when none), whose
 // numbers set how long an infusion holds its chair. An unknown patient is
 // refused.
-func patientCourse(ctx context.Context, tx pgx.Tx, patientID int64) (*clinic.Course, error) {
+func patientCourse(ctx context.Context, q querier, patientID int64) (*clinic.Course, error) {
 	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
 		return nil, err
 	}
 	if !exists {
 		return nil, clinic.Invalid(map[string]string{"patient_id": "There is no such patient."})
 	}
-	var c clinic.Course
-	err := tx.QueryRow(ctx, `
-		SELECT id, patient_id, protocol_id, phase, started_on, version, sessions, min_gap_days, max_gap_days,
-		       max_span_days, infusion_minutes, recovery_minutes, maintenance_infusion_minutes, maintenance_recovery_minutes
-		FROM courses WHERE patient_id = $1 AND phase <> 'ended'`, patientID).Scan(
-		&c.ID, &c.PatientID, &c.ProtocolID, &c.Phase, &c.StartedOn, &c.Version, &c.Numbers.Sessions, &c.Numbers.MinGapDays,
-		&c.Numbers.MaxGapDays, &c.Numbers.MaxSpanDays, &c.Numbers.InfusionMinutes, &c.Numbers.RecoveryMinutes,
-		&c.Numbers.MaintenanceInfusionMinutes, &c.Numbers.MaintenanceRecoveryMinutes)
+	c, err := scanCourse(q.QueryRow(ctx, `SELECT `+courseColumns+` FROM courses WHERE patient_id = $1 AND phase <> 'ended'`, patientID))
 	if isNoRows(err) {
 		return nil, nil
 	}
 	return &c, err
+}
+
+const courseColumns = `id, patient_id, protocol_id, phase, started_on, version, sessions, min_gap_days, max_gap_days,
+	max_span_days, infusion_minutes, recovery_minutes, maintenance_infusion_minutes, maintenance_recovery_minutes,
+	dose_min_mg_per_kg_h::float8, dose_max_mg_per_kg_h::float8, first_interval_days, min_interval_days,
+	max_interval_days, lead_days, step_days, fixed_interval_days`
+
+func scanCourse(r pgx.Row) (clinic.Course, error) {
+	var c clinic.Course
+	n := &c.Numbers
+	err := r.Scan(&c.ID, &c.PatientID, &c.ProtocolID, &c.Phase, &c.StartedOn, &c.Version, &n.Sessions, &n.MinGapDays,
+		&n.MaxGapDays, &n.MaxSpanDays, &n.InfusionMinutes, &n.RecoveryMinutes, &n.MaintenanceInfusionMinutes,
+		&n.MaintenanceRecoveryMinutes, &n.DoseMinMgPerKgH, &n.DoseMaxMgPerKgH, &n.FirstIntervalDays, &n.MinIntervalDays,
+		&n.MaxIntervalDays, &n.LeadDays, &n.StepDays, &c.FixedIntervalDays)
+	return c, err
 }
 
 // candidateChairs lists the chairs to try for iv, in the order to try them:

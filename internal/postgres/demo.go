@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/demo"
@@ -105,6 +106,24 @@ func loadDemo(ctx context.Context, tx pgx.Tx, c *demo.Clinic, passwordHash strin
 		}
 		if err := audit(ctx, tx, clinic.AuditEntry{Action: "user.create", Entity: "user", EntityID: &id, PatientID: patientID,
 			After: map[string]any{"email": n.Email, "name": n.Name, "role": n.Role}}); err != nil {
+			return err
+		}
+	}
+	// Every course's plan, as the work lists read it.
+	sched, err := schedule(ctx, tx)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT id FROM courses WHERE phase <> 'ended'`)
+	if err != nil {
+		return err
+	}
+	courses, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	for _, id := range courses {
+		if err := refreshPlan(ctx, tx, id, time.Now(), sched.Loc); err != nil {
 			return err
 		}
 	}

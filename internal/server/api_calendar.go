@@ -43,7 +43,12 @@ func (s *Server) apiCalendarRoutes(r chi.Router) {
 		r.Post("/appointments/{id}/check-in", s.apiStatus(s.db.CheckIn))
 		r.Post("/appointments/{id}/no-show", s.apiStatus(s.db.NoShow))
 	})
-	r.With(s.requireRole(clinic.RoleFrontDesk, clinic.RoleNurse)).Post("/appointments/{id}/complete", s.apiStatus(s.db.Complete))
+	r.With(s.requireRole(clinic.RoleFrontDesk, clinic.RoleNurse)).Post("/appointments/{id}/complete", s.apiComplete)
+	r.With(s.requireRole(staff...)).Post("/patients/{id}/infusions", s.apiImportInfusion)
+	r.With(s.requireRole(staff...)).Get("/patients/{id}/infusions", s.apiInfusions)
+	r.With(s.requireRole(staff...)).Post("/infusions/{id}/relief", s.apiRelief)
+	r.With(s.requireRole(append(staff, clinic.RoleAdmin)...)).Get("/patients/{id}/plan", s.apiPlan)
+	r.With(s.requireRole(clinic.RolePhysician, clinic.RoleAdmin)).Put("/patients/{id}/plan", s.apiPutPlan)
 }
 
 // clinicJSON is the clinic's settings on the wire; hours per weekday as

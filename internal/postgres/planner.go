@@ -1,0 +1,517 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/jackc/pgx/v5"
+)
+
+// courseHistory reads a course's infusions, oldest first, each with its
+// latest relief report.
+func courseHistory(ctx context.Context, q querier, courseID int64) ([]clinic.InfusionHistory, error) {
+	rows, err := q.Query(ctx, `
+		SELECT i.id, i.given_on, i.phase, i.started_at, i.dose_mg_per_kg_h::float8, r.status, r.on_date
+		FROM infusions i
+		LEFT JOIN LATERAL (SELECT status, on_date FROM relief_reports WHERE infusion_id = i.id
+		                   ORDER BY created_at DESC, id DESC LIMIT 1) r ON true
+		WHERE i.course_id = $1 ORDER BY i.given_on, i.id`, courseID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.InfusionHistory, error) {
+		var h clinic.InfusionHistory
+		var status *string
+		var on *clinic.Date
+		err := r.Scan(&h.ID, &h.GivenOn, &h.Phase, &h.StartedAt, &h.DoseRate, &status, &on)
+		if status != nil && on != nil {
+			h.Relief = &clinic.Relief{Status: clinic.ReliefStatus(*status), On: *on}
+		}
+		return h, err
+	})
+}
+
+// bookedAhead reports whether a maintenance visit is booked from now on.
+func bookedAhead(ctx context.Context, q querier, patientID int64, now time.Time) (bool, error) {
+	var booked bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM appointments WHERE patient_id = $1 AND status = 'booked'
+		AND kind = 'maintenance' AND starts_at >= $2)`, patientID, now).Scan(&booked)
+	return booked, err
+}
+
+// planCourse computes a course's plan from the database's facts. A course
+// still loading (or paused, or ended) has no due date.
+func planCourse(ctx context.Context, q querier, c clinic.Course, now time.Time, loc *time.Location) (clinic.Plan, []clinic.InfusionHistory, error) {
+	history, err := courseHistory(ctx, q, c.ID)
+	if err != nil {
+		return clinic.Plan{}, nil, err
+	}
+	booked, err := bookedAhead(ctx, q, c.PatientID, now)
+	if err != nil {
+		return clinic.Plan{}, nil, err
+	}
+	p := clinic.PlanMaintenance(clinic.PlanInput{Intervals: c.Intervals(), Infusions: history, Today: clinic.DateOf(now, loc), BookedAhead: booked})
+	switch c.Phase {
+	case clinic.PhaseLoading:
+		p.HasDue, p.Flags = false, nil
+		p.Rationale = "The loading series is under way; the maintenance plan starts from its last session."
+	case clinic.PhasePaused, clinic.PhaseEnded:
+		p.HasDue, p.Flags = false, nil
+		p.Rationale = fmt.Sprintf("The course is %s: no maintenance infusion is planned.", c.Phase)
+	}
+	return p, history, nil
+}
+
+// dayFlags are the flags that depend on the day or on bookings; the
+// stored plan leaves them out and the lists work them out when read.
+var dayFlags = map[string]bool{clinic.FlagReportMissing: true, clinic.FlagDueNotBooked: true}
+
+// refreshPlan recomputes a course's plan and stores it for the work lists.
+// Every change to the plan's inputs calls it in its own transaction.
+func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, loc *time.Location) error {
+	c, err := scanCourse(tx.QueryRow(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = $1`, courseID))
+	if err != nil {
+		return err
+	}
+	p, _, err := planCourse(ctx, tx, c, now, loc)
+	if err != nil {
+		return err
+	}
+	var due *clinic.Date
+	var interval *int
+	var lastID *int64
+	var lastOn *clinic.Date
+	reported := false
+	if p.Last != nil {
+		lastID, lastOn, reported = &p.Last.ID, &p.Last.GivenOn, p.Last.Relief != nil
+	}
+	if p.HasDue {
+		due, interval = &p.DueDate, &p.IntervalDays
+	}
+	flags := []clinic.Flag{}
+	for _, f := range p.Flags {
+		if !dayFlags[f.Code] {
+			flags = append(flags, f)
+		}
+	}
+	fj, err := json.Marshal(flags)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO course_plans (course_id, patient_id, due_date, interval_days, last_infusion_id, last_infusion_on,
+			last_reported, rationale, flags, computed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+		ON CONFLICT (course_id) DO UPDATE SET due_date = $3, interval_days = $4, last_infusion_id = $5,
+			last_infusion_on = $6, last_reported = $7, rationale = $8, flags = $9, computed_at = now()`,
+		c.ID, c.PatientID, due, interval, lastID, lastOn, reported, p.Rationale, fj)
+	return err
+}
+
+// RefreshPlans recomputes the stored plan of every open course (at start,
+// and after the demo loads).
+func (db *DB) RefreshPlans(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM courses WHERE phase <> 'ended'`)
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := refreshPlan(ctx, tx, id, now, sched.Loc); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
+
+// InfusionRow is an infusion with its latest relief report, as lists show it.
+type InfusionRow struct {
+	clinic.Infusion
+	Relief      *clinic.Relief
+	Source      string
+	DoseMgPerH  *float64
+	TotalMg     *float64
+	ReportCount int
+}
+
+// PatientInfusions lists a patient's infusions, newest first. Audited.
+func (db *DB) PatientInfusions(ctx context.Context, patientID int64) ([]InfusionRow, error) {
+	var out []InfusionRow
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			SELECT i.id, i.patient_id, i.course_id, i.appointment_id, i.given_on, i.started_at, i.phase, i.route,
+			       i.dose_mg_per_kg_h::float8, i.weight_kg::float8, i.minutes, i.source, i.dose_mg_per_h::float8, i.total_mg::float8,
+			       r.status, r.on_date, (SELECT count(*) FROM relief_reports rr WHERE rr.infusion_id = i.id)
+			FROM infusions i
+			LEFT JOIN LATERAL (SELECT status, on_date FROM relief_reports WHERE infusion_id = i.id
+			                   ORDER BY created_at DESC, id DESC LIMIT 1) r ON true
+			WHERE i.patient_id = $1 ORDER BY i.given_on DESC, i.id DESC`, patientID)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (InfusionRow, error) {
+			var x InfusionRow
+			var status *string
+			var on *clinic.Date
+			err := r.Scan(&x.ID, &x.PatientID, &x.CourseID, &x.AppointmentID, &x.GivenOn, &x.StartedAt, &x.Phase, &x.Route,
+				&x.DoseMgPerKgH, &x.WeightKg, &x.Minutes, &x.Source, &x.DoseMgPerH, &x.TotalMg, &status, &on, &x.ReportCount)
+			if status != nil && on != nil {
+				x.Relief = &clinic.Relief{Status: clinic.ReliefStatus(*status), On: *on}
+			}
+			return x, err
+		})
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "infusion.list", Entity: "infusion", PatientID: &patientID})
+	})
+	return out, err
+}
+
+// RecordInfusion completes an appointment with the nurse's infusion record,
+// in one transaction: the appointment completed, the infusion stored, the
+// course moved to maintenance after its last loading session, the plan
+// recomputed. It returns the infusion's id.
+func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version int, rec clinic.InfusionRecord, now time.Time) (int64, error) {
+	var infusionID int64
+	_, err := db.change(ctx, appointmentID, version, clinic.ActComplete, now, "appointment.complete",
+		func(tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
+			if a.Kind == clinic.KindConsult {
+				return clinic.Errorf(clinic.EINVALID, "A consultation has no infusion to record; complete it without one.")
+			}
+			course, err := patientCourse(ctx, tx, a.PatientID)
+			if err != nil {
+				return err
+			}
+			if a.CourseID != nil {
+				c, err := scanCourse(tx.QueryRow(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = $1`, *a.CourseID))
+				if err != nil {
+					return err
+				}
+				course = &c
+			}
+			if course == nil {
+				return clinic.Errorf(clinic.ECONFLICT, "The patient has no treatment course; open one (with its protocol) before recording an infusion.")
+			}
+			if err := rec.Validate(course.Numbers.DoseMinMgPerKgH, course.Numbers.DoseMaxMgPerKgH); err != nil {
+				return err
+			}
+			if rec.StartedAt.IsZero() {
+				rec.StartedAt = a.Start
+			}
+			phase := clinic.PhaseMaintenance
+			if a.Kind == clinic.KindLoading {
+				phase = clinic.PhaseLoading
+			}
+			effects, err := json.Marshal(append([]clinic.SideEffect{}, rec.SideEffects...))
+			if err != nil {
+				return err
+			}
+			err = tx.QueryRow(ctx, `
+				INSERT INTO infusions (patient_id, course_id, appointment_id, given_on, started_at, phase, route,
+					dose_mg_per_kg_h, weight_kg, minutes, source, recorded_by, dose_mg_per_h, total_mg, dose_reason,
+					bp_systolic_before, bp_diastolic_before, heart_rate_before, spo2_before,
+					bp_systolic_after, bp_diastolic_after, heart_rate_after, spo2_after,
+					pain_before, pain_after, side_effects, driver_confirmed)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'recorded', $11, $12, $13, $14,
+					$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+				RETURNING id`,
+				a.PatientID, course.ID, a.ID, clinic.DateOf(rec.StartedAt, sched.Loc), rec.StartedAt, phase, rec.Route,
+				rec.DoseRate, rec.WeightKg, rec.Minutes, clinic.ActorFrom(ctx).UserID(),
+				clinic.DoseMgPerHour(rec.DoseRate, rec.WeightKg), clinic.TotalMg(rec.DoseRate, rec.WeightKg, rec.Minutes), rec.DoseReason,
+				rec.Before.Systolic, rec.Before.Diastolic, rec.Before.HeartRate, rec.Before.SpO2,
+				rec.After.Systolic, rec.After.Diastolic, rec.After.HeartRate, rec.After.SpO2,
+				rec.PainBefore, rec.PainAfter, effects, rec.DriverConfirmed).Scan(&infusionID)
+			if err != nil {
+				return err
+			}
+			a.Status = clinic.StatusCompleted
+			if _, err := tx.Exec(ctx, `UPDATE appointments SET status = 'completed', completed_at = $2,
+				course_id = coalesce(course_id, $3), version = version + 1, updated_at = now() WHERE id = $1`, a.ID, now, course.ID); err != nil {
+				return err
+			}
+			if a.SeriesID != nil {
+				if _, err := tx.Exec(ctx, `UPDATE courses SET phase = 'maintenance', version = version + 1, updated_at = now()
+					WHERE id = $1 AND phase = 'loading' AND sessions = $2`, course.ID, a.SessionNo); err != nil {
+					return err
+				}
+			}
+			if err := refreshPlan(ctx, tx, course.ID, now, sched.Loc); err != nil {
+				return err
+			}
+			return audit(ctx, tx, clinic.AuditEntry{Action: "infusion.record", Entity: "infusion", EntityID: &infusionID,
+				PatientID: &a.PatientID, After: rec})
+		})
+	return infusionID, err
+}
+
+// ImportInfusion records a past infusion from a paper chart, attached to
+// the patient's open course, and recomputes the plan.
+func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Date, at *clinic.Clock, phase clinic.Phase, rate float64, now time.Time) (int64, error) {
+	var id int64
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		course, err := patientCourse(ctx, tx, patientID)
+		if err != nil {
+			if clinic.ErrorCode(err) == clinic.EINVALID {
+				return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
+			}
+			return err
+		}
+		if course == nil {
+			return clinic.Errorf(clinic.ECONFLICT, "The patient has no open treatment course; open one before importing their history.")
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		p := clinic.Problems{}
+		switch {
+		case on.IsZero():
+			p.Add("date", "Give the date of the infusion (YYYY-MM-DD).")
+		case on.After(clinic.DateOf(now, sched.Loc)):
+			p.Add("date", "An imported infusion cannot be in the future.")
+		}
+		if phase != clinic.PhaseLoading && phase != clinic.PhaseMaintenance {
+			p.Add("phase", "Use loading or maintenance.")
+		}
+		if rate <= 0 || rate > clinic.MaxDoseRate {
+			p.Add("dose_mg_per_kg_h", fmt.Sprintf("Give the dose rate in mg/kg/h, above 0 and at most %g.", clinic.MaxDoseRate))
+		}
+		if err := p.Err(); err != nil {
+			return err
+		}
+		var started *time.Time
+		if at != nil {
+			t := on.At(*at, sched.Loc)
+			started = &t
+		}
+		if id, err = insertInfusion(ctx, tx, clinic.Infusion{PatientID: patientID, CourseID: course.ID, GivenOn: on, StartedAt: started,
+			Phase: phase, DoseMgPerKgH: rate}, "imported"); err != nil {
+			return err
+		}
+		// History that reaches maintenance (or completes the loading) puts the course there.
+		if _, err := tx.Exec(ctx, `UPDATE courses SET phase = 'maintenance', version = version + 1, updated_at = now()
+			WHERE id = $1 AND phase = 'loading' AND ($2 = 'maintenance' OR sessions <= (SELECT count(*) FROM infusions
+			WHERE course_id = $1 AND phase = 'loading'))`, course.ID, string(phase)); err != nil {
+			return err
+		}
+		if err := refreshPlan(ctx, tx, course.ID, now, sched.Loc); err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "infusion.import", Entity: "infusion", EntityID: &id, PatientID: &patientID,
+			After: map[string]any{"date": on.String(), "phase": phase, "dose_mg_per_kg_h": rate}})
+	})
+	return id, err
+}
+
+// ReportRelief records that relief after an infusion ended, or was still
+// holding, on a date; the latest report counts and the plan is recomputed.
+// onlyPatient, when set, limits the report to that patient's infusions
+// (the portal).
+func (db *DB) ReportRelief(ctx context.Context, infusionID int64, status clinic.ReliefStatus, on clinic.Date, source string, onlyPatient *int64, now time.Time) (int64, error) {
+	var id int64
+	if status != clinic.ReliefEnded && status != clinic.ReliefHolding {
+		return 0, clinic.Invalid(map[string]string{"status": "Say whether relief ended or is still holding."})
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var patientID, courseID int64
+		var given clinic.Date
+		err := tx.QueryRow(ctx, `SELECT patient_id, course_id, given_on FROM infusions WHERE id = $1 AND ($2::bigint IS NULL OR patient_id = $2)`,
+			infusionID, onlyPatient).Scan(&patientID, &courseID, &given)
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such infusion.")
+		}
+		if err != nil {
+			return err
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := clinic.ReliefDate(on, given, clinic.DateOf(now, sched.Loc)); err != nil {
+			return err
+		}
+		if id, err = insertRelief(ctx, tx, clinic.ReliefReport{InfusionID: infusionID, Status: status, OnDate: on, Source: source}); err != nil {
+			return err
+		}
+		if err := refreshPlan(ctx, tx, courseID, now, sched.Loc); err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "relief.report", Entity: "infusion", EntityID: &infusionID, PatientID: &patientID,
+			After: map[string]string{"status": string(status), "date": on.String(), "source": source}})
+	})
+	return id, err
+}
+
+// IntervalChange is one change of a course's maintenance numbers.
+type IntervalChange struct {
+	At     time.Time
+	By     string
+	Note   string
+	Before clinic.Intervals
+	After  clinic.Intervals
+}
+
+// PlanView is a patient's maintenance plan with everything behind it.
+type PlanView struct {
+	Course    *clinic.Course // nil: no open course
+	Plan      clinic.Plan
+	Slot      *clinic.Slot // the suggested maintenance slot; nil when none
+	History   []clinic.InfusionHistory
+	Changes   []IntervalChange // newest first
+	Loc       *time.Location
+	PatientID int64
+}
+
+// PatientPlan computes a patient's plan from the database (always fresh)
+// with the suggested slot. Audited as a read of the patient.
+func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (PlanView, error) {
+	v := PlanView{PatientID: patientID}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		course, err := patientCourse(ctx, tx, patientID)
+		if err != nil {
+			if clinic.ErrorCode(err) == clinic.EINVALID {
+				return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
+			}
+			return err
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		v.Loc, v.Course = sched.Loc, course
+		if course == nil {
+			v.Plan.Rationale = "No open treatment course."
+			return audit(ctx, tx, clinic.AuditEntry{Action: "plan.read", Entity: "course", PatientID: &patientID})
+		}
+		if v.Plan, v.History, err = planCourse(ctx, tx, *course, now, sched.Loc); err != nil {
+			return err
+		}
+		if v.Changes, err = intervalChanges(ctx, tx, course.ID); err != nil {
+			return err
+		}
+		if v.Plan.HasDue {
+			cal, err := calendar(ctx, tx, sched, clinic.DateOf(now, sched.Loc), maxDate(v.Plan.DueDate, clinic.DateOf(now, sched.Loc)).AddDays(130))
+			if err != nil {
+				return err
+			}
+			pref := clinic.DefaultPreferredTime
+			if v.Plan.Last.StartedAt != nil {
+				pref = clinic.ClockOf(*v.Plan.Last.StartedAt, sched.Loc)
+			}
+			minutes := course.Numbers.MaintenanceInfusionMinutes + course.Numbers.MaintenanceRecoveryMinutes
+			if s, ok := cal.SuggestSlot(v.Plan.DueDate, pref, minutes, patientID, now); ok {
+				v.Slot = &s
+			}
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "plan.read", Entity: "course", EntityID: &course.ID, PatientID: &patientID})
+	})
+	return v, err
+}
+
+func maxDate(a, b clinic.Date) clinic.Date {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func intervalChanges(ctx context.Context, q querier, courseID int64) ([]IntervalChange, error) {
+	rows, err := q.Query(ctx, `
+		SELECT ic.changed_at, coalesce(u.name, 'system'), ic.note, ic.before, ic.after
+		FROM interval_changes ic LEFT JOIN users u ON u.id = ic.changed_by
+		WHERE ic.course_id = $1 ORDER BY ic.changed_at DESC, ic.id DESC`, courseID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (IntervalChange, error) {
+		var c IntervalChange
+		var before, after []byte
+		if err := r.Scan(&c.At, &c.By, &c.Note, &before, &after); err != nil {
+			return c, err
+		}
+		if err := json.Unmarshal(before, &c.Before); err != nil {
+			return c, err
+		}
+		return c, json.Unmarshal(after, &c.After)
+	})
+}
+
+// IntervalUpdate changes some of a course's maintenance numbers; nil keeps
+// a number. SetFixed with Fixed nil clears a fixed interval.
+type IntervalUpdate struct {
+	SetFixed                    bool
+	Fixed                       *int
+	First, Min, Max, Lead, Step *int
+	Note                        string
+}
+
+// UpdateIntervals applies a physician's change to the patient's open
+// course, keeps it in the interval history (who, when, why, old → new) and
+// recomputes the plan.
+func (db *DB) UpdateIntervals(ctx context.Context, patientID int64, u IntervalUpdate, now time.Time) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		course, err := patientCourse(ctx, tx, patientID)
+		if err != nil {
+			if clinic.ErrorCode(err) == clinic.EINVALID {
+				return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
+			}
+			return err
+		}
+		if course == nil {
+			return clinic.Errorf(clinic.ECONFLICT, "The patient has no open treatment course.")
+		}
+		before := course.Intervals()
+		after := before
+		if u.SetFixed {
+			after.Fixed = u.Fixed
+		}
+		for _, x := range []struct {
+			dst *int
+			v   *int
+		}{{&after.First, u.First}, {&after.Min, u.Min}, {&after.Max, u.Max}, {&after.Lead, u.Lead}, {&after.Step, u.Step}} {
+			if x.v != nil {
+				*x.dst = *x.v
+			}
+		}
+		if err := clinic.ValidateIntervals(after, u.Note); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE courses SET fixed_interval_days = $2, first_interval_days = $3, min_interval_days = $4,
+			max_interval_days = $5, lead_days = $6, step_days = $7, version = version + 1, updated_at = now() WHERE id = $1`,
+			course.ID, after.Fixed, after.First, after.Min, after.Max, after.Lead, after.Step); err != nil {
+			return err
+		}
+		bj, _ := json.Marshal(before)
+		aj, _ := json.Marshal(after)
+		if _, err := tx.Exec(ctx, `INSERT INTO interval_changes (course_id, changed_by, note, before, after) VALUES ($1, $2, $3, $4, $5)`,
+			course.ID, clinic.ActorFrom(ctx).UserID(), strings.TrimSpace(u.Note), bj, aj); err != nil {
+			return err
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := refreshPlan(ctx, tx, course.ID, now, sched.Loc); err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "course.intervals", Entity: "course", EntityID: &course.ID, PatientID: &patientID,
+			Before: before, After: map[string]any{"intervals": after, "note": u.Note}})
+	})
+}

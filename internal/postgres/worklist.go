@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/jackc/pgx/v5"
+)
+
+// Work lists: which patients the desk should call or book, and which the
+// physician should look at. They read the stored plans (kept current in
+// the transaction of every change to their inputs) and work out the flags
+// that depend on the day and on bookings as they read.
+
+// WorkList names a list.
+type WorkList string
+
+const (
+	ListDueSoon       WorkList = "due"     // due within 14 days, nothing booked
+	ListOverdue       WorkList = "overdue" // due date passed, nothing booked
+	ListReportMissing WorkList = "report"  // no relief report 14 days after the last infusion
+	ListFlagged       WorkList = "flagged" // any flag (the physician's list)
+)
+
+// WorkItem is one patient on a work list.
+type WorkItem struct {
+	PatientID    int64
+	Name         string
+	MRN          string
+	Phone        string
+	DueDate      *clinic.Date
+	LastInfusion *clinic.Date
+	Booked       bool // a maintenance visit is booked from now on
+	Flags        []clinic.Flag
+	Rationale    string
+}
+
+// WorkCounts are the sizes of the lists, for the home pages.
+type WorkCounts struct {
+	DueSoon, Overdue, ReportMissing, Flagged int
+}
+
+const workSelect = `
+	SELECT p.id, p.first_name || ' ' || p.last_name, p.mrn, p.phone, cp.due_date, cp.last_infusion_on,
+	       EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id AND a.status = 'booked'
+	               AND a.kind = 'maintenance' AND a.starts_at >= $2) AS booked,
+	       cp.last_reported, cp.flags, cp.rationale
+	FROM course_plans cp
+	JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
+	JOIN patients p ON p.id = cp.patient_id`
+
+// listWhere is each list's condition on the stored plan ($1 is today, $2 now).
+var listWhere = map[WorkList]string{
+	ListDueSoon: `cp.due_date BETWEEN $1::date AND $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a
+		WHERE a.patient_id = p.id AND a.status = 'booked' AND a.kind = 'maintenance' AND a.starts_at >= $2)`,
+	ListOverdue: `cp.due_date < $1::date AND NOT EXISTS (SELECT 1 FROM appointments a
+		WHERE a.patient_id = p.id AND a.status = 'booked' AND a.kind = 'maintenance' AND a.starts_at >= $2)`,
+	ListReportMissing: `NOT cp.last_reported AND cp.last_infusion_on <= $1::date - 14`,
+	ListFlagged: `(cp.flags <> '[]'::jsonb OR (NOT cp.last_reported AND cp.last_infusion_on <= $1::date - 14)
+		OR (cp.due_date <= $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a
+		WHERE a.patient_id = p.id AND a.status = 'booked' AND a.kind = 'maintenance' AND a.starts_at >= $2)))`,
+}
+
+// listOrder sorts a list: by due date (the default), name or last infusion.
+var listOrder = map[string]string{
+	"due":  `cp.due_date, lower(p.last_name), p.id`,
+	"name": `lower(p.last_name), lower(p.first_name), p.id`,
+	"last": `cp.last_infusion_on, lower(p.last_name), p.id`,
+}
+
+// Work returns a work list, sorted as asked ("due", "name", "last"),
+// at most limit rows. Audited as a read of patient data.
+func (db *DB) Work(ctx context.Context, list WorkList, sortBy string, now time.Time, limit int) ([]WorkItem, error) {
+	where, ok := listWhere[list]
+	if !ok {
+		return nil, clinic.Errorf(clinic.ENOTFOUND, "There is no such list.")
+	}
+	order, ok := listOrder[sortBy]
+	if !ok {
+		order = listOrder["due"]
+	}
+	var out []WorkItem
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		today := clinic.DateOf(now, sched.Loc)
+		rows, err := tx.Query(ctx, workSelect+` WHERE `+where+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, limit), today, now)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkItem, error) { return scanWork(r, today) })
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "worklist.read", Entity: "course",
+			After: map[string]any{"list": list, "count": len(out)}})
+	})
+	return out, err
+}
+
+func scanWork(r pgx.CollectableRow, today clinic.Date) (WorkItem, error) {
+	var w WorkItem
+	var reported bool
+	var flags []byte
+	if err := r.Scan(&w.PatientID, &w.Name, &w.MRN, &w.Phone, &w.DueDate, &w.LastInfusion, &w.Booked, &reported, &flags, &w.Rationale); err != nil {
+		return w, err
+	}
+	if err := json.Unmarshal(flags, &w.Flags); err != nil {
+		return w, err
+	}
+	// The flags of the day, as the planner words them.
+	if !reported && w.LastInfusion != nil && !today.Before(w.LastInfusion.AddDays(clinic.ReportMissingAfterDays)) {
+		w.Flags = append(w.Flags, clinic.Flag{Code: clinic.FlagReportMissing, Message: fmt.Sprintf(
+			"No relief report for the infusion of %s, %d days ago.", w.LastInfusion.Format("2 Jan"), today.DaysSince(*w.LastInfusion))})
+	}
+	if w.DueDate != nil && !w.Booked && !today.Before(w.DueDate.AddDays(-clinic.DueSoonDays)) {
+		msg := fmt.Sprintf("Due %s and no maintenance visit is booked.", w.DueDate.Format("Mon 2 Jan"))
+		if today.After(*w.DueDate) {
+			msg = fmt.Sprintf("Overdue since %s and no maintenance visit is booked.", w.DueDate.Format("Mon 2 Jan"))
+		}
+		w.Flags = append(w.Flags, clinic.Flag{Code: clinic.FlagDueNotBooked, Message: msg})
+	}
+	return w, nil
+}
+
+// Counts returns the size of every list.
+func (db *DB) Counts(ctx context.Context, now time.Time) (WorkCounts, error) {
+	var c WorkCounts
+	sched, err := db.Schedule(ctx)
+	if err != nil {
+		return c, err
+	}
+	today := clinic.DateOf(now, sched.Loc)
+	base := `SELECT count(*) FROM course_plans cp JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
+		JOIN patients p ON p.id = cp.patient_id WHERE `
+	for _, x := range []struct {
+		list WorkList
+		dst  *int
+	}{{ListDueSoon, &c.DueSoon}, {ListOverdue, &c.Overdue}, {ListReportMissing, &c.ReportMissing}, {ListFlagged, &c.Flagged}} {
+		if err := db.pool.QueryRow(ctx, base+listWhere[x.list], today, now).Scan(x.dst); err != nil {
+			return c, mapError(err)
+		}
+	}
+	return c, nil
+}

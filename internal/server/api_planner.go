@@ -1,0 +1,330 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
+)
+
+// infusionRecordJSON is the nurse's infusion record on the wire.
+type infusionRecordJSON struct {
+	Version         int                 `json:"version"`
+	StartedAt       string              `json:"started_at"`
+	Minutes         int                 `json:"minutes"`
+	Route           string              `json:"route"`
+	DoseRate        float64             `json:"dose_mg_per_kg_h"`
+	WeightKg        *float64            `json:"weight_kg"`
+	Before          clinic.Vitals       `json:"vitals_before"`
+	After           clinic.Vitals       `json:"vitals_after"`
+	SideEffects     []clinic.SideEffect `json:"side_effects"`
+	PainBefore      *int                `json:"pain_before"`
+	PainAfter       *int                `json:"pain_after"`
+	DriverConfirmed bool                `json:"driver_confirmed"`
+	DoseConfirmed   bool                `json:"dose_confirmed"`
+	DoseReason      string              `json:"dose_reason"`
+}
+
+// apiComplete completes an appointment. An infusion visit needs the
+// infusion record and answers 201 with the infusion; a consultation needs
+// nothing and answers 200 with the appointment.
+func (s *Server) apiComplete(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment."))
+		return
+	}
+	var body infusionRecordJSON
+	if err := decodeJSON(r, &body); err != nil && !errors.Is(err, errEmptyBody) {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	v, err := s.db.Visit(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v.Kind == clinic.KindConsult {
+		a, err := s.db.Complete(ctx, id, body.Version, s.now())
+		s.appointmentResult(w, r, a, err)
+		return
+	}
+	rec := clinic.InfusionRecord{Minutes: body.Minutes, Route: body.Route, DoseRate: body.DoseRate, Before: body.Before, After: body.After,
+		SideEffects: body.SideEffects, PainBefore: body.PainBefore, PainAfter: body.PainAfter, DriverConfirmed: body.DriverConfirmed,
+		DoseConfirmed: body.DoseConfirmed, DoseReason: body.DoseReason}
+	if rec.Route == "" {
+		rec.Route = "iv"
+	}
+	if body.StartedAt != "" {
+		if rec.StartedAt, err = time.Parse(time.RFC3339, body.StartedAt); err != nil {
+			s.fail(w, r, clinic.Invalid(map[string]string{"started_at": "Give the start as an RFC 3339 time."}))
+			return
+		}
+	}
+	if body.WeightKg != nil {
+		rec.WeightKg = *body.WeightKg
+	} else if p, err := s.db.Patient(ctx, v.PatientID); err == nil && p.WeightKg != nil {
+		rec.WeightKg = *p.WeightKg
+	}
+	infusionID, err := s.db.RecordInfusion(ctx, id, body.Version, rec, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeInfusion(w, r, v.PatientID, infusionID, http.StatusCreated)
+}
+
+// infusionJSON is an infusion with its latest relief report.
+type infusionJSON struct {
+	ID            int64    `json:"id"`
+	PatientID     int64    `json:"patient_id"`
+	CourseID      int64    `json:"course_id"`
+	AppointmentID *int64   `json:"appointment_id"`
+	Date          string   `json:"date"`
+	StartedAt     *string  `json:"started_at"`
+	Phase         string   `json:"phase"`
+	Route         string   `json:"route"`
+	DoseRate      float64  `json:"dose_mg_per_kg_h"`
+	DoseMgPerH    *float64 `json:"dose_mg_per_h"`
+	TotalMg       *float64 `json:"total_mg"`
+	Minutes       *int     `json:"minutes"`
+	Source        string   `json:"source"`
+	Relief        *struct {
+		Status string `json:"status"`
+		Date   string `json:"date"`
+	} `json:"relief"`
+}
+
+func toInfusionJSON(x postgres.InfusionRow, loc *time.Location) infusionJSON {
+	out := infusionJSON{ID: x.ID, PatientID: x.PatientID, CourseID: x.CourseID, AppointmentID: x.AppointmentID, Date: x.GivenOn.String(),
+		Phase: string(x.Phase), Route: x.Route, DoseRate: x.DoseMgPerKgH, DoseMgPerH: x.DoseMgPerH, TotalMg: x.TotalMg, Minutes: x.Minutes, Source: x.Source}
+	if x.StartedAt != nil {
+		s := x.StartedAt.In(loc).Format(time.RFC3339)
+		out.StartedAt = &s
+	}
+	if x.Relief != nil {
+		out.Relief = &struct {
+			Status string `json:"status"`
+			Date   string `json:"date"`
+		}{string(x.Relief.Status), x.Relief.On.String()}
+	}
+	return out
+}
+
+// writeInfusion answers with one infusion of the patient.
+func (s *Server) writeInfusion(w http.ResponseWriter, r *http.Request, patientID, infusionID int64, status int) {
+	rows, err := s.db.PatientInfusions(r.Context(), patientID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	for _, x := range rows {
+		if x.ID == infusionID {
+			writeJSON(w, status, toInfusionJSON(x, loc))
+			return
+		}
+	}
+	s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such infusion."))
+}
+
+type importRequest struct {
+	Date     clinic.Date `json:"date"`
+	Time     string      `json:"time"`
+	Phase    string      `json:"phase"`
+	DoseRate float64     `json:"dose_mg_per_kg_h"`
+}
+
+// apiImportInfusion records a past infusion from a paper chart.
+func (s *Server) apiImportInfusion(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient."))
+		return
+	}
+	var body importRequest
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var at *clinic.Clock
+	if t := strings.TrimSpace(body.Time); t != "" {
+		c, err := clinic.ParseClock(t)
+		if err != nil {
+			s.fail(w, r, clinic.Invalid(map[string]string{"time": "Give the time as HH:MM."}))
+			return
+		}
+		at = &c
+	}
+	infusionID, err := s.db.ImportInfusion(r.Context(), id, body.Date, at, clinic.Phase(body.Phase), body.DoseRate, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeInfusion(w, r, id, infusionID, http.StatusCreated)
+}
+
+func (s *Server) apiInfusions(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient."))
+		return
+	}
+	if _, err := s.db.Patient(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows, err := s.db.PatientInfusions(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	out := make([]infusionJSON, len(rows))
+	for i, x := range rows {
+		out[i] = toInfusionJSON(x, loc)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type reliefRequest struct {
+	Status string      `json:"status"`
+	Date   clinic.Date `json:"date"`
+}
+
+// reliefSource is who reports relief, by role.
+func reliefSource(r clinic.Role) string {
+	switch r {
+	case clinic.RoleNurse:
+		return "nurse"
+	case clinic.RolePhysician:
+		return "physician"
+	case clinic.RolePatient:
+		return "patient"
+	}
+	return "desk"
+}
+
+func (s *Server) apiRelief(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such infusion."))
+		return
+	}
+	var body reliefRequest
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	source := reliefSource(currentUser(r).Role)
+	reportID, err := s.db.ReportRelief(r.Context(), id, clinic.ReliefStatus(body.Status), body.Date, source, nil, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": reportID, "infusion_id": id, "status": body.Status,
+		"date": body.Date.String(), "source": source})
+}
+
+// planJSON is a patient's maintenance plan on the wire.
+type planJSON struct {
+	Phase         string        `json:"phase"`
+	DueDate       *string       `json:"due_date"`
+	IntervalDays  *int          `json:"interval_days"`
+	Rationale     string        `json:"rationale"`
+	Flags         []clinic.Flag `json:"flags"`
+	SuggestedSlot *struct {
+		Start   string `json:"start"`
+		ChairID int64  `json:"chair_id"`
+	} `json:"suggested_slot"`
+	Intervals *clinic.Intervals `json:"intervals,omitempty"`
+}
+
+func toPlanJSON(v postgres.PlanView) planJSON {
+	out := planJSON{Rationale: v.Plan.Rationale, Flags: append([]clinic.Flag{}, v.Plan.Flags...)}
+	if v.Course != nil {
+		out.Phase = string(v.Course.Phase)
+		iv := v.Course.Intervals()
+		out.Intervals = &iv
+	}
+	if v.Plan.HasDue {
+		d := v.Plan.DueDate.String()
+		out.DueDate, out.IntervalDays = &d, &v.Plan.IntervalDays
+	}
+	if v.Slot != nil {
+		out.SuggestedSlot = &struct {
+			Start   string `json:"start"`
+			ChairID int64  `json:"chair_id"`
+		}{v.Slot.Start.In(v.Loc).Format(time.RFC3339), v.Slot.ChairID}
+	}
+	return out
+}
+
+func (s *Server) apiPlan(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient."))
+		return
+	}
+	v, err := s.db.PatientPlan(r.Context(), id, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPlanJSON(v))
+}
+
+// apiPutPlan changes the course's maintenance numbers; fields left out keep
+// their values, "fixed_interval_days": null clears a fixed interval.
+func (s *Server) apiPutPlan(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient."))
+		return
+	}
+	var raw map[string]json.RawMessage
+	if err := decodeJSON(r, &raw); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u := postgres.IntervalUpdate{}
+	p := clinic.Problems{}
+	num := func(key string) *int {
+		v, ok := raw[key]
+		if !ok || string(v) == "null" {
+			return nil
+		}
+		var n int
+		if err := json.Unmarshal(v, &n); err != nil {
+			p.Add(key, "Give a whole number of days.")
+			return nil
+		}
+		return &n
+	}
+	if v, ok := raw["fixed_interval_days"]; ok {
+		u.SetFixed = true
+		if string(v) != "null" {
+			u.Fixed = num("fixed_interval_days")
+		}
+	}
+	u.First, u.Min, u.Max, u.Lead, u.Step = num("first_interval_days"), num("min_interval_days"), num("max_interval_days"), num("lead_days"), num("step_days")
+	if v, ok := raw["note"]; ok {
+		if err := json.Unmarshal(v, &u.Note); err != nil {
+			p.Add("note", "Give the note as text.")
+		}
+	}
+	if err := p.Err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.db.UpdateIntervals(r.Context(), id, u, s.now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.apiPlan(w, r)
+}
