@@ -124,7 +124,7 @@ func TestAPIPlanFromHistory(t *testing.T) {
 	complete := fmt.Sprintf("/api/v1/appointments/%d/complete", appt)
 	record := map[string]any{"minutes": 60, "route": "iv", "dose_mg_per_kg_h": 0.7, "driver_confirmed": true,
 		"vitals_before": map[string]any{"bp_systolic": 128, "bp_diastolic": 82, "heart_rate": 72, "spo2": 98},
-		"side_effects": []any{map[string]any{"effect": "dissociation", "severity": "mild"}}, "pain_before": 7, "pain_after": 3}
+		"side_effects":  []any{map[string]any{"effect": "dissociation", "severity": "mild"}}, "pain_before": 7, "pain_after": 3}
 	status, _, v = f.api("POST", complete, nurse, record)
 	expect(t, "dose above the range, unconfirmed", status, 422, v)
 	if fields(v)["dose_confirmed"] == nil {
