@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -89,6 +90,7 @@ func (db *DB) Work(ctx context.Context, list WorkList, sortBy string, now time.T
 			return err
 		}
 		today := clinic.DateOf(now, sched.Loc)
+		// workSelect itself uses $1 and $2.
 		rows, err := tx.Query(ctx, workSelect+` WHERE `+where+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, limit), today, now)
 		if err != nil {
 			return err
@@ -142,7 +144,12 @@ func (db *DB) Counts(ctx context.Context, now time.Time) (WorkCounts, error) {
 		list WorkList
 		dst  *int
 	}{{ListDueSoon, &c.DueSoon}, {ListOverdue, &c.Overdue}, {ListReportMissing, &c.ReportMissing}, {ListFlagged, &c.Flagged}} {
-		if err := db.pool.QueryRow(ctx, base+listWhere[x.list], today, now).Scan(x.dst); err != nil {
+		where := listWhere[x.list]
+		args := []any{today}
+		if strings.Contains(where, "$2") {
+			args = append(args, now)
+		}
+		if err := db.pool.QueryRow(ctx, base+where, args...).Scan(x.dst); err != nil {
 			return c, mapError(err)
 		}
 	}

@@ -29,6 +29,10 @@ func deskNotice(r *http.Request) string {
 		return "The series is re-flowed."
 	case "series-cancelled":
 		return "The rest of the series is cancelled."
+	case "relief":
+		return "The relief report is saved and the plan recomputed."
+	case "recorded":
+		return "The infusion is recorded and the visit completed."
 	}
 	return ""
 }
@@ -255,6 +259,8 @@ func (s *Server) appointmentView(r *http.Request, id int64) (web.AppointmentView
 	for _, act := range []clinic.Action{clinic.ActReschedule, clinic.ActCancel, clinic.ActCheckIn, clinic.ActNoShow, clinic.ActComplete} {
 		view.Allowed[act] = v.Allow(act, s.now(), sched.Loc) == nil
 	}
+	// An infusion is completed by the nurse's record, not from the desk.
+	view.Allowed[clinic.ActComplete] = view.Allowed[clinic.ActComplete] && v.Kind == clinic.KindConsult
 	return view, nil
 }
 

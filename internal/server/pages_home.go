@@ -75,7 +75,14 @@ func (s *Server) deskHome(w http.ResponseWriter, r *http.Request) {
 			next = &v
 		}
 	}
-	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next, len(misfits), deskNotice(r)))
+	counts, err := s.db.Counts(ctx, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	work := []web.WorkTab{{Key: "due", Label: "due within 14 days, not booked", Count: counts.DueSoon},
+		{Key: "overdue", Label: "overdue", Count: counts.Overdue}, {Key: "report", Label: "relief reports missing", Count: counts.ReportMissing}}
+	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next, len(misfits), deskNotice(r), work))
 }
 
 // nurseHome shows the infusion floor chair by chair: today when the clinic
@@ -114,7 +121,7 @@ func (s *Server) nurseHome(w http.ResponseWriter, r *http.Request) {
 			floor[i].Visits = append(floor[i].Visits, v)
 		}
 	}
-	s.render(w, r, http.StatusOK, web.NurseFloor(s.meta(r, "Infusion floor", "/nurse"), day, floor))
+	s.render(w, r, http.StatusOK, web.NurseFloor(s.meta(r, "Infusion floor", "/nurse"), day, floor, deskNotice(r)))
 }
 
 func (s *Server) physicianHome(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +131,13 @@ func (s *Server) physicianHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, loc := s.clinicInfo(r.Context())
-	s.render(w, r, http.StatusOK, web.PhysicianHome(s.meta(r, "Patients", "/physician"), courses, loc))
+	counts, err := s.db.Counts(r.Context(), s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	work := []web.WorkTab{{Key: "flagged", Label: "flagged patients", Count: counts.Flagged}}
+	s.render(w, r, http.StatusOK, web.PhysicianHome(s.meta(r, "Patients", "/physician"), courses, loc, work))
 }
 
 // portalHome shows a patient their own upcoming visits. The patient is the

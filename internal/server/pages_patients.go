@@ -36,9 +36,16 @@ func (s *Server) deskPatient(w http.ResponseWriter, r *http.Request) {
 	s.renderPatient(w, r, id, http.StatusOK, "")
 }
 
-// renderPatient shows a patient's page: details, loading series with their
-// progress, upcoming and past appointments; message is a refusal to show.
+// renderPatient shows a patient's page: details, the maintenance plan,
+// loading series with their progress, infusions and relief, upcoming and
+// past appointments; message is a refusal to show.
 func (s *Server) renderPatient(w http.ResponseWriter, r *http.Request, id int64, status int, message string) {
+	s.renderPatientWith(w, r, id, status, message, nil)
+}
+
+// renderPatientWith is renderPatient with the relief form as the person
+// left it.
+func (s *Server) renderPatientWith(w http.ResponseWriter, r *http.Request, id int64, status int, message string, relief *web.ReliefForm) {
 	ctx := r.Context()
 	p, err := s.db.Patient(ctx, id)
 	if err != nil {
@@ -57,6 +64,14 @@ func (s *Server) renderPatient(w http.ResponseWriter, r *http.Request, id int64,
 	}
 	_, loc := s.clinicInfo(ctx)
 	v := web.PatientView{Patient: p, Loc: loc, Notice: deskNotice(r), Message: message}
+	if relief != nil {
+		v.Relief = *relief
+		v.Relief.Infusions = nil
+	}
+	if err := s.patientPlanParts(r, id, &v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	for _, sr := range series {
 		v.Series = append(v.Series, web.SeriesSummary{ID: sr.ID, Protocol: sr.Protocol, Sessions: sr.Sessions, Done: sr.Done,
 			Cancelled: sr.Cancelled, CancelReason: sr.CancelReason, Visits: sr.Appointments})
