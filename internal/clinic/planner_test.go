@@ -222,3 +222,24 @@ func TestInfusionRecordValidate(t *testing.T) {
 		t.Fatal("relief in the future accepted")
 	}
 }
+
+// BenchmarkPlanMaintenance plans from a course of 40 infusions (6 loading,
+// 34 maintenance, each with its relief report). Target: under 100 µs.
+func BenchmarkPlanMaintenance(b *testing.B) {
+	durations := make([]int, 36)
+	for i := range durations {
+		durations[i] = 35 + i%9
+	}
+	h := history(D(2022, 1, 10), durations...)
+	h = append([]InfusionHistory{{ID: 100, GivenOn: D(2022, 1, 3), Phase: PhaseLoading}, {ID: 101, GivenOn: D(2022, 1, 5), Phase: PhaseLoading},
+		{ID: 102, GivenOn: D(2022, 1, 7), Phase: PhaseLoading}}, h...)
+	if len(h) != 40 {
+		b.Fatalf("%d infusions", len(h))
+	}
+	in := PlanInput{Intervals: domainIntervals, Infusions: h, Today: D(2026, 1, 1)}
+	for b.Loop() {
+		if p := PlanMaintenance(in); !p.HasDue {
+			b.Fatal("no plan")
+		}
+	}
+}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
@@ -78,4 +79,82 @@ func busyClinic(b *testing.B) *testClinic {
 		b.Fatal(err)
 	}
 	return c
+}
+
+// BenchmarkPatientPlan reads a course of 40 infusions with their relief
+// reports and computes the plan, with the suggested slot in a calendar of
+// 12 chairs and 50,000 appointments. Target: under 2 ms.
+func BenchmarkPatientPlan(b *testing.B) {
+	c := busyClinic(b)
+	standard := c.protocol(b, "Standard IV loading", 6, 2, 3, 14, 60)
+	patient := c.patients[95]
+	if _, err := c.db.CreateCourse(c.ctx, patient, standard, clinic.D(2023, 1, 2)); err != nil {
+		b.Fatal(err)
+	}
+	// 6 loading and 34 maintenance infusions, each relief ended 40 days on.
+	err := postgres.ExecForTest(c.ctx, c.db, fmt.Sprintf(`
+		WITH inf AS (
+			INSERT INTO infusions (patient_id, course_id, given_on, phase, dose_mg_per_kg_h, source)
+			SELECT %d, (SELECT id FROM courses WHERE patient_id = %d),
+			       CASE WHEN n < 6 THEN date '2022-01-03' + 2 * n ELSE date '2022-01-13' + 35 * (n - 5) END,
+			       CASE WHEN n < 6 THEN 'loading' ELSE 'maintenance' END, 0.3, 'imported'
+			FROM generate_series(0, 39) AS n
+			RETURNING id, given_on)
+		INSERT INTO relief_reports (infusion_id, status, on_date, source)
+		SELECT id, 'ended', given_on + 40, 'desk' FROM inf`, patient, patient))
+	if err == nil {
+		err = postgres.ExecForTest(c.ctx, c.db, fmt.Sprintf(`UPDATE courses SET phase = 'maintenance' WHERE patient_id = %d`, patient))
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
+	b.ResetTimer()
+	for b.Loop() {
+		v, err := c.db.PatientPlan(c.ctx, patient, now)
+		if err != nil || !v.Plan.HasDue || len(v.History) != 40 {
+			b.Fatalf("%+v %v", v.Plan, err)
+		}
+	}
+}
+
+// BenchmarkDueList reads the desk's "due within 14 days, not booked" list
+// (first 200, by due date) and every list's count, over 100,000 patients in
+// maintenance. Target: under 1 s.
+func BenchmarkDueList(b *testing.B) {
+	c := newTestClinic(b, 0)
+	standard := c.protocol(b, "Standard IV loading", 6, 2, 3, 14, 60)
+	err := postgres.ExecForTest(c.ctx, c.db, fmt.Sprintf(`
+		WITH p AS (
+			INSERT INTO patients (first_name, last_name, date_of_birth, condition)
+			SELECT 'Pat', 'Number' || n, date '1950-01-01' + n %% 20000, 'other' FROM generate_series(1, 100000) AS n
+			RETURNING id),
+		c AS (
+			INSERT INTO courses (patient_id, protocol_id, phase, started_on, sessions, min_gap_days, max_gap_days, max_span_days,
+				infusion_minutes, recovery_minutes, dose_min_mg_per_kg_h, dose_max_mg_per_kg_h, first_interval_days,
+				min_interval_days, max_interval_days, lead_days, step_days, maintenance_infusion_minutes, maintenance_recovery_minutes)
+			SELECT id, %d, 'maintenance', date '2025-01-01', 6, 2, 3, 14, 60, 30, 0.1, 0.5, 28, 28, 84, 7, 7, 60, 30 FROM p
+			RETURNING id, patient_id)
+		INSERT INTO course_plans (course_id, patient_id, due_date, interval_days, last_infusion_on, last_reported, rationale, flags)
+		SELECT id, patient_id, date '2026-05-01' + (patient_id %% 120)::int, 35, date '2026-04-01' + (patient_id %% 90)::int,
+		       patient_id %% 3 <> 0, 'bench', CASE WHEN patient_id %% 10 = 0 THEN '[{"code":"DOSE_ESCALATING","message":"x"}]'::jsonb ELSE '[]'::jsonb END
+		FROM c`, standard))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := postgres.ExecForTest(c.ctx, c.db, `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
+	b.ResetTimer()
+	for b.Loop() {
+		items, err := c.db.Work(c.ctx, postgres.ListDueSoon, "due", now, 200)
+		if err != nil || len(items) != 200 {
+			b.Fatalf("%d items, %v", len(items), err)
+		}
+		counts, err := c.db.Counts(c.ctx, now)
+		if err != nil || counts.DueSoon == 0 || counts.Flagged == 0 {
+			b.Fatalf("%+v %v", counts, err)
+		}
+	}
 }

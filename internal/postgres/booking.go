@@ -138,6 +138,13 @@ func sameBooking(prev clinic.Appointment, b Booking) error {
 // numbers set how long an infusion holds its chair. An unknown patient is
 // refused.
 func patientCourse(ctx context.Context, q querier, patientID int64) (*clinic.Course, error) {
+	c, err := scanCourse(q.QueryRow(ctx, `SELECT `+courseColumns+` FROM courses WHERE patient_id = $1 AND phase <> 'ended'`, patientID))
+	if err == nil {
+		return &c, nil // a course means a patient: one round trip
+	}
+	if !isNoRows(err) {
+		return nil, err
+	}
 	var exists bool
 	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
 		return nil, err
@@ -145,11 +152,7 @@ func patientCourse(ctx context.Context, q querier, patientID int64) (*clinic.Cou
 	if !exists {
 		return nil, clinic.Invalid(map[string]string{"patient_id": "There is no such patient."})
 	}
-	c, err := scanCourse(q.QueryRow(ctx, `SELECT `+courseColumns+` FROM courses WHERE patient_id = $1 AND phase <> 'ended'`, patientID))
-	if isNoRows(err) {
-		return nil, nil
-	}
-	return &c, err
+	return nil, nil
 }
 
 const courseColumns = `id, patient_id, protocol_id, phase, started_on, version, sessions, min_gap_days, max_gap_days,

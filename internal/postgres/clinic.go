@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -16,46 +17,46 @@ type querier interface {
 }
 
 func settings(ctx context.Context, q querier) (clinic.Settings, map[clinic.Date]string, error) {
+	// One round trip: every page and booking reads this.
 	var s clinic.Settings
-	err := q.QueryRow(ctx, `SELECT name, timezone, slot_minutes, version FROM clinic`).Scan(&s.Name, &s.TimeZone, &s.SlotMinutes, &s.Version)
+	var hours, closures []byte
+	err := q.QueryRow(ctx, `
+		SELECT name, timezone, slot_minutes, version,
+		       coalesce((SELECT json_agg(json_build_array(weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI'))
+		                 ORDER BY weekday, opens) FROM opening_hours), '[]'),
+		       coalesce((SELECT json_agg(json_build_array(to_char(on_date, 'YYYY-MM-DD'), reason)) FROM closures), '[]')
+		FROM clinic`).Scan(&s.Name, &s.TimeZone, &s.SlotMinutes, &s.Version, &hours, &closures)
 	if err != nil {
 		return s, nil, err
 	}
-	rows, err := q.Query(ctx, `SELECT weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI') FROM opening_hours ORDER BY weekday, opens`)
-	if err != nil {
+	var hs [][3]any
+	if err := json.Unmarshal(hours, &hs); err != nil {
 		return s, nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var wd int
-		var opens, closes string
-		if err := rows.Scan(&wd, &opens, &closes); err != nil {
-			return s, nil, err
-		}
+	for _, h := range hs {
+		wd, _ := h[0].(float64)
+		opens, _ := h[1].(string)
+		closes, _ := h[2].(string)
 		o, err1 := clinic.ParseClock(opens)
 		c, err2 := clinic.ParseClock(closes)
-		if err1 != nil || err2 != nil {
-			return s, nil, fmt.Errorf("opening hours %s–%s: %v %v", opens, closes, err1, err2)
+		if err1 != nil || err2 != nil || wd < 0 || wd > 6 {
+			return s, nil, fmt.Errorf("opening hours %v: %v %v", h, err1, err2)
 		}
-		s.Hours[wd] = append(s.Hours[wd], clinic.Range{Opens: o, Closes: c})
+		s.Hours[int(wd)] = append(s.Hours[int(wd)], clinic.Range{Opens: o, Closes: c})
 	}
-	if err := rows.Err(); err != nil {
+	var cs [][2]string
+	if err := json.Unmarshal(closures, &cs); err != nil {
 		return s, nil, err
 	}
-	rows, err = q.Query(ctx, `SELECT on_date, reason FROM closures`)
-	if err != nil {
-		return s, nil, err
-	}
-	closures := map[clinic.Date]string{}
-	for rows.Next() {
-		var d clinic.Date
-		var reason string
-		if err := rows.Scan(&d, &reason); err != nil {
+	out := make(map[clinic.Date]string, len(cs))
+	for _, c := range cs {
+		d, err := clinic.ParseDate(c[0])
+		if err != nil {
 			return s, nil, err
 		}
-		closures[d] = reason
+		out[d] = c[1]
 	}
-	return s, closures, rows.Err()
+	return s, out, nil
 }
 
 // ClinicInfo returns the clinic's name and time zone, which every page shows.

@@ -11,49 +11,71 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// courseHistory reads a course's infusions, oldest first, each with its
-// latest relief report.
-func courseHistory(ctx context.Context, q querier, courseID int64) ([]clinic.InfusionHistory, error) {
-	rows, err := q.Query(ctx, `
-		SELECT i.id, i.given_on, i.phase, i.started_at, i.dose_mg_per_kg_h::float8, r.status, r.on_date
-		FROM infusions i
-		LEFT JOIN LATERAL (SELECT status, on_date FROM relief_reports WHERE infusion_id = i.id
-		                   ORDER BY created_at DESC, id DESC LIMIT 1) r ON true
-		WHERE i.course_id = $1 ORDER BY i.given_on, i.id`, courseID)
-	if err != nil {
-		return nil, err
+const historySQL = `
+	SELECT i.id, i.given_on, i.phase, i.started_at, i.dose_mg_per_kg_h::float8, r.status, r.on_date
+	FROM infusions i
+	LEFT JOIN LATERAL (SELECT status, on_date FROM relief_reports WHERE infusion_id = i.id
+	                   ORDER BY created_at DESC, id DESC LIMIT 1) r ON true
+	WHERE i.course_id = $1 ORDER BY i.given_on, i.id`
+
+func scanHistory(r pgx.CollectableRow) (clinic.InfusionHistory, error) {
+	var h clinic.InfusionHistory
+	var status *string
+	var on *clinic.Date
+	err := r.Scan(&h.ID, &h.GivenOn, &h.Phase, &h.StartedAt, &h.DoseRate, &status, &on)
+	if status != nil && on != nil {
+		h.Relief = &clinic.Relief{Status: clinic.ReliefStatus(*status), On: *on}
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.InfusionHistory, error) {
-		var h clinic.InfusionHistory
-		var status *string
-		var on *clinic.Date
-		err := r.Scan(&h.ID, &h.GivenOn, &h.Phase, &h.StartedAt, &h.DoseRate, &status, &on)
-		if status != nil && on != nil {
-			h.Relief = &clinic.Relief{Status: clinic.ReliefStatus(*status), On: *on}
-		}
-		return h, err
-	})
+	return h, err
 }
 
-// bookedAhead reports whether a maintenance visit is booked from now on.
-func bookedAhead(ctx context.Context, q querier, patientID int64, now time.Time) (bool, error) {
+const bookedAheadSQL = `SELECT EXISTS (SELECT 1 FROM appointments WHERE patient_id = $1 AND status = 'booked'
+	AND kind = 'maintenance' AND starts_at >= $2)`
+
+const changesSQL = `
+	SELECT ic.changed_at, coalesce(u.name, 'system'), ic.note, ic.before, ic.after
+	FROM interval_changes ic LEFT JOIN users u ON u.id = ic.changed_by
+	WHERE ic.course_id = $1 ORDER BY ic.changed_at DESC, ic.id DESC`
+
+// planFacts reads, in one round trip, what a course's plan depends on: its
+// infusions with their latest relief, whether a maintenance visit is booked
+// ahead, and (withChanges) the interval history.
+func planFacts(ctx context.Context, tx pgx.Tx, c clinic.Course, now time.Time, withChanges bool) ([]clinic.InfusionHistory, bool, []IntervalChange, error) {
+	b := &pgx.Batch{}
+	b.Queue(historySQL, c.ID)
+	b.Queue(bookedAheadSQL, c.PatientID, now)
+	if withChanges {
+		b.Queue(changesSQL, c.ID)
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return nil, false, nil, err
+	}
+	history, err := pgx.CollectRows(rows, scanHistory)
+	if err != nil {
+		return nil, false, nil, err
+	}
 	var booked bool
-	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM appointments WHERE patient_id = $1 AND status = 'booked'
-		AND kind = 'maintenance' AND starts_at >= $2)`, patientID, now).Scan(&booked)
-	return booked, err
+	if err := br.QueryRow().Scan(&booked); err != nil {
+		return nil, false, nil, err
+	}
+	var changes []IntervalChange
+	if withChanges {
+		if rows, err = br.Query(); err != nil {
+			return nil, false, nil, err
+		}
+		if changes, err = pgx.CollectRows(rows, scanChange); err != nil {
+			return nil, false, nil, err
+		}
+	}
+	return history, booked, changes, br.Close()
 }
 
-// planCourse computes a course's plan from the database's facts. A course
-// still loading (or paused, or ended) has no due date.
-func planCourse(ctx context.Context, q querier, c clinic.Course, now time.Time, loc *time.Location) (clinic.Plan, []clinic.InfusionHistory, error) {
-	history, err := courseHistory(ctx, q, c.ID)
-	if err != nil {
-		return clinic.Plan{}, nil, err
-	}
-	booked, err := bookedAhead(ctx, q, c.PatientID, now)
-	if err != nil {
-		return clinic.Plan{}, nil, err
-	}
+// planCourse computes a course's plan from its facts. A course still
+// loading (or paused, or ended) has no due date.
+func planCourse(c clinic.Course, history []clinic.InfusionHistory, booked bool, now time.Time, loc *time.Location) clinic.Plan {
 	p := clinic.PlanMaintenance(clinic.PlanInput{Intervals: c.Intervals(), Infusions: history, Today: clinic.DateOf(now, loc), BookedAhead: booked})
 	switch c.Phase {
 	case clinic.PhaseLoading:
@@ -63,7 +85,7 @@ func planCourse(ctx context.Context, q querier, c clinic.Course, now time.Time, 
 		p.HasDue, p.Flags = false, nil
 		p.Rationale = fmt.Sprintf("The course is %s: no maintenance infusion is planned.", c.Phase)
 	}
-	return p, history, nil
+	return p
 }
 
 // dayFlags are the flags that depend on the day or on bookings; the
@@ -77,10 +99,11 @@ func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, 
 	if err != nil {
 		return err
 	}
-	p, _, err := planCourse(ctx, tx, c, now, loc)
+	history, booked, _, err := planFacts(ctx, tx, c, now, false)
 	if err != nil {
 		return err
 	}
+	p := planCourse(c, history, booked, now, loc)
 	var due *clinic.Date
 	var interval *int
 	var lastID *int64
@@ -400,24 +423,14 @@ func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (
 			v.Plan.Rationale = "No open treatment course."
 			return audit(ctx, tx, clinic.AuditEntry{Action: "plan.read", Entity: "course", PatientID: &patientID})
 		}
-		if v.Plan, v.History, err = planCourse(ctx, tx, *course, now, sched.Loc); err != nil {
+		var booked bool
+		if v.History, booked, v.Changes, err = planFacts(ctx, tx, *course, now, true); err != nil {
 			return err
 		}
-		if v.Changes, err = intervalChanges(ctx, tx, course.ID); err != nil {
-			return err
-		}
+		v.Plan = planCourse(*course, v.History, booked, now, sched.Loc)
 		if v.Plan.HasDue {
-			cal, err := calendar(ctx, tx, sched, clinic.DateOf(now, sched.Loc), maxDate(v.Plan.DueDate, clinic.DateOf(now, sched.Loc)).AddDays(130))
-			if err != nil {
+			if v.Slot, err = suggestSlot(ctx, tx, sched, v.Plan, *course, now); err != nil {
 				return err
-			}
-			pref := clinic.DefaultPreferredTime
-			if v.Plan.Last.StartedAt != nil {
-				pref = clinic.ClockOf(*v.Plan.Last.StartedAt, sched.Loc)
-			}
-			minutes := course.Numbers.MaintenanceInfusionMinutes + course.Numbers.MaintenanceRecoveryMinutes
-			if s, ok := cal.SuggestSlot(v.Plan.DueDate, pref, minutes, patientID, now); ok {
-				v.Slot = &s
 			}
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "plan.read", Entity: "course", EntityID: &course.ID, PatientID: &patientID})
@@ -425,32 +438,49 @@ func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (
 	return v, err
 }
 
-func maxDate(a, b clinic.Date) clinic.Date {
-	if a.After(b) {
-		return a
+// suggestSlot finds the plan's suggested slot, reading the calendar around
+// the due date first (3 days before, two weeks after) and only further
+// when that has no room.
+func suggestSlot(ctx context.Context, q querier, sched clinic.Schedule, p clinic.Plan, course clinic.Course, now time.Time) (*clinic.Slot, error) {
+	pref := clinic.DefaultPreferredTime
+	if p.Last.StartedAt != nil {
+		pref = clinic.ClockOf(*p.Last.StartedAt, sched.Loc)
 	}
-	return b
+	minutes := course.Numbers.MaintenanceInfusionMinutes + course.Numbers.MaintenanceRecoveryMinutes
+	today := clinic.DateOf(now, sched.Loc)
+	due := p.DueDate
+	if !due.After(today) {
+		due = today.AddDays(1) // past due: from tomorrow
+	}
+	from := due.AddDays(-3)
+	if !from.After(today) {
+		from = today
+	}
+	// The due date and the three days before first; later days only when
+	// those have no room.
+	for _, after := range []int{0, 7, 30, 120} {
+		to := due.AddDays(after)
+		cal, err := calendar(ctx, q, sched, from, to)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := cal.SuggestSlot(p.DueDate, pref, minutes, course.PatientID, now); ok && !clinic.DateOf(s.Start, sched.Loc).After(to) {
+			return &s, nil
+		}
+	}
+	return nil, nil
 }
 
-func intervalChanges(ctx context.Context, q querier, courseID int64) ([]IntervalChange, error) {
-	rows, err := q.Query(ctx, `
-		SELECT ic.changed_at, coalesce(u.name, 'system'), ic.note, ic.before, ic.after
-		FROM interval_changes ic LEFT JOIN users u ON u.id = ic.changed_by
-		WHERE ic.course_id = $1 ORDER BY ic.changed_at DESC, ic.id DESC`, courseID)
-	if err != nil {
-		return nil, err
+func scanChange(r pgx.CollectableRow) (IntervalChange, error) {
+	var c IntervalChange
+	var before, after []byte
+	if err := r.Scan(&c.At, &c.By, &c.Note, &before, &after); err != nil {
+		return c, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (IntervalChange, error) {
-		var c IntervalChange
-		var before, after []byte
-		if err := r.Scan(&c.At, &c.By, &c.Note, &before, &after); err != nil {
-			return c, err
-		}
-		if err := json.Unmarshal(before, &c.Before); err != nil {
-			return c, err
-		}
-		return c, json.Unmarshal(after, &c.After)
-	})
+	if err := json.Unmarshal(before, &c.Before); err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(after, &c.After)
 }
 
 // IntervalUpdate changes some of a course's maintenance numbers; nil keeps

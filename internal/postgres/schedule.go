@@ -59,7 +59,8 @@ func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, to
 	rows, err := q.Query(ctx, `
 		SELECT chair_id, patient_id, starts_at, ends_at FROM appointments
 		WHERE status IN ('booked', 'checked_in', 'completed')
-		  AND starts_at >= $1 AND starts_at < $2 AND ends_at > $3 AND NOT (id = ANY ($4::bigint[]))`,
+		  AND starts_at >= $1 AND starts_at < $2 AND ends_at > $3 AND NOT (id = ANY ($4::bigint[]))
+		ORDER BY starts_at`, // in order, each hold appends
 		from.Add(-longestVisit), to, from, append([]int64{}, except...))
 	if err != nil {
 		return nil, err

@@ -135,15 +135,15 @@ func (s *Server) workList(w http.ResponseWriter, r *http.Request, desk bool) {
 	list := postgres.ListFlagged
 	if desk {
 		v.Title, v.Path = "Who is due", "/desk/work"
-		v.Lists = []web.WorkTab{{"due", "Due within 14 days, not booked", counts.DueSoon}, {"overdue", "Overdue", counts.Overdue},
-			{"report", "Relief report missing", counts.ReportMissing}}
+		v.Lists = []web.WorkTab{{Key: "due", Label: "Due within 14 days, not booked", Count: counts.DueSoon},
+			{Key: "overdue", Label: "Overdue", Count: counts.Overdue}, {Key: "report", Label: "Relief report missing", Count: counts.ReportMissing}}
 		list = postgres.WorkList(r.URL.Query().Get("list"))
 		if list != postgres.ListOverdue && list != postgres.ListReportMissing {
 			list = postgres.ListDueSoon
 		}
 	} else {
 		v.Title, v.Path = "Flagged patients", "/physician/flags"
-		v.Lists = []web.WorkTab{{"flagged", "Flagged", counts.Flagged}}
+		v.Lists = []web.WorkTab{{Key: "flagged", Label: "Flagged", Count: counts.Flagged}}
 	}
 	v.List = string(list)
 	items, err := s.db.Work(ctx, list, v.Sort, now, 200)
@@ -483,4 +483,3 @@ func (s *Server) previousInfusion(r *http.Request, patientID int64) (int64, erro
 	}
 	return rows[0].ID, nil
 }
-
