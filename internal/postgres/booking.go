@@ -307,7 +307,7 @@ func (db *DB) Complete(ctx context.Context, id int64, version int, now time.Time
 // checked_in or completed.
 func (db *DB) setStatus(ctx context.Context, id int64, version int, act clinic.Action, to clinic.Status, now time.Time) (clinic.Appointment, error) {
 	return db.change(ctx, id, version, act, now, "appointment."+string(act),
-		func(tx pgx.Tx, a *clinic.Appointment, _ clinic.Schedule) error {
+		func(tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
 			a.Status = to
 			_, err := tx.Exec(ctx, `
 				UPDATE appointments SET status = $2,
@@ -318,11 +318,15 @@ func (db *DB) setStatus(ctx context.Context, id int64, version int, act clinic.A
 			if err != nil || to != clinic.StatusCompleted || a.SeriesID == nil {
 				return err
 			}
-			// The last loading session done: the course moves to maintenance.
-			_, err = tx.Exec(ctx, `
+			// The last loading session done: the course moves to maintenance,
+			// and its plan with it.
+			tag, err := tx.Exec(ctx, `
 				UPDATE courses SET phase = 'maintenance', version = version + 1, updated_at = now()
 				WHERE id = $1 AND phase = 'loading' AND sessions = $2`, a.CourseID, a.SessionNo)
-			return err
+			if err != nil || tag.RowsAffected() == 0 {
+				return err
+			}
+			return refreshPlan(ctx, tx, *a.CourseID, now, sched.Loc)
 		})
 }
 
