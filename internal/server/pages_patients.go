@@ -46,6 +46,12 @@ func (s *Server) renderPatient(w http.ResponseWriter, r *http.Request, id int64,
 // renderPatientWith is renderPatient with the relief form as the person
 // left it.
 func (s *Server) renderPatientWith(w http.ResponseWriter, r *http.Request, id int64, status int, message string, relief *web.ReliefForm) {
+	s.renderPatientFull(w, r, id, status, message, relief, nil)
+}
+
+// renderPatientFull is renderPatient with the relief and import forms as
+// the person left them.
+func (s *Server) renderPatientFull(w http.ResponseWriter, r *http.Request, id int64, status int, message string, relief *web.ReliefForm, imp *web.ImportForm) {
 	ctx := r.Context()
 	p, err := s.db.Patient(ctx, id)
 	if err != nil {
@@ -67,6 +73,9 @@ func (s *Server) renderPatientWith(w http.ResponseWriter, r *http.Request, id in
 	if relief != nil {
 		v.Relief = *relief
 		v.Relief.Infusions = nil
+	}
+	if imp != nil {
+		v.Import = *imp
 	}
 	if err := s.patientPlanParts(r, id, &v); err != nil {
 		s.fail(w, r, err)

@@ -483,3 +483,43 @@ func (s *Server) previousInfusion(r *http.Request, patientID int64) (int64, erro
 	}
 	return rows[0].ID, nil
 }
+
+// deskImport adds a past infusion from a paper chart to the open course.
+func (s *Server) deskImport(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	f := web.ImportForm{Date: r.PostForm.Get("import_date"), Phase: r.PostForm.Get("phase"), Dose: strings.TrimSpace(r.PostForm.Get("import_dose"))}
+	p := clinic.Problems{}
+	on, derr := clinic.ParseDate(strings.TrimSpace(f.Date))
+	if derr != nil {
+		p.Add("date", "Enter the date the infusion was given.")
+	}
+	rate, rerr := strconv.ParseFloat(strings.ReplaceAll(f.Dose, ",", "."), 64)
+	if rerr != nil {
+		p.Add("dose_mg_per_kg_h", "Enter the dose rate in mg/kg/h, e.g. 0.3.")
+	}
+	err = p.Err()
+	if err == nil {
+		_, err = s.db.ImportInfusion(r.Context(), id, on, nil, clinic.Phase(f.Phase), rate, s.now())
+	}
+	switch clinic.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, patientURL(id)+"?done=imported", http.StatusSeeOther)
+	case clinic.EINVALID, clinic.ECONFLICT:
+		f.Fields = clinic.ErrorFields(err)
+		if f.Fields == nil {
+			f.Fields = map[string]string{"date": clinic.ErrorMessage(err)}
+		}
+		status, _ := httpStatus(clinic.ErrorCode(err))
+		s.renderPatientFull(w, r, id, status, "The infusion was not added: "+strings.Join(fieldMessages(f.Fields), " "), nil, &f)
+	default:
+		s.fail(w, r, err)
+	}
+}

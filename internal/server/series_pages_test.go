@@ -128,3 +128,51 @@ func TestPageSeriesConflictReflowCancel(t *testing.T) {
 		t.Fatal("the patient page does not show the cancelled series with its progress")
 	}
 }
+
+// The desk adds past infusions from a paper chart and records relief on
+// the patient page; mistakes are refused with the reason, nothing written.
+func TestPageImportAndRelief(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sched, _ := f.db.Schedule(ctx)
+	today := clinic.DateOf(time.Now(), sched.Loc)
+	p, err := f.db.CreatePatient(ctx, clinic.Patient{FirstName: "Ida", LastName: "Import", DateOfBirth: clinic.D(1955, 5, 5),
+		Condition: clinic.ConditionOther}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	protocols, _ := f.db.Protocols(ctx)
+	if _, err := f.db.CreateCourse(ctx, p.ID, protocols[0].ID, today.AddDays(-60)); err != nil {
+		t.Fatal(err)
+	}
+	desk := f.signIn(clinic.RoleFrontDesk)
+	path := fmt.Sprintf("/desk/patients/%d", p.ID)
+	if status, page := f.post(desk, path+"/infusions", url.Values{"import_date": {today.AddDays(3).String()}, "phase": {"maintenance"}, "import_dose": {"2"}}); status != http.StatusUnprocessableEntity || !strings.Contains(page, "future") {
+		t.Fatalf("a future infusion at 2 mg/kg/h: %d", status)
+	}
+	if status, _ := f.post(desk, path+"/infusions", url.Values{"import_date": {today.AddDays(-30).String()}, "phase": {"maintenance"}, "import_dose": {"0,3"}}); status != http.StatusSeeOther {
+		t.Fatalf("import: %d", status)
+	}
+	rows, err := f.db.PatientInfusions(ctx, p.ID)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("infusions %v %v", rows, err)
+	}
+	form := url.Values{"infusion_id": {fmt.Sprint(rows[0].ID)}, "status": {"ended"}, "relief_date": {today.AddDays(-31).String()}}
+	if status, page := f.post(desk, path+"/relief", form); status != http.StatusUnprocessableEntity || !strings.Contains(page, "before the infusion") {
+		t.Fatalf("relief before the infusion: %d", status)
+	}
+	form.Set("relief_date", today.AddDays(-2).String())
+	if status, _ := f.post(desk, path+"/relief", form); status != http.StatusSeeOther {
+		t.Fatalf("relief: %d", status)
+	}
+	_, page := f.get(desk, path)
+	if !strings.Contains(page, "ended") || !strings.Contains(page, "(28 d)") {
+		t.Fatal("the patient page does not show the relief")
+	}
+	// Another patient's infusion cannot be reported on this patient's page.
+	q, _ := f.db.CreatePatient(ctx, clinic.Patient{FirstName: "Other", LastName: "One", DateOfBirth: clinic.D(1955, 5, 5),
+		Condition: clinic.ConditionOther}, today)
+	if status, _ := f.post(desk, fmt.Sprintf("/desk/patients/%d/relief", q.ID), form); status != http.StatusNotFound {
+		t.Fatalf("someone else's infusion: %d", status)
+	}
+}

@@ -147,6 +147,7 @@ func (s *Server) routes() chi.Router {
 				r.Post("/series/{id}/reflow/confirm", s.deskReflowConfirm)
 				r.Post("/series/{id}/cancel", s.deskCancelSeries)
 				r.Post("/patients/{id}/relief", s.deskRelief)
+				r.Post("/patients/{id}/infusions", s.deskImport)
 				r.Get("/work", s.deskWork)
 			})
 			r.Route("/nurse", func(r chi.Router) {
