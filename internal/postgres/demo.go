@@ -114,18 +114,8 @@ func loadDemo(ctx context.Context, tx pgx.Tx, c *demo.Clinic, passwordHash strin
 	if err != nil {
 		return err
 	}
-	rows, err := tx.Query(ctx, `SELECT id FROM courses WHERE phase <> 'ended'`)
-	if err != nil {
+	if _, err := refreshAllPlans(ctx, tx, time.Now(), sched.Loc); err != nil {
 		return err
-	}
-	courses, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return err
-	}
-	for _, id := range courses {
-		if err := refreshPlan(ctx, tx, id, time.Now(), sched.Loc); err != nil {
-			return err
-		}
 	}
 	return audit(ctx, tx, clinic.AuditEntry{Action: "demo.load", Entity: "clinic", After: sum})
 }

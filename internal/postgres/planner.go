@@ -144,23 +144,28 @@ func (db *DB) RefreshPlans(ctx context.Context, now time.Time) (int, error) {
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id FROM courses WHERE phase <> 'ended'`)
-		if err != nil {
-			return err
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := refreshPlan(ctx, tx, id, now, sched.Loc); err != nil {
-				return err
-			}
-		}
-		n = len(ids)
-		return nil
+		n, err = refreshAllPlans(ctx, tx, now, sched.Loc)
+		return err
 	})
 	return n, err
+}
+
+// refreshAllPlans recomputes the plan of every open course inside tx.
+func refreshAllPlans(ctx context.Context, tx pgx.Tx, now time.Time, loc *time.Location) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM courses WHERE phase <> 'ended'`)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := refreshPlan(ctx, tx, id, now, loc); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
 }
 
 // InfusionRow is an infusion with its latest relief report, as lists show it.
@@ -289,11 +294,8 @@ func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version i
 func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Date, at *clinic.Clock, phase clinic.Phase, rate float64, now time.Time) (int64, error) {
 	var id int64
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		course, err := patientCourse(ctx, tx, patientID)
+		course, err := courseOfPatient(ctx, tx, patientID)
 		if err != nil {
-			if clinic.ErrorCode(err) == clinic.EINVALID {
-				return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
-			}
 			return err
 		}
 		if course == nil {
@@ -407,11 +409,8 @@ type PlanView struct {
 func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (PlanView, error) {
 	v := PlanView{PatientID: patientID}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		course, err := patientCourse(ctx, tx, patientID)
+		course, err := courseOfPatient(ctx, tx, patientID)
 		if err != nil {
-			if clinic.ErrorCode(err) == clinic.EINVALID {
-				return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
-			}
 			return err
 		}
 		sched, err := schedule(ctx, tx)
@@ -497,11 +496,8 @@ type IntervalUpdate struct {
 // recomputes the plan.
 func (db *DB) UpdateIntervals(ctx context.Context, patientID int64, u IntervalUpdate, now time.Time) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		course, err := patientCourse(ctx, tx, patientID)
+		course, err := courseOfPatient(ctx, tx, patientID)
 		if err != nil {
-			if clinic.ErrorCode(err) == clinic.EINVALID {
-				return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
-			}
 			return err
 		}
 		if course == nil {
@@ -544,4 +540,14 @@ func (db *DB) UpdateIntervals(ctx context.Context, patientID int64, u IntervalUp
 		return audit(ctx, tx, clinic.AuditEntry{Action: "course.intervals", Entity: "course", EntityID: &course.ID, PatientID: &patientID,
 			Before: before, After: map[string]any{"intervals": after, "note": u.Note}})
 	})
+}
+
+// courseOfPatient is patientCourse for a patient named in a URL: an unknown
+// patient is "not found".
+func courseOfPatient(ctx context.Context, q querier, patientID int64) (*clinic.Course, error) {
+	course, err := patientCourse(ctx, q, patientID)
+	if clinic.ErrorCode(err) == clinic.EINVALID {
+		return nil, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
+	}
+	return course, err
 }

@@ -74,15 +74,11 @@ func (s *Server) patientPlanParts(r *http.Request, id int64, v *web.PatientView)
 
 // deskRelief records a relief report taken on the phone.
 func (s *Server) deskRelief(w http.ResponseWriter, r *http.Request) {
-	id, err := urlID(r)
-	if err != nil {
-		s.fail(w, r, err)
+	id, ok := s.postedID(w, r)
+	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
-		return
-	}
+	var err error
 	f := web.ReliefForm{InfusionID: r.PostForm.Get("infusion_id"), Status: r.PostForm.Get("status"), Date: r.PostForm.Get("relief_date")}
 	infusion, _ := strconv.ParseInt(f.InfusionID, 10, 64)
 	on, derr := clinic.ParseDate(strings.TrimSpace(f.Date))
@@ -237,15 +233,11 @@ func (s *Server) renderPhysicianPlan(w http.ResponseWriter, r *http.Request, id 
 
 // physicianSavePlan changes the patient's intervals, with the note.
 func (s *Server) physicianSavePlan(w http.ResponseWriter, r *http.Request) {
-	id, err := urlID(r)
-	if err != nil {
-		s.fail(w, r, err)
+	id, ok := s.postedID(w, r)
+	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
-		return
-	}
+	var err error
 	g := func(k string) string { return strings.TrimSpace(r.PostForm.Get(k)) }
 	f := web.IntervalForm{Fixed: g("fixed_interval_days"), First: g("first_interval_days"), Min: g("min_interval_days"),
 		Max: g("max_interval_days"), Lead: g("lead_days"), Step: g("step_days"), Note: r.PostForm.Get("note")}
@@ -383,15 +375,11 @@ func (s *Server) nurseDose(w http.ResponseWriter, r *http.Request) {
 // nurseRecord saves the infusion record and completes the visit; with a
 // relief report about the infusion before, that too.
 func (s *Server) nurseRecord(w http.ResponseWriter, r *http.Request) {
-	id, err := urlID(r)
-	if err != nil {
-		s.fail(w, r, err)
+	id, ok := s.postedID(w, r)
+	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
-		return
-	}
+	var err error
 	f := web.RecordForm{Values: map[string]string{}, Effects: map[string]string{}, Fields: map[string]string{},
 		DriverConfirmed: r.PostForm.Get("driver_confirmed") == "1", DoseConfirmed: r.PostForm.Get("dose_confirmed") == "1"}
 	for _, k := range recordFields {
@@ -486,15 +474,11 @@ func (s *Server) previousInfusion(r *http.Request, patientID int64) (int64, erro
 
 // deskImport adds a past infusion from a paper chart to the open course.
 func (s *Server) deskImport(w http.ResponseWriter, r *http.Request) {
-	id, err := urlID(r)
-	if err != nil {
-		s.fail(w, r, err)
+	id, ok := s.postedID(w, r)
+	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
-		return
-	}
+	var err error
 	f := web.ImportForm{Date: r.PostForm.Get("import_date"), Phase: r.PostForm.Get("phase"), Dose: strings.TrimSpace(r.PostForm.Get("import_dose"))}
 	p := clinic.Problems{}
 	on, derr := clinic.ParseDate(strings.TrimSpace(f.Date))
@@ -522,4 +506,19 @@ func (s *Server) deskImport(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.fail(w, r, err)
 	}
+}
+
+// postedID reads the record id in the path and the posted form; false when
+// either cannot be read (the answer is sent).
+func (s *Server) postedID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return 0, false
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return 0, false
+	}
+	return id, true
 }
