@@ -76,13 +76,13 @@ func Nav(r clinic.Role) []NavItem {
 		return []NavItem{{"Overview", "/admin"}, {"Clinic", "/admin/clinic"}, {"Chairs", "/admin/chairs"},
 			{"Protocols", "/admin/protocols"}, {"Users", "/admin/users"}, {"Audit log", "/admin/audit"}}
 	case clinic.RoleFrontDesk:
-		return []NavItem{{"Today", "/desk"}, {"Calendar", "/desk/calendar"}, {"Who is due", "/desk/work"}, {"Patients", "/desk/patients"}, {"Book", "/desk/book"}}
+		return []NavItem{{"Today", "/desk"}, {"Calendar", "/desk/calendar"}, {"Who is due", "/desk/work"}, {"Requests", "/desk/requests"}, {"Patients", "/desk/patients"}, {"Book", "/desk/book"}}
 	case clinic.RoleNurse:
 		return []NavItem{{"Infusion floor", "/nurse"}}
 	case clinic.RolePhysician:
 		return []NavItem{{"Patients", "/physician"}, {"Flags", "/physician/flags"}}
 	case clinic.RolePatient:
-		return []NavItem{{"My visits", "/portal"}}
+		return []NavItem{{"My visits", "/portal"}, {"Journal", "/portal/journal"}, {"Calendar", "/portal/calendar"}}
 	}
 	return nil
 }

@@ -33,6 +33,14 @@ func (s *Server) apiCalendarRoutes(r chi.Router) {
 		r.Get("/appointments/{id}", s.apiAppointment)
 	})
 	r.With(s.requireRole(clinic.RoleFrontDesk, clinic.RolePhysician)).Post("/patients/{id}/courses", s.apiCreateCourse)
+	r.With(s.requireRole(clinic.RoleFrontDesk)).Post("/patients/{id}/invite", s.apiInvite)
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireRole(clinic.RolePatient))
+		r.Get("/me/appointments", s.apiMyAppointments)
+		r.Post("/me/relief", s.apiMyRelief)
+		r.Post("/me/journal", s.apiMyJournal)
+		r.Get("/me/calendar", s.apiMyCalendar)
+	})
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireRole(clinic.RoleFrontDesk))
 		r.Post("/patients/{id}/loading-series", s.apiLoadingSeries)

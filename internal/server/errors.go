@@ -64,7 +64,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := clinic.ErrorCode(err)
 	status, apiCode := httpStatus(code)
 	if status >= 500 {
-		s.log.Error("request failed", "request_id", info(r.Context()).id, "path", r.URL.Path, "err", err)
+		s.log.Error("request failed", "request_id", info(r.Context()).id, "path", logPath(r.URL.Path), "err", err)
 	}
 	setRetryAfter(w, err)
 	if isAPI(r) {

@@ -75,7 +75,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		attrs := []any{"request_id", ri.id, "method", r.Method, "path", r.URL.Path, "status", status,
+		attrs := []any{"request_id", ri.id, "method", r.Method, "path", logPath(r.URL.Path), "status", status,
 			"bytes", ww.BytesWritten(), "ms", time.Since(start).Milliseconds()}
 		if ri.userID != 0 {
 			attrs = append(attrs, "user_id", ri.userID)
@@ -135,3 +135,14 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 }
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// logPath is the path as logs may show it: the secret in an invitation
+// link or a calendar address is replaced.
+func logPath(p string) string {
+	for _, prefix := range []string{"/invite/", "/calendar/"} {
+		if strings.HasPrefix(p, prefix) {
+			return prefix + "…"
+		}
+	}
+	return p
+}

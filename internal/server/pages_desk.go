@@ -33,6 +33,8 @@ func deskNotice(r *http.Request) string {
 		return "The relief report is saved and the plan recomputed."
 	case "recorded":
 		return "The infusion is recorded and the visit completed."
+	case "portal-revoked":
+		return "Portal access is revoked: the account is disabled and signed out everywhere."
 	case "imported":
 		return "The past infusion is added and the plan recomputed."
 	}

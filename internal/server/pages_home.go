@@ -139,24 +139,3 @@ func (s *Server) physicianHome(w http.ResponseWriter, r *http.Request) {
 	work := []web.WorkTab{{Key: "flagged", Label: "flagged patients", Count: counts.Flagged}}
 	s.render(w, r, http.StatusOK, web.PhysicianHome(s.meta(r, "Patients", "/physician"), courses, loc, work))
 }
-
-// portalHome shows a patient their own upcoming visits. The patient is the
-// one linked to the signed-in account, never one named in the request.
-func (s *Server) portalHome(w http.ResponseWriter, r *http.Request) {
-	u := currentUser(r)
-	_, loc := s.clinicInfo(r.Context())
-	view := web.PortalView{Linked: u.PatientID != nil, Loc: loc}
-	if u.PatientID != nil {
-		visits, err := s.db.PatientVisits(r.Context(), *u.PatientID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		for _, v := range visits {
-			if v.End.After(s.now()) && v.Status == clinic.StatusBooked || v.Status == clinic.StatusCheckedIn {
-				view.Upcoming = append(view.Upcoming, v)
-			}
-		}
-	}
-	s.render(w, r, http.StatusOK, web.PortalHome(s.meta(r, "My visits", "/portal"), view))
-}

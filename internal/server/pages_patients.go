@@ -46,12 +46,25 @@ func (s *Server) renderPatient(w http.ResponseWriter, r *http.Request, id int64,
 // renderPatientWith is renderPatient with the relief form as the person
 // left it.
 func (s *Server) renderPatientWith(w http.ResponseWriter, r *http.Request, id int64, status int, message string, relief *web.ReliefForm) {
-	s.renderPatientFull(w, r, id, status, message, relief, nil)
+	s.renderPatientFull(w, r, id, status, message, patientExtras{relief: relief})
 }
 
-// renderPatientFull is renderPatient with the relief and import forms as
-// the person left them.
-func (s *Server) renderPatientFull(w http.ResponseWriter, r *http.Request, id int64, status int, message string, relief *web.ReliefForm, imp *web.ImportForm) {
+// renderPatientInvite is renderPatient showing a new invitation link once.
+func (s *Server) renderPatientInvite(w http.ResponseWriter, r *http.Request, id int64, link string) {
+	s.renderPatientFull(w, r, id, http.StatusOK, "", patientExtras{inviteURL: link})
+}
+
+// patientExtras are the parts of the patient page that come from the
+// person's last action: forms as they were left, a link to show once.
+type patientExtras struct {
+	relief    *web.ReliefForm
+	imp       *web.ImportForm
+	inviteURL string
+}
+
+// renderPatientFull is renderPatient with the extras.
+func (s *Server) renderPatientFull(w http.ResponseWriter, r *http.Request, id int64, status int, message string, x patientExtras) {
+	relief, imp := x.relief, x.imp
 	ctx := r.Context()
 	p, err := s.db.Patient(ctx, id)
 	if err != nil {
@@ -78,6 +91,21 @@ func (s *Server) renderPatientFull(w http.ResponseWriter, r *http.Request, id in
 		v.Import = *imp
 	}
 	if err := s.patientPlanParts(r, id, &v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	access, err := s.db.Portal(ctx, id, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Portal = web.PortalAccessView{HasAccount: access.HasAccount, Active: access.Active, Email: access.Email,
+		InviteExpires: access.InviteExpires, InviteURL: x.inviteURL, Loc: loc}
+	if journal, err := s.db.Journal(ctx, id, clinic.DateOf(s.now(), loc).AddDays(-30)); err == nil {
+		for i := len(journal) - 1; i >= 0 && len(v.Portal.Journal) < 10; i-- {
+			v.Portal.Journal = append(v.Portal.Journal, journal[i])
+		}
+	} else {
 		s.fail(w, r, err)
 		return
 	}

@@ -502,7 +502,7 @@ func (s *Server) deskImport(w http.ResponseWriter, r *http.Request) {
 			f.Fields = map[string]string{"date": clinic.ErrorMessage(err)}
 		}
 		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderPatientFull(w, r, id, status, "The infusion was not added: "+strings.Join(fieldMessages(f.Fields), " "), nil, &f)
+		s.renderPatientFull(w, r, id, status, "The infusion was not added: "+strings.Join(fieldMessages(f.Fields), " "), patientExtras{imp: &f})
 	default:
 		s.fail(w, r, err)
 	}

@@ -91,10 +91,13 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Handle("/static/*", s.static())
+	r.Get("/calendar/{file}", s.calendarFeed) // the token in the path is the key
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.webSession)
 		r.Get("/login", s.loginPage)
+		r.Get("/invite/{token}", s.invitePage)
+		r.Post("/invite/{token}", s.acceptInvite)
 		r.Post("/login", s.login)
 		r.Post("/logout", s.logout)
 		r.Group(func(r chi.Router) {
@@ -148,6 +151,10 @@ func (s *Server) routes() chi.Router {
 				r.Post("/series/{id}/cancel", s.deskCancelSeries)
 				r.Post("/patients/{id}/relief", s.deskRelief)
 				r.Post("/patients/{id}/infusions", s.deskImport)
+				r.Post("/patients/{id}/invite", s.deskInvite)
+				r.Post("/patients/{id}/revoke-portal", s.deskRevokePortal)
+				r.Get("/requests", s.deskRequests)
+				r.Post("/requests/{id}/answer", s.deskAnswerRequest)
 				r.Get("/work", s.deskWork)
 			})
 			r.Route("/nurse", func(r chi.Router) {
@@ -164,7 +171,19 @@ func (s *Server) routes() chi.Router {
 				r.Get("/patients/{id}", s.physicianPlan)
 				r.Post("/patients/{id}/plan", s.physicianSavePlan)
 			})
-			r.With(s.requireRole(clinic.RolePatient)).Get("/portal", s.portalHome)
+			r.Route("/portal", func(r chi.Router) {
+				r.Use(s.requireRole(clinic.RolePatient))
+				r.Get("/", s.portalHome)
+				r.Post("/relief", s.portalRelief)
+				r.Post("/requests", s.portalRequest)
+				r.Get("/journal", s.portalJournal)
+				r.Post("/journal", s.portalAddJournal)
+				r.Get("/calendar", s.portalCalendar)
+				r.Post("/calendar/renew", s.portalCalendarRenew)
+				r.Post("/calendar/revoke", s.portalCalendarRevoke)
+				r.Get("/appointments/{file}", s.portalICS)
+				r.Post("/sign-out-everywhere", s.portalSignOutEverywhere)
+			})
 		})
 	})
 

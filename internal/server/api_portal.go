@@ -1,0 +1,104 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/auth"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+)
+
+// apiInvite creates a one-time portal invitation for a patient.
+func (s *Server) apiInvite(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient."))
+		return
+	}
+	link, expires, err := s.invite(r, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"url": link, "expires_at": expires.UTC().Format(time.RFC3339)})
+}
+
+// apiMyAppointments lists the signed-in patient's own appointments.
+func (s *Server) apiMyAppointments(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	visits, err := s.db.PatientVisits(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	out := make([]appointmentJSON, len(visits))
+	for i, v := range visits {
+		out[i] = toAppointmentJSON(v.Appointment, loc)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// apiMyRelief reports relief for the signed-in patient's latest infusion.
+func (s *Server) apiMyRelief(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	var body reliefRequest
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	infusion, _, err := s.db.LatestInfusion(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	reportID, err := s.db.ReportRelief(r.Context(), infusion, clinic.ReliefStatus(body.Status), body.Date, "patient", &id, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": reportID, "infusion_id": infusion, "status": body.Status,
+		"date": body.Date.String(), "source": "patient"})
+}
+
+// apiMyJournal adds an entry to the signed-in patient's journal.
+func (s *Server) apiMyJournal(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	var e clinic.JournalEntry
+	if err := decodeJSON(r, &e); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	saved, err := s.db.AddJournal(r.Context(), id, e, clinic.DateOf(s.now(), loc))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, saved)
+}
+
+// apiMyCalendar answers the signed-in patient's private calendar address,
+// creating it on first use.
+func (s *Server) apiMyCalendar(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	fresh, _ := auth.NewToken()
+	token, err := s.db.CalendarToken(r.Context(), id, fresh, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": s.absoluteURL(r, "/calendar/"+token+".ics")})
+}
