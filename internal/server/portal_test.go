@@ -335,3 +335,51 @@ func TestPortalCalendarFeed(t *testing.T) {
 		t.Fatalf("old address after renewing: %d", resp.StatusCode)
 	}
 }
+
+// A patient's request reaches the desk's list; the answer reaches the
+// patient. The journal page takes entries and names mistakes.
+func TestPortalRequestsAndJournal(t *testing.T) {
+	f := newFixture(t)
+	c, _, a, _, _ := portalPair(t, f)
+	ctx := context.Background()
+	visits, _ := f.db.PatientVisits(ctx, a.ID)
+	desk := f.signIn(clinic.RoleFrontDesk)
+	if status, _ := f.post(c, "/portal/requests", url.Values{"appointment_id": {fmt.Sprint(visits[0].ID)}, "kind": {"cancel"}, "message": {" "}}); status != 422 {
+		t.Fatalf("empty message: %d", status)
+	}
+	if status, _ := f.post(c, "/portal/requests", url.Values{"appointment_id": {fmt.Sprint(visits[0].ID)}, "kind": {"cancel"}, "message": {"I have a cold"}}); status != http.StatusSeeOther {
+		t.Fatalf("request: %d", status)
+	}
+	_, page := f.get(desk, "/desk/requests")
+	if !strings.Contains(page, "I have a cold") || !strings.Contains(page, "Mornings suit me") {
+		t.Fatal("the desk does not see the requests")
+	}
+	reqs, _ := f.db.Requests(ctx, &a.ID)
+	if status, _ := f.post(desk, fmt.Sprintf("/desk/requests/%d/answer", reqs[0].ID), url.Values{"answer": {""}}); status != 422 {
+		t.Fatalf("empty answer: %d", status)
+	}
+	if status, _ := f.post(desk, fmt.Sprintf("/desk/requests/%d/answer", reqs[0].ID), url.Values{"answer": {"Cancelled; get well soon"}}); status != http.StatusSeeOther {
+		t.Fatalf("answer: %d", status)
+	}
+	if status, _ := f.post(desk, fmt.Sprintf("/desk/requests/%d/answer", reqs[0].ID), url.Values{"answer": {"Again"}}); status != http.StatusConflict {
+		t.Fatalf("answering twice: %d", status)
+	}
+	if _, page := f.get(c, "/portal"); !strings.Contains(page, "Cancelled; get well soon") {
+		t.Fatal("the patient does not see the answer")
+	}
+	sched, _ := f.db.Schedule(ctx)
+	today := clinic.DateOf(time.Now(), sched.Loc)
+	if status, page := f.post(c, "/portal/journal", url.Values{"date": {today.AddDays(1).String()}, "pain": {"12"}}); status != 422 ||
+		!strings.Contains(page, `id="date-error"`) || !strings.Contains(page, `id="pain-error"`) {
+		t.Fatalf("bad journal entry: %d", status)
+	}
+	if status, _ := f.post(c, "/portal/journal", url.Values{"date": {today.String()}, "pain": {"5"}, "sleep": {"6"}, "breakthrough_medication": {"ibuprofen 400 mg"}}); status != http.StatusSeeOther {
+		t.Fatalf("journal entry: %d", status)
+	}
+	if _, page := f.get(c, "/portal/journal"); !strings.Contains(page, "<polyline") {
+		t.Fatal("no chart with an entry")
+	}
+	if _, page := f.get(desk, fmt.Sprintf("/desk/patients/%d", a.ID)); !strings.Contains(page, "ibuprofen 400 mg") {
+		t.Fatal("the desk does not see the journal")
+	}
+}
