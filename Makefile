@@ -12,7 +12,7 @@ TEST_DIR := .data/test
 HTMX_VERSION := 2.0.11
 PICO_VERSION := 2.1.1
 
-.PHONY: run build test vet fmt-check generate check-generated lint bench stop-db reset-demo vendor clean
+.PHONY: run build test vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
 
 build:
 	@$(GO) build -o $(BIN) ./cmd/infusiondesk
@@ -61,6 +61,24 @@ lint: vet fmt-check check-generated
 ## bench: the benchmarks (figures go in the issue notes and the README)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## load: a clinic day at scale against two servers sharing one fresh database
+## (LOAD_CLIENTS, LOAD_DURATION); prints throughput, latency and the invariant checks
+LOAD_DIR      := .data/load
+LOAD_CLIENTS  ?= 32
+LOAD_DURATION ?= 60s
+load: build
+	@$(GO) build -o .data/bin/loadtest ./cmd/loadtest
+	@set -e; \
+	trap 'kill $$(jobs -p) 2>/dev/null; wait 2>/dev/null; $(DEVDB) -dir $(LOAD_DIR) destroy >/dev/null 2>&1 || true' EXIT; \
+	export DATABASE_URL=$$($(DEVDB) -dir $(LOAD_DIR) start); \
+	$(BIN) migrate up >/dev/null; $(BIN) demo >/dev/null; \
+	ADDR=127.0.0.1:18081 LOG_LEVEL=warn $(BIN) serve >$(LOAD_DIR).server1.log 2>&1 & \
+	ADDR=127.0.0.1:18082 LOG_LEVEL=warn $(BIN) serve >$(LOAD_DIR).server2.log 2>&1 & \
+	for port in 18081 18082; do \
+		for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$$port/readyz >/dev/null && break; sleep 0.1; done; \
+	done; \
+	.data/bin/loadtest -targets http://127.0.0.1:18081,http://127.0.0.1:18082 -clients $(LOAD_CLIENTS) -duration $(LOAD_DURATION)
 
 ## stop-db: stop the project-local PostgreSQL of 'make run'
 stop-db: build

@@ -132,6 +132,7 @@ func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
 func (db *DB) Misfits(ctx context.Context, now time.Time) ([]clinic.Misfit, error) {
 	var out []clinic.Misfit
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		out = nil // a retried transaction starts afresh
 		sched, err := schedule(ctx, tx)
 		if err != nil {
 			return err

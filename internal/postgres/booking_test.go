@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -172,6 +173,9 @@ func checkOneWins(t *testing.T, results []error) {
 			conflicts++
 			if clinic.ErrorMessage(err) == "" {
 				t.Error("a conflict without a message")
+			}
+			if strings.Contains(clinic.ErrorMessage(err), "at the same moment") {
+				t.Errorf("a deadlock victim, not a clear refusal: %v", err)
 			}
 		default:
 			t.Fatalf("unexpected error: %v", err)

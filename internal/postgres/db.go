@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -82,8 +84,24 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // inTx runs fn in a transaction, committing when fn returns nil. Reads of
 // patient data use it too: they write an audit row.
+//
+// Two transactions inserting into one slot at once can each wait for the
+// other inside the exclusion constraints' check; Postgres ends that
+// deadlock by failing one (as it does a serialization failure). Such a
+// transaction is run again, up to three times: the second run sees the
+// winner and refuses plainly ("that chair was just taken"). fn must
+// therefore start from scratch each time it is called.
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return mapError(pgx.BeginFunc(ctx, db.pool, fn))
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = pgx.BeginFunc(ctx, db.pool, fn)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)
+	}
+	return mapError(err)
 }
 
 // isNoRows reports whether err is pgx's "no rows".

@@ -164,6 +164,8 @@ func (db *DB) BookSeries(ctx context.Context, req SeriesRequest, now time.Time) 
 		}
 	}
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		out = BookedSeries{} // a retried transaction starts afresh
+		var openedCourse *int64
 		p, _, err := propose(ctx, tx, req, now)
 		if err != nil {
 			return err
@@ -183,10 +185,10 @@ func (db *DB) BookSeries(ctx context.Context, req SeriesRequest, now time.Time) 
 				return err
 			}
 			out.CourseID = id
-			if err := audit(ctx, tx, clinic.AuditEntry{Action: "course.open", Entity: "course", EntityID: &id,
-				PatientID: &req.PatientID, After: map[string]any{"protocol_id": req.ProtocolID}}); err != nil {
-				return err
-			}
+			// Audited last, with the series: the audit chain's lock is
+			// taken at the end of every transaction, so no transaction
+			// holds it while it waits for another (a deadlock).
+			openedCourse = &id
 		} else {
 			out.CourseID = p.Course.ID
 		}
@@ -209,6 +211,12 @@ func (db *DB) BookSeries(ctx context.Context, req SeriesRequest, now time.Time) 
 				return err
 			}
 			out.Sessions = append(out.Sessions, a)
+		}
+		if openedCourse != nil {
+			if err := audit(ctx, tx, clinic.AuditEntry{Action: "course.open", Entity: "course", EntityID: openedCourse,
+				PatientID: &req.PatientID, After: map[string]any{"protocol_id": req.ProtocolID}}); err != nil {
+				return err
+			}
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "series.book", Entity: "loading_series", EntityID: &out.ID,
 			PatientID: &req.PatientID, After: out.Sessions})
@@ -542,8 +550,18 @@ func (db *DB) ApplyReflow(ctx context.Context, r ReflowRequest, want []clinic.Sl
 		if want != nil && !sameSlots(out, want) {
 			return clinic.Errorf(clinic.ECONFLICT, "The calendar changed since the preview; nothing was changed. Here is the new preview.")
 		}
-		// Sessions move through each other's old times: judge the end state.
-		if _, err := tx.Exec(ctx, `SET CONSTRAINTS appointments_chair_free, appointments_patient_free DEFERRED`); err != nil {
+		// Sessions may move onto each other's old times. Park every moving
+		// session a thousand years ahead first (keeping their spacing, so
+		// the parked ones cannot overlap each other), then place each:
+		// the overlap constraints stay immediate and judge every step.
+		var parked []int64
+		for _, s := range out.Sessions {
+			if !s.Kept && s.Moved() && s.Old != nil {
+				parked = append(parked, s.Old.ID)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE appointments SET starts_at = starts_at + interval '1000 years',
+			ends_at = ends_at + interval '1000 years' WHERE id = ANY ($1)`, parked); err != nil {
 			return err
 		}
 		var before, after []clinic.Appointment

@@ -360,3 +360,48 @@ func TestRescheduleKeepsSeriesSpacing(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A series booked for a patient without a course (so a course is opened
+// too) racing single bookings for its slots: one of each pair wins, and
+// no transaction is ever the victim of a deadlock. (The load tool found
+// one: the course was audited before the sessions were inserted, so the
+// series held the audit chain's lock while it waited for a racing
+// booking that waited for that lock.)
+func TestSeriesRacingSingleBookingsNeverDeadlocks(t *testing.T) {
+	c := newTestClinic(t, 20)
+	short := c.protocol(t, "Short loading", 3, 1, 3, 7, 45)
+	chairs, _ := c.db.AllChairs(c.ctx)
+	for _, ch := range chairs[1:] {
+		ch.Active = false
+		if _, err := c.db.SaveChair(c.ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := 0; round < 10; round++ {
+		start := clinic.D(2026, 3, 2).AddDays(7 * round)
+		req := postgres.SeriesRequest{PatientID: c.patients[2*round], ProtocolID: short, StartDate: start, Preferred: 9 * 60}
+		p, err := c.db.ProposeSeries(c.ctx, req, c.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Sessions = p.Sessions()
+		results := race(4, func(i int) error {
+			if i == 0 {
+				_, _, err := c.db.BookSeries(c.ctx, req, c.now)
+				return err
+			}
+			// Single bookings for the series' second and third slots.
+			s := req.Sessions[1+i%2]
+			_, err := c.book(postgres.Booking{PatientID: c.patients[2*round+1], Start: s.Start, ChairID: s.ChairID})
+			return err
+		})
+		for i, err := range results {
+			if strings.Contains(clinic.ErrorMessage(err), "at the same moment") {
+				t.Fatalf("round %d, booking %d was a deadlock victim: %v", round, i, err)
+			}
+			if err != nil && clinic.ErrorCode(err) != clinic.ECONFLICT {
+				t.Fatalf("round %d, booking %d: %v", round, i, err)
+			}
+		}
+	}
+}
