@@ -12,7 +12,7 @@ TEST_DIR := .data/test
 HTMX_VERSION := 2.0.11
 PICO_VERSION := 2.1.1
 
-.PHONY: run build test vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
+.PHONY: run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
 
 build:
 	@$(GO) build -o $(BIN) ./cmd/infusiondesk
@@ -35,6 +35,17 @@ test: vet fmt-check check-generated build
 	@set -e; \
 	trap '$(DEVDB) -dir $(TEST_DIR) destroy >/dev/null 2>&1 || true' EXIT; \
 	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz
+
+## fuzz: every fuzz target for FUZZTIME each (findings land in testdata/fuzz: fix, keep as regression)
+FUZZTIME ?= 3s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$target ($(FUZZTIME))"; \
+			out=$$($(GO) test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) 2>&1) || { echo "$$out"; exit 1; }; \
+		done; \
+	done
 
 vet:
 	$(GO) vet ./...
