@@ -54,6 +54,9 @@ func (db *DB) Book(ctx context.Context, b Booking, now time.Time) (a clinic.Appo
 				return sameBooking(prev, b)
 			}
 		}
+		if err := lockPatient(ctx, tx, b.PatientID); err != nil {
+			return err
+		}
 		sched, err := schedule(ctx, tx)
 		if err != nil {
 			return err
@@ -337,6 +340,17 @@ func (db *DB) change(ctx context.Context, id int64, version int, act clinic.Acti
 	apply func(tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error) (clinic.Appointment, error) {
 	var after clinic.Appointment
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var patientID int64
+		err := tx.QueryRow(ctx, `SELECT patient_id FROM appointments WHERE id = $1`, id).Scan(&patientID)
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment.")
+		}
+		if err != nil {
+			return err
+		}
+		if err := lockPatient(ctx, tx, patientID); err != nil {
+			return err
+		}
 		before, err := scanAppointment(tx.QueryRow(ctx, `SELECT `+appointmentColumns+` FROM appointments WHERE id = $1 FOR UPDATE`, id))
 		if isNoRows(err) {
 			return clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment.")
@@ -393,4 +407,15 @@ func keepsSeriesSpacing(ctx context.Context, tx pgx.Tx, a clinic.Appointment, st
 		return clinic.Invalid(map[string]string{"start": problem + " Move it with a re-flow of the series instead."})
 	}
 	return nil
+}
+
+// lockPatient serialises, until commit, the transactions that place or
+// move one patient's appointments. Without it, two bookings of one patient
+// racing into two chairs can each wait for the other inside the exclusion
+// constraint's check (a deadlock Postgres breaks after a second). Every
+// such transaction takes it before any row lock, so it cannot deadlock
+// itself.
+func lockPatient(ctx context.Context, tx pgx.Tx, patientID int64) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(1, $1::int)`, patientID)
+	return err
 }

@@ -88,12 +88,12 @@ func (db *DB) Ping(ctx context.Context) error {
 // Two transactions inserting into one slot at once can each wait for the
 // other inside the exclusion constraints' check; Postgres ends that
 // deadlock by failing one (as it does a serialization failure). Such a
-// transaction is run again, up to three times: the second run sees the
+// transaction is run again, up to five times: the second run sees the
 // winner and refuses plainly ("that chair was just taken"). fn must
 // therefore start from scratch each time it is called.
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := 0; attempt < 5; attempt++ {
 		err = pgx.BeginFunc(ctx, db.pool, fn)
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") || ctx.Err() != nil {

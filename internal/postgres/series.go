@@ -166,6 +166,9 @@ func (db *DB) BookSeries(ctx context.Context, req SeriesRequest, now time.Time) 
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		out = BookedSeries{} // a retried transaction starts afresh
 		var openedCourse *int64
+		if err := lockPatient(ctx, tx, req.PatientID); err != nil {
+			return err
+		}
 		p, _, err := propose(ctx, tx, req, now)
 		if err != nil {
 			return err
@@ -408,6 +411,9 @@ func planReflow(ctx context.Context, tx pgx.Tx, r ReflowRequest, now time.Time, 
 	}
 	lockClause := ""
 	if lock {
+		if err := lockPatient(ctx, tx, out.PatientID); err != nil {
+			return out, err
+		}
 		lockClause = " FOR UPDATE"
 	}
 	rows, err := tx.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments

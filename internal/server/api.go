@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -72,7 +73,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // that is not JSON, too large, or has a value of the wrong type is refused
 // with a message naming the field.
 func decodeJSON(r *http.Request, dst any) error {
-	err := json.NewDecoder(r.Body).Decode(dst)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err // over the size limit
+	}
+	if bytes.Contains(raw, []byte(`\u0000`)) {
+		return clinic.Errorf(clinic.EMALFORMED, "The request contains a NUL character, which is not text.")
+	}
+	err = json.NewDecoder(bytes.NewReader(raw)).Decode(dst)
 	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	switch {

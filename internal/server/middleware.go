@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -145,4 +146,33 @@ func logPath(p string) string {
 		}
 	}
 	return p
+}
+
+// textOnly refuses a query string or form whose values are not valid
+// UTF-8: such bytes are nobody's name or note, and the database would
+// refuse them later with an error nobody could read.
+func (s *Server) textOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		values := r.URL.Query()
+		if ct := r.Header.Get("Content-Type"); r.Method == http.MethodPost && strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+			if err := r.ParseForm(); err != nil {
+				var tooLarge *http.MaxBytesError
+				if !errors.As(err, &tooLarge) {
+					err = clinic.Errorf(clinic.EMALFORMED, "The form could not be read.")
+				}
+				s.fail(w, r, err)
+				return
+			}
+			values = r.PostForm
+		}
+		for k, vs := range values {
+			for _, v := range append(vs, k) {
+				if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+					s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The request contains bytes that are not text."))
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -80,7 +80,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestContext, s.logRequests, s.recoverPanics, s.securityHeaders, s.limitBody)
+	r.Use(s.requestContext, s.logRequests, s.recoverPanics, s.securityHeaders, s.limitBody, s.textOnly)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such page."))
 	})
