@@ -166,9 +166,6 @@ func (db *DB) BookSeries(ctx context.Context, req SeriesRequest, now time.Time) 
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		out = BookedSeries{} // a retried transaction starts afresh
 		var openedCourse *int64
-		if err := lockPatient(ctx, tx, req.PatientID); err != nil {
-			return err
-		}
 		p, _, err := propose(ctx, tx, req, now)
 		if err != nil {
 			return err
