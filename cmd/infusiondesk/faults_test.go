@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/demo"
+	"github.com/infusiondesk/infusiondesk/internal/devdb"
 	"github.com/infusiondesk/infusiondesk/internal/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
 )
@@ -152,4 +154,165 @@ func TestSIGKILLDuringSeriesBookingsLeavesNoPartialSeries(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// A PostgreSQL of the test's own: down when the server starts, then up;
+// restarted while the server is under load.
+func TestPostgresDownAtStartAndRestartedUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	cluster, err := devdb.Open(filepath.Join(t.TempDir(), "pg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster.Fast = true
+	port, err := freeTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster.PreferredPort = port
+	t.Cleanup(func() { cluster.Stop(context.Background()) })
+	dbURL := devdb.URL(port, "faults")
+	bin := buildBinary(t)
+
+	// Down at start: the server serves /healthz, says not ready, and logs
+	// that it retries.
+	cmd := exec.Command(bin, "serve")
+	var logs syncBuffer
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR=127.0.0.1:0", "LOG_LEVEL=info")
+	cmd.Stderr = &logs
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := strings.Fields(strings.TrimPrefix(line, "infusiondesk is serving "))[0]
+	status := func(path string) int {
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(base + path)
+		if err != nil {
+			return 0
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode
+	}
+	if status("/healthz") != 200 || status("/readyz") != 503 {
+		t.Fatalf("database down at start: healthz %d, readyz %d", status("/healthz"), status("/readyz"))
+	}
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "database not ready, retrying") }, "a retry log line")
+
+	// Up: migrate and load the demo with the CLI, and the same server becomes ready.
+	if _, err := cluster.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := devdb.EnsureDatabase(ctx, port, "faults"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli(t, map[string]string{"DATABASE_URL": dbURL}, "", "migrate", "up"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli(t, map[string]string{"DATABASE_URL": dbURL}, "", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return status("/readyz") == 200 }, "ready once the database is up")
+
+	// Under load, PostgreSQL restarts: during the gap requests fail cleanly
+	// (503 pages without internals), afterwards they succeed again.
+	login := func() (int, string) {
+		resp, err := (&http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).
+			PostForm(base+"/login", map[string][]string{"email": {"nurse@" + demo.Domain}, "password": {demo.Password}})
+		if err != nil {
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	var mu sync.Mutex
+	seen := map[int]int{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, body := login()
+				mu.Lock()
+				seen[code]++
+				mu.Unlock()
+				if code >= 500 && (strings.Contains(body, "dial") || strings.Contains(body, "127.0.0.1:"+fmt.Sprint(port))) {
+					t.Errorf("a failure page shows internals: %s", body)
+				}
+				if code == 500 {
+					t.Errorf("a 500 during the restart")
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := cluster.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return status("/readyz") == 503 }, "not ready while PostgreSQL is down")
+	time.Sleep(500 * time.Millisecond)
+	if _, err := cluster.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return status("/readyz") == 200 }, "ready again after the restart")
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if code, _ := login(); code != http.StatusSeeOther {
+		t.Fatalf("after the restart, sign-in answers %d", code)
+	}
+	if seen[http.StatusServiceUnavailable] == 0 || seen[http.StatusSeeOther] == 0 {
+		t.Fatalf("statuses during the restart: %v; want sign-ins before and after, 503s in the gap", seen)
+	}
+	t.Logf("statuses during the restart: %v", seen)
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the child's writes and our reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

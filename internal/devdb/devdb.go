@@ -38,6 +38,9 @@ type Cluster struct {
 	BinDir string // where initdb, pg_ctl and postgres live
 	// Fast turns off durability (fsync, synchronous_commit) for test clusters.
 	Fast bool
+	// PreferredPort, when set, is the port to start on (a restart keeps
+	// its address); else a free one is chosen.
+	PreferredPort int
 
 	runAs *user.User // nil: run the binaries as the current user
 }
@@ -183,9 +186,11 @@ func (c *Cluster) Start(ctx context.Context) (int, error) {
 	if port, ok := c.runningPort(); ok {
 		return port, nil
 	}
-	port, err := freePort()
-	if err != nil {
-		return 0, err
+	port := c.PreferredPort
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return 0, err
+		}
 	}
 	opts := fmt.Sprintf("-p %d", port)
 	if err := run(c.command(ctx, "pg_ctl", "-D", c.dataDir(), "-l", c.logFile(), "-w", "-t", "60", "-o", opts, "start")); err != nil {

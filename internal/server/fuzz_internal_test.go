@@ -1,0 +1,42 @@
+package server
+
+import (
+	"bytes"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+)
+
+// Any body is either read or refused with a person's message: never a
+// panic, never an internal error.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{`{"patient_id":1,"kind":"maintenance","start":"2026-03-09T09:00:00-05:00"}`, `{"date":"2026-13-45"}`,
+		`{"weight_kg":"heavy"}`, `[1,2]`, `{`, "", `{"first_name":"A\u0000"}`, "{\"x\":\"\xff\"}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, dst := range []any{&bookRequest{}, &patientRequest{}, &putClinicRequest{}, &infusionRecordJSON{}, &clinic.JournalEntry{}} {
+			r := httptest.NewRequest("POST", "/api/v1/x", bytes.NewReader(body))
+			if err := decodeJSON(r, dst); err != nil && clinic.ErrorCode(err) == clinic.EINTERNAL {
+				t.Fatalf("%q into %T: %v", body, dst, err)
+			}
+		}
+	})
+}
+
+// Dates and times from forms become an instant in the clinic's zone or a
+// message per field.
+func FuzzStartFromForm(f *testing.F) {
+	f.Add("2026-03-08", "02:30")
+	f.Add("2026-02-29", "24:00")
+	f.Add("", "9")
+	loc, _ := time.LoadLocation("America/Chicago")
+	f.Fuzz(func(t *testing.T, date, clock string) {
+		start, problems := startFromForm(date, clock, loc)
+		if problems == nil && start.IsZero() {
+			t.Fatalf("%q %q: neither a time nor a message", date, clock)
+		}
+	})
+}
