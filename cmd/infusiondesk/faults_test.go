@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -315,4 +316,68 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// SIGTERM to the real process under load: requests in flight get their
+// answers (no reset connections, no 5xx), new connections are refused once
+// it has stopped, and it exits 0.
+func TestSIGTERMUnderLoad(t *testing.T) {
+	bin := buildBinary(t)
+	dbURL := pgtest.NewDatabase(t)
+	if _, err := cli(t, map[string]string{"DATABASE_URL": dbURL}, "", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	cmd, base := startServe(t, bin, dbURL)
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := client.PostForm(base+"/login", map[string][]string{"email": {"nobody@" + demo.Domain}, "password": {"wrong password"}})
+				key := ""
+				switch {
+				case err != nil && strings.Contains(err.Error(), "connection refused"):
+					key = "refused after stop"
+				case err != nil:
+					key = "error: " + err.Error()
+				default:
+					key = fmt.Sprint(resp.StatusCode)
+					resp.Body.Close()
+				}
+				mu.Lock()
+				outcomes[key]++
+				mu.Unlock()
+				if key == "refused after stop" {
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(800 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("serve exited with %v; want 0", err)
+	}
+	for k, n := range outcomes {
+		if k != "401" && k != "429" && k != "refused after stop" {
+			t.Errorf("%d requests ended %q during shutdown", n, k)
+		}
+	}
+	if outcomes["401"]+outcomes["429"] == 0 {
+		t.Fatalf("no request was answered before the stop: %v", outcomes)
+	}
+	t.Logf("outcomes: %v", outcomes)
 }

@@ -40,3 +40,22 @@ func FuzzStartFromForm(f *testing.F) {
 		}
 	})
 }
+
+// Query strings: the availability's and the lists' date ranges and
+// minutes are read or refused with a message.
+func FuzzQueryRange(f *testing.F) {
+	f.Add("from=2026-03-01&to=2026-03-14&minutes=90")
+	f.Add("from=2026-03-14&to=2026-03-01")
+	f.Add("from=%ff&to=&minutes=-1&minutes=99999999999999999999")
+	f.Fuzz(func(t *testing.T, query string) {
+		r := httptest.NewRequest("GET", "/api/v1/availability", nil)
+		r.URL.RawQuery = query
+		from, to, err := dateRange(r, 62)
+		if err == nil && (to.Before(from) || to.DaysSince(from) >= 62) {
+			t.Fatalf("%q accepted %s..%s", query, from, to)
+		}
+		if err != nil && clinic.ErrorCode(err) != clinic.EINVALID {
+			t.Fatalf("%q: %v", query, err)
+		}
+	})
+}
