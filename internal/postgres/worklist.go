@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -130,28 +129,20 @@ func scanWork(r pgx.CollectableRow, today clinic.Date) (WorkItem, error) {
 	return w, nil
 }
 
-// Counts returns the size of every list.
+// Counts returns the size of every list, in one pass over the plans.
 func (db *DB) Counts(ctx context.Context, now time.Time) (WorkCounts, error) {
 	var c WorkCounts
 	sched, err := db.Schedule(ctx)
 	if err != nil {
 		return c, err
 	}
-	today := clinic.DateOf(now, sched.Loc)
-	base := `SELECT count(*) FROM course_plans cp JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
-		JOIN patients p ON p.id = cp.patient_id WHERE `
-	for _, x := range []struct {
-		list WorkList
-		dst  *int
-	}{{ListDueSoon, &c.DueSoon}, {ListOverdue, &c.Overdue}, {ListReportMissing, &c.ReportMissing}, {ListFlagged, &c.Flagged}} {
-		where := listWhere[x.list]
-		args := []any{today}
-		if strings.Contains(where, "$2") {
-			args = append(args, now)
-		}
-		if err := db.pool.QueryRow(ctx, base+where, args...).Scan(x.dst); err != nil {
-			return c, mapError(err)
-		}
-	}
-	return c, nil
+	err = db.pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE `+listWhere[ListDueSoon]+`),
+		       count(*) FILTER (WHERE `+listWhere[ListOverdue]+`),
+		       count(*) FILTER (WHERE `+listWhere[ListReportMissing]+`),
+		       count(*) FILTER (WHERE `+listWhere[ListFlagged]+`)
+		FROM course_plans cp JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
+		JOIN patients p ON p.id = cp.patient_id`, clinic.DateOf(now, sched.Loc), now).Scan(
+		&c.DueSoon, &c.Overdue, &c.ReportMissing, &c.Flagged)
+	return c, mapError(err)
 }
