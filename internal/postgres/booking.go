@@ -323,10 +323,8 @@ func (db *DB) setStatus(ctx context.Context, id int64, version int, act clinic.A
 			}
 			// The last loading session done: the course moves to maintenance,
 			// and its plan with it.
-			tag, err := tx.Exec(ctx, `
-				UPDATE courses SET phase = 'maintenance', version = version + 1, updated_at = now()
-				WHERE id = $1 AND phase = 'loading' AND sessions = $2`, a.CourseID, a.SessionNo)
-			if err != nil || tag.RowsAffected() == 0 {
+			moved, err := finishLoading(ctx, tx, *a.CourseID, *a.SessionNo)
+			if err != nil || !moved {
 				return err
 			}
 			return refreshPlan(ctx, tx, *a.CourseID, now, sched.Loc)
@@ -418,4 +416,13 @@ func keepsSeriesSpacing(ctx context.Context, tx pgx.Tx, a clinic.Appointment, st
 func lockPatient(ctx context.Context, tx pgx.Tx, patientID int64) error {
 	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(1, $1::int)`, patientID)
 	return err
+}
+
+// finishLoading moves a course from loading to maintenance when session is
+// its last loading session; it reports whether the course moved.
+func finishLoading(ctx context.Context, tx pgx.Tx, courseID int64, session int) (bool, error) {
+	tag, err := tx.Exec(ctx, `
+		UPDATE courses SET phase = 'maintenance', version = version + 1, updated_at = now()
+		WHERE id = $1 AND phase = 'loading' AND sessions = $2`, courseID, session)
+	return tag.RowsAffected() > 0, err
 }

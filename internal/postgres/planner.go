@@ -275,8 +275,7 @@ func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version i
 				return err
 			}
 			if a.SeriesID != nil {
-				if _, err := tx.Exec(ctx, `UPDATE courses SET phase = 'maintenance', version = version + 1, updated_at = now()
-					WHERE id = $1 AND phase = 'loading' AND sessions = $2`, course.ID, a.SessionNo); err != nil {
+				if _, err := finishLoading(ctx, tx, course.ID, *a.SessionNo); err != nil {
 					return err
 				}
 			}
