@@ -153,11 +153,13 @@ func (g DayGrid) ActiveCount() int {
 func dayURL(d clinic.Date) string  { return "/desk/calendar?date=" + d.String() }
 func weekURL(d clinic.Date) string { return "/desk/week?date=" + d.String() }
 
-func appointmentURL(id int64) string { return "/desk/appointments/" + strconv.FormatInt(id, 10) }
+// AppointmentURL is the desk's page of an appointment.
+func AppointmentURL(id int64) string { return "/desk/appointments/" + strconv.FormatInt(id, 10) }
 
 func seriesURL(id int64) string { return "/desk/series/" + strconv.FormatInt(id, 10) }
 
-func patientURL(id int64) string { return "/desk/patients/" + strconv.FormatInt(id, 10) }
+// PatientURL is the desk's page of a patient.
+func PatientURL(id int64) string { return "/desk/patients/" + strconv.FormatInt(id, 10) }
 
 // WeekView is seven days from a Monday, each with its appointments.
 type WeekView struct {

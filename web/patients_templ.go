@@ -124,7 +124,7 @@ func patientTable(ps []clinic.Patient) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 templ.SafeURL
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(patientURL(p.ID)))
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(PatientURL(p.ID)))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `patients.templ`, Line: 41, Col: 51}
 			}
@@ -252,7 +252,7 @@ func (f PatientForm) action() string {
 	if f.ID == 0 {
 		return "/desk/patients/new"
 	}
-	return patientURL(f.ID) + "/edit"
+	return PatientURL(f.ID) + "/edit"
 }
 
 func PatientEdit(m Meta, f PatientForm) templ.Component {
@@ -768,7 +768,7 @@ func visitList(id string, vs []clinic.Visit, loc *time.Location, empty string) t
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var34 templ.SafeURL
-				templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(appointmentURL(v.ID)))
+				templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(AppointmentURL(v.ID)))
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `patients.templ`, Line: 229, Col: 71}
 				}
@@ -973,7 +973,7 @@ func PatientPage(m Meta, v PatientView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var46 templ.SafeURL
-			templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(patientURL(v.Patient.ID) + "/series/new"))
+			templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(PatientURL(v.Patient.ID) + "/series/new"))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `patients.templ`, Line: 252, Col: 68}
 			}
@@ -986,7 +986,7 @@ func PatientPage(m Meta, v PatientView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var47 templ.SafeURL
-			templ_7745c5c3_Var47, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(patientURL(v.Patient.ID) + "/edit"))
+			templ_7745c5c3_Var47, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(PatientURL(v.Patient.ID) + "/edit"))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `patients.templ`, Line: 253, Col: 62}
 			}
@@ -1426,7 +1426,7 @@ func seriesCard(v PatientView, s SeriesSummary) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var72 templ.SafeURL
-			templ_7745c5c3_Var72, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(appointmentURL(a.ID)))
+			templ_7745c5c3_Var72, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(AppointmentURL(a.ID)))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `patients.templ`, Line: 326, Col: 50}
 			}

@@ -1203,7 +1203,7 @@ func (v WorkView) url(list, sort string) string {
 
 func patientLink(desk bool, id int64) string {
 	if desk {
-		return patientURL(id)
+		return PatientURL(id)
 	}
 	return "/physician/patients/" + strconv.FormatInt(id, 10)
 }
@@ -2328,7 +2328,7 @@ func reliefForm(patientID int64, f ReliefForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var114 templ.SafeURL
-			templ_7745c5c3_Var114, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(patientURL(patientID) + "/relief"))
+			templ_7745c5c3_Var114, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(PatientURL(patientID) + "/relief"))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `planner.templ`, Line: 478, Col: 79}
 			}
@@ -2482,7 +2482,7 @@ func importForm(patientID int64, f ImportForm) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var119 templ.SafeURL
-		templ_7745c5c3_Var119, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(patientURL(patientID) + "/infusions"))
+		templ_7745c5c3_Var119, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(PatientURL(patientID) + "/infusions"))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `planner.templ`, Line: 514, Col: 82}
 		}

@@ -44,7 +44,7 @@ type SeriesRow struct {
 	Changed bool // differs from what the desk saw before (a fresh proposal)
 }
 
-func (w SeriesWizard) base() string { return patientURL(w.Patient.ID) + "/series" }
+func (w SeriesWizard) base() string { return PatientURL(w.Patient.ID) + "/series" }
 
 func protocolSelect(ps []clinic.Protocol, value string, errs map[string]string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
@@ -240,7 +240,7 @@ func SeriesPage(m Meta, w SeriesWizard) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var11 templ.SafeURL
-			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(patientURL(w.Patient.ID)))
+			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(PatientURL(w.Patient.ID)))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `series.templ`, Line: 62, Col: 68}
 			}

@@ -201,7 +201,7 @@ func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
 	}
 	switch clinic.ErrorCode(err) {
 	case "":
-		http.Redirect(w, r, appointmentURL(a.ID)+"?done=booked", http.StatusSeeOther)
+		http.Redirect(w, r, web.AppointmentURL(a.ID)+"?done=booked", http.StatusSeeOther)
 	case clinic.EINVALID, clinic.ECONFLICT:
 		f.Message, f.Fields, f.Alternatives = clinic.ErrorMessage(err), clinic.ErrorFields(err), clinic.ErrorAlternatives(err)
 		if f.Fields["protocol_id"] != "" {
@@ -215,8 +215,6 @@ func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 	}
 }
-
-func appointmentURL(id int64) string { return "/desk/appointments/" + strconv.FormatInt(id, 10) }
 
 // deskPatientPick answers the booking form's patient search (htmx) with
 // the matching patients as choices. POST, so that no name is in a URL.
@@ -361,7 +359,7 @@ func (s *Server) deskAppointmentAction(w http.ResponseWriter, r *http.Request) {
 	case code == "" && r.PostForm.Get("back") == "desk":
 		http.Redirect(w, r, "/desk?done="+done, http.StatusSeeOther)
 	case code == "":
-		http.Redirect(w, r, appointmentURL(id)+"?done="+done, http.StatusSeeOther)
+		http.Redirect(w, r, web.AppointmentURL(id)+"?done="+done, http.StatusSeeOther)
 	case code == clinic.EINVALID || code == clinic.ECONFLICT:
 		v, verr := s.appointmentView(r, id)
 		if verr != nil {

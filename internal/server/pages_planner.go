@@ -89,7 +89,7 @@ func (s *Server) deskRelief(w http.ResponseWriter, r *http.Request) {
 	}
 	switch clinic.ErrorCode(err) {
 	case "":
-		http.Redirect(w, r, patientURL(id)+"?done=relief", http.StatusSeeOther)
+		http.Redirect(w, r, web.PatientURL(id)+"?done=relief", http.StatusSeeOther)
 	case clinic.EINVALID:
 		f.Fields = clinic.ErrorFields(err)
 		s.renderPatientWith(w, r, id, http.StatusUnprocessableEntity, "The relief report was not saved: "+strings.Join(fieldMessages(f.Fields), " "), &f)
@@ -495,7 +495,7 @@ func (s *Server) deskImport(w http.ResponseWriter, r *http.Request) {
 	}
 	switch clinic.ErrorCode(err) {
 	case "":
-		http.Redirect(w, r, patientURL(id)+"?done=imported", http.StatusSeeOther)
+		http.Redirect(w, r, web.PatientURL(id)+"?done=imported", http.StatusSeeOther)
 	case clinic.EINVALID, clinic.ECONFLICT:
 		f.Fields = clinic.ErrorFields(err)
 		if f.Fields == nil {

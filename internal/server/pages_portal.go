@@ -464,7 +464,7 @@ func (s *Server) deskRevokePortal(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, patientURL(id)+"?done=portal-revoked", http.StatusSeeOther)
+	http.Redirect(w, r, web.PatientURL(id)+"?done=portal-revoked", http.StatusSeeOther)
 }
 
 func (s *Server) deskRequests(w http.ResponseWriter, r *http.Request) {

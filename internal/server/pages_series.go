@@ -242,7 +242,7 @@ func (s *Server) deskSeriesBook(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err == nil:
-		http.Redirect(w, r, patientURL(req.PatientID)+"?done=series", http.StatusSeeOther)
+		http.Redirect(w, r, web.PatientURL(req.PatientID)+"?done=series", http.StatusSeeOther)
 	case isFormError(err):
 		wiz.Message, wiz.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
 		if fresh := clinic.ErrorAlternatives(err); len(fresh) > 0 {
@@ -264,8 +264,6 @@ func (s *Server) deskSeriesBook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 	}
 }
-
-func patientURL(id int64) string { return "/desk/patients/" + strconv.FormatInt(id, 10) }
 
 // reflowInput reads a re-flow request from a form.
 func reflowInput(r *http.Request, loc *time.Location) (postgres.ReflowRequest, web.ReflowView, error) {
@@ -361,7 +359,7 @@ func (s *Server) reflow(w http.ResponseWriter, r *http.Request, apply bool) {
 		}
 		rf, err = s.db.ApplyReflow(ctx, req, want, s.now())
 		if err == nil {
-			http.Redirect(w, r, patientURL(rf.PatientID)+"?done=reflowed", http.StatusSeeOther)
+			http.Redirect(w, r, web.PatientURL(rf.PatientID)+"?done=reflowed", http.StatusSeeOther)
 			return
 		}
 	}
@@ -404,7 +402,7 @@ func (s *Server) deskCancelSeries(w http.ResponseWriter, r *http.Request) {
 	_, err = s.db.CancelSeries(r.Context(), id, r.PostFormValue("reason"), s.now())
 	switch clinic.ErrorCode(err) {
 	case "":
-		http.Redirect(w, r, patientURL(patient)+"?done=series-cancelled", http.StatusSeeOther)
+		http.Redirect(w, r, web.PatientURL(patient)+"?done=series-cancelled", http.StatusSeeOther)
 	case clinic.EINVALID:
 		s.renderPatient(w, r, patient, http.StatusUnprocessableEntity, "The series was not cancelled: "+clinic.ErrorFields(err)["reason"])
 	default:
