@@ -119,12 +119,12 @@ func serve(cfg config, log *slog.Logger, stdout io.Writer) error {
 	go srv.WatchDatabase(background)
 	go srv.Purge(background, 10*time.Minute)
 	go func() {
-		// Plans stored before this binary (an older schema, a restore) are
-		// brought up to date once; every change keeps them current after.
+		// Courses from before plans were stored get one; every change to a
+		// plan's inputs keeps the others current.
 		if n, err := db.RefreshPlans(background, time.Now()); err != nil {
 			log.Warn("refreshing maintenance plans", "err", err)
 		} else {
-			log.Info("maintenance plans refreshed", "courses", n)
+			log.Info("maintenance plans stored for courses without one", "courses", n)
 		}
 	}()
 

@@ -114,7 +114,7 @@ func loadDemo(ctx context.Context, tx pgx.Tx, c *demo.Clinic, passwordHash strin
 	if err != nil {
 		return err
 	}
-	if _, err := refreshAllPlans(ctx, tx, time.Now(), sched.Loc); err != nil {
+	if _, err := refreshMissingPlans(ctx, tx, time.Now(), sched.Loc); err != nil {
 		return err
 	}
 	return audit(ctx, tx, clinic.AuditEntry{Action: "demo.load", Entity: "clinic", After: sum})

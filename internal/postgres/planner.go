@@ -135,8 +135,10 @@ func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, 
 	return err
 }
 
-// RefreshPlans recomputes the stored plan of every open course (at start,
-// and after the demo loads).
+// RefreshPlans stores a plan for every open course that has none yet:
+// courses from before plans were stored (an older schema). Every change to
+// a plan's inputs keeps the others current, so start-up need not
+// recompute them.
 func (db *DB) RefreshPlans(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
@@ -144,15 +146,17 @@ func (db *DB) RefreshPlans(ctx context.Context, now time.Time) (int, error) {
 		if err != nil {
 			return err
 		}
-		n, err = refreshAllPlans(ctx, tx, now, sched.Loc)
+		n, err = refreshMissingPlans(ctx, tx, now, sched.Loc)
 		return err
 	})
 	return n, err
 }
 
-// refreshAllPlans recomputes the plan of every open course inside tx.
-func refreshAllPlans(ctx context.Context, tx pgx.Tx, now time.Time, loc *time.Location) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM courses WHERE phase <> 'ended'`)
+// refreshMissingPlans computes the plan of every open course without one,
+// inside tx.
+func refreshMissingPlans(ctx context.Context, tx pgx.Tx, now time.Time, loc *time.Location) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM courses c WHERE phase <> 'ended'
+		AND NOT EXISTS (SELECT 1 FROM course_plans p WHERE p.course_id = c.id)`)
 	if err != nil {
 		return 0, err
 	}
