@@ -9,17 +9,24 @@ DEVDB    := .data/bin/devdb
 DEV_DIR  := .data/dev
 TEST_DIR := .data/test
 
+REDOCLY_VERSION := 2.77.0
+REDOCLY := .data/tools/node_modules/.bin/redocly
+
 HTMX_VERSION := 2.0.11
 PICO_VERSION := 2.1.1
 
-.PHONY: run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
+.PHONY: deps load-short openapi-lint run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
 
 build:
 	@$(GO) build -o $(BIN) ./cmd/infusiondesk
 	@$(GO) build -o $(DEVDB) ./cmd/devdb
 
+## deps: install the system packages the project uses when missing (as root; else print the command)
+deps:
+	@bash .ci/deps
+
 ## run: serve the demo clinic (with no DATABASE_URL, on a project-local PostgreSQL)
-run: build
+run: deps build
 	@set -e; \
 	if [ -z "$$DATABASE_URL" ]; then \
 		DATABASE_URL=$$($(DEVDB) -dir $(DEV_DIR) start); \
@@ -31,11 +38,14 @@ run: build
 	exec $(BIN) serve
 
 ## test: vet, formatting, generated code, and every test with the race detector
-test: vet fmt-check check-generated build
+test:
+	@bash .ci/deps test
+	@$(MAKE) --no-print-directory vet fmt-check check-generated openapi-lint build
 	@set -e; \
 	trap '$(DEVDB) -dir $(TEST_DIR) destroy >/dev/null 2>&1 || true' EXIT; \
 	$(GO) test -race -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory load-short
 
 ## fuzz: every fuzz target for FUZZTIME each (findings land in testdata/fuzz: fix, keep as regression)
 FUZZTIME ?= 3s
@@ -67,7 +77,14 @@ check-generated:
 			{ echo "generated templ code is stale ($$(basename $$f)): run 'make generate' and commit"; exit 1; }; \
 	done
 
-lint: vet fmt-check check-generated
+## openapi-lint: the API document under Redocly CLI's recommended rules, every warning an error
+openapi-lint:
+	@[ -x $(REDOCLY) ] && [ "$$($(REDOCLY) --version 2>/dev/null)" = "$(REDOCLY_VERSION)" ] || \
+		npm install --silent --no-audit --no-fund --prefix .data/tools @redocly/cli@$(REDOCLY_VERSION) >/dev/null
+	@out=$$($(REDOCLY) lint --config .ci/redocly.yaml internal/server/openapi.json 2>&1); status=$$?; \
+		echo "$$out" | grep -v '[║╔╚]' | grep -v '^[[:space:]]*$$'; exit $$status
+
+lint: vet fmt-check check-generated openapi-lint
 
 ## bench: the benchmarks (figures go in the issue notes and the README)
 bench:
@@ -90,6 +107,10 @@ load: build
 		for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$$port/readyz >/dev/null && break; sleep 0.1; done; \
 	done; \
 	.data/bin/loadtest -targets http://127.0.0.1:18081,http://127.0.0.1:18082 -clients $(LOAD_CLIENTS) -duration $(LOAD_DURATION)
+
+## load-short: make load for about 20 s, part of make test: any failed request or broken invariant fails it
+load-short:
+	@$(MAKE) --no-print-directory load LOAD_DURATION=20s
 
 ## stop-db: stop the project-local PostgreSQL of 'make run'
 stop-db: build

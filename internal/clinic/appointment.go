@@ -64,6 +64,9 @@ type Appointment struct {
 	SeriesID  *int64
 	SessionNo *int
 	Version   int
+	// AdditionalReason is a physician's reason for a maintenance infusion
+	// booked besides the next one; "" for an ordinary visit.
+	AdditionalReason string `json:",omitempty"`
 }
 
 // Visit is an appointment with the names the calendar shows.
@@ -71,6 +74,9 @@ type Visit struct {
 	Appointment
 	PatientName  string
 	ChairName    string
+	// Driver is who took the patient home (recorded at check-in);
+	// DriverOnFile the driver or escort on the patient's record.
+	Driver, DriverOnFile Driver
 	MRN          string
 	CancelReason string
 }

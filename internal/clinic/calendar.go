@@ -69,7 +69,9 @@ func (s Schedule) StartsOn(d Date, minutes int) []Clock {
 	for _, r := range s.OpenOn(d) {
 		first := (r.Opens + grid - 1) / grid * grid
 		for t := first; t+Clock(minutes) <= r.Closes; t += grid {
-			out = append(out, t)
+			if d.Exists(t, s.Loc) { // never a time the clocks jump over
+				out = append(out, t)
+			}
 		}
 	}
 	return out
@@ -130,7 +132,10 @@ func (s Schedule) Check(start time.Time, minutes int, now time.Time) error {
 	if start.Before(now) {
 		return Invalid(map[string]string{"start": "That time has already passed."})
 	}
-	return nil
+	if now.IsZero() {
+		return nil // checking what exists, not a new booking
+	}
+	return s.CheckHorizon("start", DateOf(start, s.Loc), now)
 }
 
 func rangesText(ranges []Range) string {
@@ -157,6 +162,9 @@ type Calendar struct {
 
 	chairs   map[int64][]Interval // sorted by start; never overlapping
 	patients map[int64][]Interval
+	// infusionDays are the clinic-local dates on which each patient has an
+	// infusion (loading or maintenance) holding a chair.
+	infusionDays map[int64]map[Date]bool
 }
 
 // NewCalendar returns an empty calendar.
@@ -165,8 +173,20 @@ func NewCalendar(s Settings, loc *time.Location, closures map[Date]string, chair
 		closures = map[Date]string{}
 	}
 	return &Calendar{Schedule: Schedule{Settings: s, Loc: loc, Closures: closures}, Chairs: chairs,
-		chairs: map[int64][]Interval{}, patients: map[int64][]Interval{}}
+		chairs: map[int64][]Interval{}, patients: map[int64][]Interval{}, infusionDays: map[int64]map[Date]bool{}}
 }
+
+// HoldInfusion records that patientID has an infusion on the clinic-local
+// day of start (besides holding its chair: see Hold).
+func (c *Calendar) HoldInfusion(patientID int64, start time.Time) {
+	if c.infusionDays[patientID] == nil {
+		c.infusionDays[patientID] = map[Date]bool{}
+	}
+	c.infusionDays[patientID][DateOf(start, c.Loc)] = true
+}
+
+// InfusionOn reports whether patientID has an infusion on d.
+func (c *Calendar) InfusionOn(patientID int64, d Date) bool { return c.infusionDays[patientID][d] }
 
 // Hold records an active appointment of patientID on chairID.
 func (c *Calendar) Hold(chairID, patientID int64, iv Interval) {

@@ -82,6 +82,23 @@ func (d Date) At(c Clock, loc *time.Location) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, int(c)/60, int(c)%60, 0, 0, loc)
 }
 
+// Exists reports whether wall-clock time c happens on d in loc: not when
+// the clocks jump over it (02:30 on the night daylight saving starts).
+func (d Date) Exists(c Clock, loc *time.Location) bool {
+	t := d.At(c, loc)
+	return DateOf(t, loc) == d && ClockOf(t, loc) == c
+}
+
+// LocalStart is the instant of wall-clock time c on d in loc, refused when
+// that time does not exist there (the clocks jump over it).
+func LocalStart(d Date, c Clock, loc *time.Location) (time.Time, error) {
+	if !d.Exists(c, loc) {
+		return time.Time{}, Invalid(map[string]string{"time": fmt.Sprintf(
+			"%s does not exist on %s: the clocks go forward that night.", c, d.Format("Mon 2 Jan 2006"))})
+	}
+	return d.At(c, loc), nil
+}
+
 // Format formats d with a time layout, e.g. "Mon 2 Jan".
 func (d Date) Format(layout string) string { return d.noonUTC().Format(layout) }
 

@@ -10,6 +10,7 @@ const (
 	EINVALID      = "invalid"      // the input breaks a rule; Fields says which
 	EMALFORMED    = "malformed"    // the request could not be read at all
 	ETOOLARGE     = "too_large"    // the request body is over the limit
+	EUNSUPPORTED  = "unsupported"  // the request body is not sent as JSON
 	EUNAUTHORIZED = "unauthorized" // not signed in, or bad credentials
 	ETHROTTLED    = "throttled"    // too many failed sign-ins; try later
 	EFORBIDDEN    = "forbidden"    // signed in, but not allowed
@@ -17,6 +18,17 @@ const (
 	ECONFLICT     = "conflict" // taken meanwhile, or changed by someone else
 	EUNAVAILABLE  = "unavailable"
 	EINTERNAL     = "internal"
+)
+
+// Reasons say, for code, why a refusal happened: behaviour hangs on these,
+// never on a message's words.
+type Reason string
+
+const (
+	ReasonSlotTaken          Reason = "slot_taken"           // a chair or the patient was taken meanwhile
+	ReasonNextInfusionBooked Reason = "next_infusion_booked" // one next maintenance infusion per patient
+	ReasonInfusionThatDay    Reason = "infusion_that_day"    // never two infusions of a patient on one day
+	ReasonDriverMissing      Reason = "driver_missing"       // an infusion is checked in only with a driver
 )
 
 // Error is the one error type of the application. Message is written for the
@@ -30,6 +42,11 @@ type Error struct {
 	RetryAfterSeconds int
 	// Alternatives are free slots offered instead of one just taken.
 	Alternatives []Slot
+	// Reason is why, for code that acts on the refusal; "" when none applies.
+	Reason Reason
+	// Existing is the appointment in the way (the next infusion already
+	// booked), offered to be moved instead.
+	Existing *Appointment
 }
 
 func (e *Error) Error() string {
@@ -68,6 +85,15 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Something went wrong on our side. Please try again."
+}
+
+// ErrorReason returns the typed reason of an application error, "" for none.
+func ErrorReason(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
 }
 
 // ErrorFields returns the per-field messages of an application error.

@@ -50,7 +50,9 @@ type Settings struct {
 	TimeZone    string
 	SlotMinutes int
 	Hours       WeeklyHours
-	Version     int
+	// BookingHorizonDays is how far ahead appointments may be booked.
+	BookingHorizonDays int
+	Version            int
 }
 
 // Location loads the clinic's time zone (zone data ships in the binary).
@@ -81,11 +83,18 @@ func (s *Settings) Validate() error {
 	case n > 200:
 		p.Add("name", "Use at most 200 characters.")
 	}
+	p.checkText(map[string]string{"name": s.Name}, false)
 	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "" || s.TimeZone == "Local" {
 		p.Add("timezone", fmt.Sprintf("%q is not a time zone; use a name like America/Phoenix or America/Chicago.", s.TimeZone))
 	}
 	if !slices.Contains(SlotChoices, s.SlotMinutes) {
 		p.Add("slot_minutes", "Choose a grid of 5, 10, 15, 20, 30 or 60 minutes.")
+	}
+	if s.BookingHorizonDays == 0 {
+		s.BookingHorizonDays = DefaultBookingHorizonDays
+	}
+	if s.BookingHorizonDays < 1 || s.BookingHorizonDays > 3650 {
+		p.Add("booking_horizon_days", "Book between 1 and 3650 days ahead.")
 	}
 	if err := s.Hours.Validate(); err != nil {
 		for k, v := range ErrorFields(err) {
@@ -118,6 +127,7 @@ func ValidateChair(c *Chair) error {
 	case n > 60:
 		p.Add("name", "Use at most 60 characters.")
 	}
+	p.checkText(map[string]string{"name": c.Name}, false)
 	if c.Position < 1 || c.Position > 1000 {
 		p.Add("position", "Enter its place in the order, from 1.")
 	}

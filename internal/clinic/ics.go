@@ -47,8 +47,8 @@ func ICS(calName string, loc *time.Location, events []CalendarEvent) string {
 		w("BEGIN:VEVENT")
 		w("UID:" + e.UID)
 		w("DTSTAMP:" + e.Stamp.UTC().Format("20060102T150405Z"))
-		w("DTSTART;TZID=" + loc.String() + ":" + e.Start.In(loc).Format("20060102T150405"))
-		w("DTEND;TZID=" + loc.String() + ":" + e.End.In(loc).Format("20060102T150405"))
+		w(icsTime("DTSTART", e.Start, loc))
+		w(icsTime("DTEND", e.End, loc))
 		w("SUMMARY:" + escapeText(e.Summary))
 		if e.Location != "" {
 			w("LOCATION:" + escapeText(e.Location))
@@ -170,4 +170,28 @@ func fold(line string) string {
 	}
 	b.WriteString(line)
 	return b.String()
+}
+
+// icsTime writes a date-time property in the clinic's zone, or in UTC when
+// its local time is ambiguous (the hour repeated when the clocks go back):
+// "01:30" then names two instants, and parsers pick different ones.
+func icsTime(name string, t time.Time, loc *time.Location) string {
+	if Ambiguous(t, loc) {
+		return name + ":" + t.UTC().Format("20060102T150405Z")
+	}
+	return name + ";TZID=" + loc.String() + ":" + t.In(loc).Format("20060102T150405")
+}
+
+// Ambiguous reports whether t's wall-clock time in loc happens twice that
+// day (the repeated hour when daylight saving ends).
+func Ambiguous(t time.Time, loc *time.Location) bool {
+	local := t.In(loc)
+	_, off := local.Zone()
+	for _, d := range []time.Duration{-time.Hour, time.Hour, -30 * time.Minute, 30 * time.Minute} {
+		other := t.Add(d).In(loc)
+		if _, o := other.Zone(); o != off && other.Format("2006-01-02T15:04:05") == local.Format("2006-01-02T15:04:05") {
+			return true
+		}
+	}
+	return false
 }

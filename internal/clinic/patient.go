@@ -114,6 +114,9 @@ func (p *Patient) Validate(today Date) error {
 	if utf8.RuneCountInString(p.Notes) > 10000 {
 		pr.Add("notes", "Use at most 10,000 characters.")
 	}
+	pr.checkText(map[string]string{"first_name": p.FirstName, "last_name": p.LastName, "phone": p.Phone, "email": p.Email,
+		"driver_name": p.DriverName, "driver_phone": p.DriverPhone}, false)
+	pr.checkText(map[string]string{"notes": p.Notes}, true)
 	return pr.Err()
 }
 
@@ -125,6 +128,10 @@ type PatientQuery struct {
 	Words       []string // lower-case
 }
 
+// maxQuery is the longest search the store is asked for (first and last
+// name, each at most 100 characters, and a space).
+const maxQuery = 201
+
 var mrnPattern = regexp.MustCompile(`^(?i:mrn)?-?\d{3,}$`)
 
 // ParsePatientQuery reads a search box: "1961-04-02" or "04/02/1961" is a
@@ -132,6 +139,9 @@ var mrnPattern = regexp.MustCompile(`^(?i:mrn)?-?\d{3,}$`)
 // name words ("mar alv" finds Maria Alvarez).
 func ParsePatientQuery(q string) PatientQuery {
 	q = strings.TrimSpace(q)
+	if r := []rune(q); len(r) > maxQuery {
+		q = string(r[:maxQuery]) // no name is longer: the rest cannot match
+	}
 	if d, err := ParseDate(q); err == nil {
 		return PatientQuery{DateOfBirth: &d}
 	}

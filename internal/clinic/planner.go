@@ -71,8 +71,16 @@ type PlanInput struct {
 	Intervals Intervals
 	Infusions []InfusionHistory // every infusion of the course, any order
 	Today     Date
-	// BookedAhead is true when a maintenance visit is booked from today on.
-	BookedAhead bool
+	// Next is the next maintenance infusion when it is booked; nil when not.
+	Next *NextVisit
+}
+
+// NextVisit is the patient's next maintenance infusion, booked: the plan
+// counts it as the next infusion.
+type NextVisit struct {
+	AppointmentID int64     `json:"appointment_id"`
+	Start         time.Time `json:"start"`
+	On            Date      `json:"-"` // Start's clinic-local date
 }
 
 // Plan is the maintenance plan of a course.
@@ -85,6 +93,10 @@ type Plan struct {
 	Flags        []Flag
 	Durations    []int // observed durations of the relevant infusions, newest last
 	Case         int   // which rule of DOMAIN.md set the interval (1–5)
+	// Next is the booked next infusion (nil: none), and NextNote how it
+	// sits against the plan, in words.
+	Next     *NextVisit
+	NextNote string
 }
 
 // HasFlag reports whether the plan carries the flag.
@@ -133,7 +145,7 @@ func plural(n int, unit string) string {
 // clamped to [min, max] except a fixed one, the due date, the rationale in
 // words and the flags with their reasons. It reads nothing but its input.
 func PlanMaintenance(in PlanInput) Plan {
-	var p Plan
+	p := Plan{Next: in.Next}
 	rel := Relevant(in.Infusions)
 	if len(rel) == 0 {
 		p.Rationale = "No infusion yet: the plan starts from the first one."
@@ -240,7 +252,8 @@ func PlanMaintenance(in PlanInput) Plan {
 		p.Flags = append(p.Flags, Flag{FlagReportMissing, fmt.Sprintf(
 			"No relief report for the infusion of %s, %s ago.", L.GivenOn.Format("2 Jan"), plural(in.Today.DaysSince(L.GivenOn), "day"))})
 	}
-	if !in.BookedAhead && !in.Today.Before(p.DueDate.AddDays(-DueSoonDays)) {
+	p.NextNote = nextNote(in.Next, L.GivenOn, p.DueDate, iv.Min)
+	if in.Next == nil && !in.Today.Before(p.DueDate.AddDays(-DueSoonDays)) {
 		msg := fmt.Sprintf("Due %s and no maintenance visit is booked.", p.DueDate.Format("Mon 2 Jan"))
 		if in.Today.After(p.DueDate) {
 			msg = fmt.Sprintf("Overdue since %s (%s) and no maintenance visit is booked.", p.DueDate.Format("Mon 2 Jan"), plural(in.Today.DaysSince(p.DueDate), "day"))
@@ -332,4 +345,23 @@ func ValidateIntervals(iv Intervals, note string) error {
 		p.Add("note", "Use at most 2,000 characters.")
 	}
 	return p.Err()
+}
+
+// nextNote says how the booked next infusion sits against the plan: on the
+// due date, before it, after it, or sooner after the last infusion than
+// the shortest interval allows.
+func nextNote(next *NextVisit, last, due Date, minInterval int) string {
+	if next == nil {
+		return ""
+	}
+	on := next.On.Format("Mon 2 Jan")
+	switch gap := next.On.DaysSince(last); {
+	case gap < minInterval:
+		return fmt.Sprintf("Booked %s, %s after the last infusion: sooner than the shortest interval (%d d).", on, plural(gap, "day"), minInterval)
+	case next.On.After(due):
+		return fmt.Sprintf("Booked %s, %s after the due date.", on, plural(next.On.DaysSince(due), "day"))
+	case next.On.Before(due):
+		return fmt.Sprintf("Booked %s, %s before the due date.", on, plural(due.DaysSince(next.On), "day"))
+	}
+	return fmt.Sprintf("Booked %s, on the due date.", on)
 }

@@ -124,7 +124,11 @@ func TestPlanMaintenance(t *testing.T) {
 			if iv.Min == 0 {
 				iv = domainIntervals
 			}
-			p := PlanMaintenance(PlanInput{Intervals: iv, Infusions: tc.history, Today: tc.today, BookedAhead: tc.booked})
+			var next *NextVisit
+			if tc.booked {
+				next = &NextVisit{AppointmentID: 1, On: tc.today.AddDays(1)}
+			}
+			p := PlanMaintenance(PlanInput{Intervals: iv, Infusions: tc.history, Today: tc.today, Next: next})
 			if !p.HasDue || p.IntervalDays != tc.interval || p.DueDate != tc.due {
 				t.Fatalf("interval %d due %s; want %d due %s\n%s", p.IntervalDays, p.DueDate, tc.interval, tc.due, p.Rationale)
 			}

@@ -51,6 +51,7 @@ func (p *Protocol) Validate() error {
 	case n > 100:
 		pr.Add("name", "Use at most 100 characters.")
 	}
+	pr.checkText(map[string]string{"name": p.Name}, false)
 	between := func(field string, v, lo, hi int, unit string) bool {
 		if v < lo || v > hi {
 			pr.Add(field, fmt.Sprintf("Enter %d to %d %s.", lo, hi, unit))

@@ -35,9 +35,15 @@ func (c *Calendar) dayProblem(d Date, pref Clock, minutes int, patientID int64, 
 	if reason := c.ClosedReason(d); reason != "" {
 		return Slot{}, reason
 	}
+	if _, last := c.Horizon(notBefore); !notBefore.IsZero() && d.After(last) {
+		return Slot{}, "it is beyond the clinic's booking horizon"
+	}
 	longest := 0
 	for _, r := range c.OpenOn(d) {
 		longest = max(longest, r.Minutes())
+	}
+	if c.InfusionOn(patientID, d) {
+		return Slot{}, "the patient has another infusion that day"
 	}
 	if longest < minutes {
 		return Slot{}, fmt.Sprintf("%ss are too short for a %d-minute session (%s)", d.Weekday(), minutes, rangesText(c.OpenOn(d)))
@@ -189,6 +195,9 @@ type SessionCheck struct {
 	Slot
 	GapDays int    // days since the previous session; 0 for the first
 	Problem string // why this session breaks a rule; "" when it is fine
+	// Taken is set when every problem is a chair or the patient taken
+	// since the proposal: a conflict, not a broken rule.
+	Taken bool
 }
 
 // CheckSeries checks a series as arranged (by the planner, then perhaps
@@ -203,6 +212,7 @@ func (c *Calendar) CheckSeries(plan SeriesPlan, patientID int64, sessions []Slot
 		out[i].Slot = s
 		d := DateOf(s.Start, c.Loc)
 		problems := []string{}
+		taken := 0 // problems that are a chair or the patient taken meanwhile
 		if err := c.Check(s.Start, plan.Minutes, now); err != nil {
 			problems = append(problems, strings.TrimSuffix(ErrorFields(err)["start"], "."))
 		} else {
@@ -211,9 +221,13 @@ func (c *Calendar) CheckSeries(plan SeriesPlan, patientID int64, sessions []Slot
 				problems = append(problems, "that chair is not in service")
 			case !c.ChairFree(s.ChairID, s.Interval):
 				problems = append(problems, "that chair is taken then")
+				taken++
 			}
 			if !c.PatientFree(patientID, s.Interval) {
 				problems = append(problems, "the patient has another appointment then")
+				taken++
+			} else if c.InfusionOn(patientID, d) {
+				problems = append(problems, "the patient has another infusion that day")
 			}
 		}
 		if i == 0 {
@@ -236,6 +250,7 @@ func (c *Calendar) CheckSeries(plan SeriesPlan, patientID int64, sessions []Slot
 		}
 		if len(problems) > 0 {
 			ok = false
+			out[i].Taken = taken == len(problems)
 			out[i].Problem = strings.ToUpper(problems[0][:1]) + strings.Join(problems, "; ")[1:] + "."
 		}
 	}

@@ -62,6 +62,7 @@ func (n *NewUser) Validate() error {
 	case utf8.RuneCountInString(n.Name) > 200:
 		p.Add("name", "Use at most 200 characters.")
 	}
+	p.checkText(map[string]string{"name": n.Name, "email": n.Email}, false)
 	role, ok := ParseRole(n.Role)
 	if !ok {
 		p.Add("role", "Choose one of: admin, front_desk, nurse, physician, patient.")

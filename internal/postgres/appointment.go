@@ -29,12 +29,30 @@ func insertAppointment(ctx context.Context, tx pgx.Tx, a clinic.Appointment, can
 	err := tx.QueryRow(ctx, `
 		INSERT INTO appointments (patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id,
 			session_no, checked_in_at, completed_at, cancelled_at, cancelled_by, cancel_reason, created_by,
-			idempotency_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			idempotency_key, additional_reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, nullif($17, ''))
 		RETURNING id`,
 		a.PatientID, a.ChairID, a.Kind, a.Status, a.Start, a.End, a.CourseID, a.SeriesID,
-		a.SessionNo, checkedInAt, completedAt, cancelledAt, cancelledBy, reason, actor, key).Scan(&id)
+		a.SessionNo, checkedInAt, completedAt, cancelledAt, cancelledBy, reason, actor, key, a.AdditionalReason).Scan(&id)
 	return id, err
+}
+
+// infusionGates applies the safety gates (clinic.CheckInfusionGates) to a
+// visit about to be booked or moved, against the patient's booked visits
+// and whatever holds a chair on the visit's day.
+func infusionGates(ctx context.Context, tx pgx.Tx, patientID int64, v clinic.NewVisit, loc *time.Location) error {
+	rows, err := tx.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments
+		WHERE patient_id = $1 AND status IN ('booked', 'checked_in', 'completed')
+		  AND (status = 'booked' OR local_date = $2)
+		ORDER BY starts_at`, patientID, clinic.DateOf(v.Start, loc))
+	if err != nil {
+		return err
+	}
+	others, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Appointment, error) { return scanAppointment(r) })
+	if err != nil {
+		return err
+	}
+	return clinic.CheckInfusionGates(v, others, clinic.ActorFrom(ctx).Role(), loc)
 }
 
 // AppointmentFilter selects appointments by start time and patient.
@@ -47,7 +65,7 @@ type AppointmentFilter struct {
 // start then chair order. It reads patient names, so it is audited.
 func (db *DB) Visits(ctx context.Context, f AppointmentFilter) ([]clinic.Visit, error) {
 	var out []clinic.Visit
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, visitSelect+`
 			WHERE a.starts_at >= $1 AND a.starts_at < $2 AND ($3::bigint IS NULL OR a.patient_id = $3)
 			ORDER BY a.starts_at, c.position, a.id`, f.From, f.To, f.PatientID)
@@ -68,7 +86,7 @@ func (db *DB) Visits(ctx context.Context, f AppointmentFilter) ([]clinic.Visit, 
 // order. Audited as a read of that patient.
 func (db *DB) PatientVisits(ctx context.Context, patientID int64) ([]clinic.Visit, error) {
 	var out []clinic.Visit
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, visitSelect+`
 			WHERE a.patient_id = $1
 			ORDER BY a.starts_at, a.id`, patientID)
@@ -87,7 +105,7 @@ func (db *DB) PatientVisits(ctx context.Context, patientID int64) ([]clinic.Visi
 // Visit returns one appointment with its names. Audited as a read.
 func (db *DB) Visit(ctx context.Context, id int64) (clinic.Visit, error) {
 	var v clinic.Visit
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, visitSelect+` WHERE a.id = $1`, id)
 		if err != nil {
 			return err
@@ -106,23 +124,26 @@ func (db *DB) Visit(ctx context.Context, id int64) (clinic.Visit, error) {
 
 const visitSelect = `
 	SELECT a.id, a.patient_id, a.chair_id, a.kind, a.status, a.starts_at, a.ends_at, a.course_id,
-	       a.series_id, a.session_no, a.version, coalesce(a.cancel_reason, ''),
-	       p.first_name || ' ' || p.last_name, c.name, p.mrn
+	       a.series_id, a.session_no, a.version, coalesce(a.additional_reason, ''), coalesce(a.cancel_reason, ''),
+	       p.first_name || ' ' || p.last_name, c.name, p.mrn,
+	       coalesce(a.driver_name, ''), coalesce(a.driver_phone, ''), p.driver_name, p.driver_phone
 	FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN chairs c ON c.id = a.chair_id`
 
 func scanVisit(r pgx.CollectableRow) (clinic.Visit, error) {
 	var v clinic.Visit
 	err := r.Scan(&v.ID, &v.PatientID, &v.ChairID, &v.Kind, &v.Status, &v.Start, &v.End, &v.CourseID,
-		&v.SeriesID, &v.SessionNo, &v.Version, &v.CancelReason, &v.PatientName, &v.ChairName, &v.MRN)
+		&v.SeriesID, &v.SessionNo, &v.Version, &v.AdditionalReason, &v.CancelReason, &v.PatientName, &v.ChairName, &v.MRN,
+		&v.Driver.Name, &v.Driver.Phone, &v.DriverOnFile.Name, &v.DriverOnFile.Phone)
 	return v, err
 }
 
-const appointmentColumns = `id, patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id, session_no, version`
+const appointmentColumns = `id, patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id, session_no, version,
+	coalesce(additional_reason, '')`
 
 func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
 	var a clinic.Appointment
 	err := r.Scan(&a.ID, &a.PatientID, &a.ChairID, &a.Kind, &a.Status, &a.Start, &a.End, &a.CourseID,
-		&a.SeriesID, &a.SessionNo, &a.Version)
+		&a.SeriesID, &a.SessionNo, &a.Version, &a.AdditionalReason)
 	return a, err
 }
 
@@ -131,7 +152,7 @@ func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
 // with why. Nothing is moved or cancelled: the desk decides.
 func (db *DB) Misfits(ctx context.Context, now time.Time) ([]clinic.Misfit, error) {
 	var out []clinic.Misfit
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		out = nil // a retried transaction starts afresh
 		sched, err := schedule(ctx, tx)
 		if err != nil {

@@ -53,7 +53,7 @@ func auditJSON(v any) ([]byte, error) {
 // Audit records an event that changes nothing else (a refused sign-in, a
 // read), in a transaction of its own.
 func (db *DB) Audit(ctx context.Context, e clinic.AuditEntry) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error { return audit(ctx, tx, e) })
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error { return audit(ctx, tx, e) })
 }
 
 // AuditFilter selects audit rows, newest first.
@@ -70,7 +70,7 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]clinic.AuditRecor
 		f.Limit = 100
 	}
 	var out []clinic.AuditRecord
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT a.seq, a.at, a.actor_id, coalesce(u.name, ''), coalesce(a.actor_role, ''), a.action, a.entity,
 			       a.entity_id, a.patient_id, a.request_id, a.address, a.before, a.after
@@ -101,7 +101,7 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]clinic.AuditRecor
 // end (the chain's head names a later row).
 func (db *DB) VerifyAudit(ctx context.Context) (clinic.AuditCheck, error) {
 	var c clinic.AuditCheck
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var headSeq, lastSeq int64
 		var headHash, lastHash []byte
 		err := tx.QueryRow(ctx, `

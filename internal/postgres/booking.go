@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -18,6 +20,9 @@ type Booking struct {
 	Kind      clinic.AppointmentKind
 	Start     time.Time
 	ChairID   int64 // 0: the first free chair in chair order
+	// AdditionalReason books a maintenance infusion besides the patient's
+	// next one: a physician's decision, with the reason.
+	AdditionalReason string
 	// IdempotencyKey makes a retried or double-submitted booking return the
 	// appointment the first attempt made. "" for none.
 	IdempotencyKey string
@@ -43,7 +48,7 @@ func (db *DB) Book(ctx context.Context, b Booking, now time.Time) (a clinic.Appo
 		return a, false, err
 	}
 	minutes := 0
-	err = db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if key != nil {
 			prev, found, err := appointmentByKey(ctx, tx, *key)
 			if err != nil {
@@ -72,9 +77,16 @@ func (db *DB) Book(ctx context.Context, b Booking, now time.Time) (a clinic.Appo
 			return err
 		}
 		a = clinic.Appointment{PatientID: b.PatientID, Kind: b.Kind, Status: clinic.StatusBooked,
-			Start: b.Start, End: b.Start.Add(time.Duration(minutes) * time.Minute), Version: 1}
+			Start: b.Start, End: b.Start.Add(time.Duration(minutes) * time.Minute), Version: 1,
+			AdditionalReason: strings.TrimSpace(b.AdditionalReason)}
+		if err := infusionGates(ctx, tx, b.PatientID, clinic.NewVisit{Kind: b.Kind, Start: b.Start, Additional: a.AdditionalReason}, sched.Loc); err != nil {
+			return err
+		}
 		if course != nil && b.Kind != clinic.KindConsult {
 			a.CourseID = &course.ID
+		}
+		if err := lockDays(ctx, tx, sched.Loc, a.Start); err != nil {
+			return err
 		}
 		chairs, err := candidateChairs(ctx, tx, b.ChairID, 0, 0, clinic.Interval{Start: a.Start, End: a.End}, sched.Loc)
 		if err != nil {
@@ -245,7 +257,7 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 	var minutes int
 	var patientID int64
 	a, err := db.change(ctx, id, version, clinic.ActReschedule, now, "appointment.reschedule",
-		func(tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
+		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
 			minutes, patientID = a.Minutes(), a.PatientID
 			if err := sched.Check(start, minutes, now); err != nil {
 				return err
@@ -253,7 +265,13 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 			if err := keepsSeriesSpacing(ctx, tx, *a, start, sched.Loc); err != nil {
 				return err
 			}
+			if err := infusionGates(ctx, tx, a.PatientID, clinic.NewVisit{ID: a.ID, Kind: a.Kind, Start: start, Additional: a.AdditionalReason}, sched.Loc); err != nil {
+				return err
+			}
 			iv := clinic.Interval{Start: start, End: start.Add(time.Duration(minutes) * time.Minute)}
+			if err := lockDays(ctx, tx, sched.Loc, start); err != nil {
+				return err
+			}
 			chairs, err := candidateChairs(ctx, tx, chairID, a.ChairID, a.ID, iv, sched.Loc)
 			if err != nil {
 				return err
@@ -281,7 +299,7 @@ func (db *DB) Cancel(ctx context.Context, id int64, version int, reason string, 
 		return clinic.Appointment{}, err
 	}
 	return db.change(ctx, id, version, clinic.ActCancel, now, "appointment.cancel",
-		func(tx pgx.Tx, a *clinic.Appointment, _ clinic.Schedule) error {
+		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, _ clinic.Schedule) error {
 			a.Status = clinic.StatusCancelled
 			_, err := tx.Exec(ctx, `
 				UPDATE appointments SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3, cancel_reason = $4,
@@ -291,9 +309,28 @@ func (db *DB) Cancel(ctx context.Context, id int64, version int, reason string, 
 		})
 }
 
-// CheckIn records the patient's arrival.
-func (db *DB) CheckIn(ctx context.Context, id int64, version int, now time.Time) (clinic.Appointment, error) {
-	return db.setStatus(ctx, id, version, clinic.ActCheckIn, clinic.StatusCheckedIn, now)
+// CheckIn records the patient's arrival. An infusion visit needs a driver
+// or escort: the one entered now, else the one on the patient's file
+// (clinic.CheckDriver); the driver is kept on the appointment.
+func (db *DB) CheckIn(ctx context.Context, id int64, version int, driver clinic.Driver, now time.Time) (clinic.Appointment, error) {
+	return db.change(ctx, id, version, clinic.ActCheckIn, now, "appointment.check_in",
+		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, _ clinic.Schedule) error {
+			var onFile clinic.Driver
+			if err := tx.QueryRow(ctx, `SELECT driver_name, driver_phone FROM patients WHERE id = $1`, a.PatientID).Scan(
+				&onFile.Name, &onFile.Phone); err != nil {
+				return err
+			}
+			d, err := clinic.CheckDriver(a.Kind, driver, onFile)
+			if err != nil {
+				return err
+			}
+			a.Status = clinic.StatusCheckedIn
+			_, err = tx.Exec(ctx, `
+				UPDATE appointments SET status = 'checked_in', checked_in_at = $2,
+					driver_name = nullif($3, ''), driver_phone = nullif($4, ''), version = version + 1, updated_at = now()
+				WHERE id = $1`, a.ID, now, d.Name, d.Phone)
+			return err
+		})
 }
 
 // NoShow records that the patient did not come.
@@ -310,7 +347,7 @@ func (db *DB) Complete(ctx context.Context, id int64, version int, now time.Time
 // checked_in or completed.
 func (db *DB) setStatus(ctx context.Context, id int64, version int, act clinic.Action, to clinic.Status, now time.Time) (clinic.Appointment, error) {
 	return db.change(ctx, id, version, act, now, "appointment."+string(act),
-		func(tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
+		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
 			a.Status = to
 			_, err := tx.Exec(ctx, `
 				UPDATE appointments SET status = $2,
@@ -335,9 +372,9 @@ func (db *DB) setStatus(ctx context.Context, id int64, version int, act clinic.A
 // the person saw or the action is not allowed now, applies apply and audits
 // the appointment before and after, all in one transaction.
 func (db *DB) change(ctx context.Context, id int64, version int, act clinic.Action, now time.Time, action string,
-	apply func(tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error) (clinic.Appointment, error) {
+	apply func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error) (clinic.Appointment, error) {
 	var after clinic.Appointment
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var patientID int64
 		err := tx.QueryRow(ctx, `SELECT patient_id FROM appointments WHERE id = $1`, id).Scan(&patientID)
 		if isNoRows(err) {
@@ -367,7 +404,7 @@ func (db *DB) change(ctx context.Context, id int64, version int, act clinic.Acti
 			return err
 		}
 		after = before
-		if err := apply(tx, &after, sched); err != nil {
+		if err := apply(ctx, tx, &after, sched); err != nil {
 			return err
 		}
 		after.Version++
@@ -415,6 +452,28 @@ func keepsSeriesSpacing(ctx context.Context, tx pgx.Tx, a clinic.Appointment, st
 // itself.
 func lockPatient(ctx context.Context, tx pgx.Tx, patientID int64) error {
 	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(1, $1::int)`, patientID)
+	return err
+}
+
+// lockDays serialises, until commit, the transactions that place
+// appointments on the same clinic-local days, taking one lock per day in
+// date order. Without it, bookings racing for one slot each insert and
+// then wait inside the overlap constraint's check for the others; Postgres
+// breaks each such cycle by failing the newest, which the deadlock retry
+// runs again into the same slot, and under load the oldest waits on a
+// stream of newcomers until statement_timeout (found by make load: inserts
+// waiting 20–30 s on transactionid locks held by other waiting inserts).
+// Holding a day's lock, an insert sees every rival as committed and the
+// constraint answers at once. Call it before reading the day's chairs.
+func lockDays(ctx context.Context, tx pgx.Tx, loc *time.Location, starts ...time.Time) error {
+	days := make([]int32, 0, len(starts))
+	for _, t := range starts {
+		days = append(days, int32(clinic.DateOf(t, loc).DaysSince(clinic.Date{Year: 2000, Month: 1, Day: 1})))
+	}
+	slices.Sort(days)
+	days = slices.Compact(days)
+	// unnest keeps the array's order, so the locks are taken in date order.
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(2, d) FROM unnest($1::int[]) AS d`, days)
 	return err
 }
 

@@ -112,10 +112,12 @@ func TestBookingRaceSameChair(t *testing.T) {
 }
 
 // One patient booked fifty times at once on two chairs: one booking stands.
+// (Consultations: two infusions of one patient on one day are refused
+// before the overlap is even looked at; see TestOneInfusionADay.)
 func TestBookingRaceSamePatientTwoChairs(t *testing.T) {
 	c := newTestClinic(t, 1)
 	results := race(50, func(i int) error {
-		_, err := c.book(postgres.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[i%2]})
+		_, err := c.book(postgres.Booking{PatientID: c.patients[0], Kind: clinic.KindConsult, Start: at(9, 9, 0), ChairID: c.chairs[i%2]})
 		return err
 	})
 	checkOneWins(t, results)
@@ -209,8 +211,9 @@ func TestRescheduleRaceSameAppointment(t *testing.T) {
 func TestRescheduleRaceIntoSameSlot(t *testing.T) {
 	c := newTestClinic(t, 2)
 	for round := 0; round < 5; round++ {
-		a := mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Start: at(9, 7, 0).AddDate(0, 0, round), ChairID: c.chairs[0]})
-		b := mustBook(t, c, postgres.Booking{PatientID: c.patients[1], Start: at(9, 7, 0).AddDate(0, 0, round), ChairID: c.chairs[1]})
+		// Consultations: each patient gets one every day of the test.
+		a := mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Kind: clinic.KindConsult, Start: at(9, 7, 0).AddDate(0, 0, round), ChairID: c.chairs[0]})
+		b := mustBook(t, c, postgres.Booking{PatientID: c.patients[1], Kind: clinic.KindConsult, Start: at(9, 7, 0).AddDate(0, 0, round), ChairID: c.chairs[1]})
 		target := at(9, 10, 0).AddDate(0, 0, round)
 		results := race(2, func(i int) error {
 			appt := []clinic.Appointment{a, b}[i]
@@ -223,7 +226,7 @@ func TestRescheduleRaceIntoSameSlot(t *testing.T) {
 
 func TestBookingRefusals(t *testing.T) {
 	c := newTestClinic(t, 2)
-	if err := c.db.AddClosure(c.ctx, clinic.D(2026, 3, 11), "Staff training"); err != nil {
+	if err := c.db.AddClosure(c.ctx, clinic.D(2026, 3, 11), "Staff training", c.now); err != nil {
 		t.Fatal(err)
 	}
 	taken := mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
@@ -253,7 +256,9 @@ func TestBookingRefusals(t *testing.T) {
 		{"loading without a course", postgres.Booking{PatientID: p, Kind: clinic.KindLoading, Start: at(9, 9, 0)}, clinic.EINVALID, "protocol_id"},
 		{"unknown kind", postgres.Booking{PatientID: p, Kind: "massage", Start: at(9, 9, 0)}, clinic.EINVALID, "kind"},
 		{"chair taken", postgres.Booking{PatientID: p, Start: at(9, 9, 30), ChairID: c.chairs[0]}, clinic.ECONFLICT, ""},
-		{"patient busy", postgres.Booking{PatientID: taken.PatientID, Start: at(9, 10, 0), ChairID: c.chairs[1]}, clinic.ECONFLICT, ""},
+		{"patient busy", postgres.Booking{PatientID: taken.PatientID, Kind: clinic.KindConsult, Start: at(9, 10, 0), ChairID: c.chairs[1]}, clinic.ECONFLICT, ""},
+		{"second infusion that day", postgres.Booking{PatientID: taken.PatientID, Start: at(9, 14, 0), ChairID: c.chairs[1]}, clinic.EINVALID, "start"},
+		{"beyond the booking horizon", postgres.Booking{PatientID: p, Start: time.Date(3001, 3, 9, 9, 0, 0, 0, chicago)}, clinic.EINVALID, "start"},
 		{"long key", postgres.Booking{PatientID: p, Start: at(9, 13, 0), IdempotencyKey: string(make([]byte, 65))}, clinic.EINVALID, "idempotency_key"},
 	}
 	for _, tc := range cases {
@@ -372,7 +377,7 @@ func TestDaylightSavingChicago(t *testing.T) {
 		want string
 	}{{6, "2026-03-06T15:00:00Z"}, {9, "2026-03-09T14:00:00Z"}} {
 		start := clinic.D(2026, 3, tc.day).At(9*60, chicago)
-		a, _, err := other.Book(c.ctx, postgres.Booking{PatientID: c.patients[0], Kind: clinic.KindMaintenance, Start: start}, c.now)
+		a, _, err := other.Book(c.ctx, postgres.Booking{PatientID: c.patients[0], Kind: clinic.KindConsult, Start: start}, c.now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -457,7 +462,7 @@ func TestAppointmentLifecycle(t *testing.T) {
 	c := newTestClinic(t, 2)
 	a := mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
 	dayBefore := at(8, 12, 0)
-	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, dayBefore); clinic.ErrorCode(err) != clinic.EINVALID {
+	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, dayBefore); clinic.ErrorCode(err) != clinic.EINVALID {
 		t.Fatalf("check-in the day before: %v", err)
 	}
 	if _, err := c.db.NoShow(c.ctx, a.ID, a.Version, at(9, 8, 0)); clinic.ErrorCode(err) != clinic.EINVALID {
@@ -466,11 +471,11 @@ func TestAppointmentLifecycle(t *testing.T) {
 	if _, err := c.db.Complete(c.ctx, a.ID, a.Version, at(9, 9, 0)); clinic.ErrorCode(err) != clinic.ECONFLICT {
 		t.Fatalf("complete before check-in: %v", err)
 	}
-	in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, at(9, 8, 50))
+	in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, at(9, 8, 50))
 	if err != nil || in.Status != clinic.StatusCheckedIn || in.Version != a.Version+1 {
 		t.Fatalf("check-in: %+v %v", in, err)
 	}
-	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, at(9, 8, 55)); clinic.ErrorCode(err) != clinic.ECONFLICT {
+	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, at(9, 8, 55)); clinic.ErrorCode(err) != clinic.ECONFLICT {
 		t.Fatalf("check-in from a stale version: %v", err)
 	}
 	if _, err := c.db.Reschedule(c.ctx, a.ID, in.Version, at(10, 9, 0), 0, at(9, 8, 55)); clinic.ErrorCode(err) != clinic.ECONFLICT {
@@ -537,10 +542,10 @@ func TestMisfitsAfterSettingsChange(t *testing.T) {
 	if _, err := c.db.UpdateSettings(c.ctx, s); clinic.ErrorCode(err) != clinic.ECONFLICT {
 		t.Fatalf("stale settings: %v", err)
 	}
-	if err := c.db.AddClosure(c.ctx, clinic.D(2026, 3, 9), "Burst pipe"); err != nil {
+	if err := c.db.AddClosure(c.ctx, clinic.D(2026, 3, 9), "Burst pipe", c.now); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.db.AddClosure(c.ctx, clinic.D(2026, 3, 9), "Again"); clinic.ErrorFields(err)["date"] == "" {
+	if err := c.db.AddClosure(c.ctx, clinic.D(2026, 3, 9), "Again", c.now); clinic.ErrorFields(err)["date"] == "" {
 		t.Fatalf("closing a closed day: %v", err)
 	}
 	chairs, err := c.db.AllChairs(c.ctx)
@@ -570,7 +575,7 @@ func TestMisfitsAfterSettingsChange(t *testing.T) {
 		}
 	}
 	// Opening again takes the Monday visit off the list.
-	if err := c.db.RemoveClosure(c.ctx, clinic.D(2026, 3, 9)); err != nil {
+	if err := c.db.RemoveClosure(c.ctx, clinic.D(2026, 3, 9), c.now); err != nil {
 		t.Fatal(err)
 	}
 	if misfits, _ = c.db.Misfits(c.ctx, c.now); len(misfits) != 2 {

@@ -21,11 +21,11 @@ func settings(ctx context.Context, q querier) (clinic.Settings, map[clinic.Date]
 	var s clinic.Settings
 	var hours, closures []byte
 	err := q.QueryRow(ctx, `
-		SELECT name, timezone, slot_minutes, version,
+		SELECT name, timezone, slot_minutes, booking_horizon_days, version,
 		       coalesce((SELECT json_agg(json_build_array(weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI'))
 		                 ORDER BY weekday, opens) FROM opening_hours), '[]'),
 		       coalesce((SELECT json_agg(json_build_array(to_char(on_date, 'YYYY-MM-DD'), reason)) FROM closures), '[]')
-		FROM clinic`).Scan(&s.Name, &s.TimeZone, &s.SlotMinutes, &s.Version, &hours, &closures)
+		FROM clinic`).Scan(&s.Name, &s.TimeZone, &s.SlotMinutes, &s.BookingHorizonDays, &s.Version, &hours, &closures)
 	if err != nil {
 		return s, nil, err
 	}
@@ -66,7 +66,10 @@ func (db *DB) ClinicInfo(ctx context.Context) (string, *time.Location, error) {
 		return "", nil, mapError(err)
 	}
 	loc, err := time.LoadLocation(tz)
-	return name, loc, err
+	if err != nil {
+		return "", nil, unavailable(fmt.Errorf("the clinic's time zone %q: %w", tz, err))
+	}
+	return name, loc, nil
 }
 
 // Chairs returns the active chairs in chair order.
@@ -143,14 +146,15 @@ func (db *DB) UpdateSettings(ctx context.Context, s clinic.Settings) (clinic.Set
 	if err := s.Validate(); err != nil {
 		return s, err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		before, _, err := settings(ctx, tx)
 		if err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `
-			UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, version = version + 1, updated_at = now()
-			WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version)
+			UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, booking_horizon_days = $5,
+				version = version + 1, updated_at = now()
+			WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version, s.BookingHorizonDays)
 		if err != nil {
 			return err
 		}
@@ -160,6 +164,12 @@ func (db *DB) UpdateSettings(ctx context.Context, s clinic.Settings) (clinic.Set
 		if err := replaceHours(ctx, tx, s.Hours); err != nil {
 			return err
 		}
+		if before.TimeZone != s.TimeZone {
+			// Appointments keep their instants; their local dates follow the zone.
+			if _, err := tx.Exec(ctx, `UPDATE appointments SET local_date = (starts_at AT TIME ZONE $1)::date`, s.TimeZone); err != nil {
+				return err
+			}
+		}
 		s.Version = before.Version + 1
 		return audit(ctx, tx, clinic.AuditEntry{Action: "clinic.update", Entity: "clinic", Before: before, After: s})
 	})
@@ -168,7 +178,10 @@ func (db *DB) UpdateSettings(ctx context.Context, s clinic.Settings) (clinic.Set
 
 // AddClosure closes the clinic on a date. Appointments that day stay booked
 // and are listed by Misfits for the desk to move.
-func (db *DB) AddClosure(ctx context.Context, d clinic.Date, reason string) error {
+//
+// A closure is for a day still to come, within the booking horizon: the
+// past is not rewritten.
+func (db *DB) AddClosure(ctx context.Context, d clinic.Date, reason string, now time.Time) error {
 	reason, err := clinic.ClosureReason(reason)
 	if err != nil {
 		return err
@@ -176,7 +189,14 @@ func (db *DB) AddClosure(ctx context.Context, d clinic.Date, reason string) erro
 	if d.IsZero() {
 		return clinic.Invalid(map[string]string{"date": "Enter the date the clinic is closed."})
 	}
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := sched.CheckHorizon("date", d, now); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `INSERT INTO closures (on_date, reason, created_by) VALUES ($1, $2, $3)
 			ON CONFLICT (on_date) DO NOTHING`, d, reason, clinic.ActorFrom(ctx).UserID())
 		if err != nil {
@@ -191,10 +211,18 @@ func (db *DB) AddClosure(ctx context.Context, d clinic.Date, reason string) erro
 }
 
 // RemoveClosure opens the clinic again on a date closed by mistake.
-func (db *DB) RemoveClosure(ctx context.Context, d clinic.Date) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+// A past closure stays: it is part of what happened.
+func (db *DB) RemoveClosure(ctx context.Context, d clinic.Date, now time.Time) error {
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if d.Before(clinic.DateOf(now, sched.Loc)) {
+			return clinic.Invalid(map[string]string{"date": "That day has passed; its closure stays on record."})
+		}
 		var reason string
-		err := tx.QueryRow(ctx, `DELETE FROM closures WHERE on_date = $1 RETURNING reason`, d).Scan(&reason)
+		err = tx.QueryRow(ctx, `DELETE FROM closures WHERE on_date = $1 RETURNING reason`, d).Scan(&reason)
 		if isNoRows(err) {
 			return clinic.Errorf(clinic.ENOTFOUND, "The clinic is not closed on that date.")
 		}
@@ -222,7 +250,7 @@ func (db *DB) SaveChair(ctx context.Context, c clinic.Chair) (clinic.Chair, erro
 	if err := clinic.ValidateChair(&c); err != nil {
 		return c, err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if c.ID == 0 {
 			c.Version = 1
 			if err := tx.QueryRow(ctx, `INSERT INTO chairs (name, position, active) VALUES ($1, $2, $3) RETURNING id`,
@@ -285,7 +313,7 @@ func (db *DB) SaveProtocol(ctx context.Context, p clinic.Protocol) (clinic.Proto
 	if err := p.Validate(); err != nil {
 		return p, err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if p.ID == 0 {
 			id, err := insertProtocol(ctx, tx, p)
 			if err != nil {

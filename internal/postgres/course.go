@@ -32,7 +32,7 @@ func insertCourse(ctx context.Context, tx pgx.Tx, patientID, protocolID int64, p
 // patient data, so it is audited.
 func (db *DB) OpenCourses(ctx context.Context) ([]clinic.CourseSummary, error) {
 	var out []clinic.CourseSummary
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT p.id, p.first_name || ' ' || p.last_name, p.mrn, p.condition, c.phase, pr.name, c.started_on,
 			       (SELECT count(*) FROM infusions i WHERE i.course_id = c.id),

@@ -43,9 +43,15 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		cfg.MaxConns = opts.MaxConns
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "infusiondesk"
-	// A stuck query or an abandoned transaction must not hold locks forever.
-	cfg.ConnConfig.RuntimeParams["statement_timeout"] = "30s"
-	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "60s"
+	// No wait may outlast a request: a lock not granted within
+	// LockTimeout, a statement running past StatementTimeout or a
+	// transaction left idle fails, and the request answers at once.
+	cfg.ConnConfig.RuntimeParams["lock_timeout"] = LockTimeout
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = StatementTimeout
+	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = StatementTimeout
+	// A transaction waits for nothing outside its own connection: a second
+	// connection taken from the pool inside one is refused (txGuard).
+	cfg.ConnConfig.Tracer = txGuard{}
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		if _, err := c.Exec(ctx, "SET ROLE "+AppRole); err != nil {
@@ -82,19 +88,30 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// The bounds on every wait inside the database (see Open).
+const (
+	LockTimeout      = "5s"
+	StatementTimeout = "10s"
+)
+
 // inTx runs fn in a transaction, committing when fn returns nil. Reads of
 // patient data use it too: they write an audit row.
 //
-// Two transactions inserting into one slot at once can each wait for the
-// other inside the exclusion constraints' check; Postgres ends that
-// deadlock by failing one (as it does a serialization failure). Such a
-// transaction is run again, up to five times: the second run sees the
-// winner and refuses plainly ("that chair was just taken"). fn must
-// therefore start from scratch each time it is called.
-func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+// fn gets a context marked as inside the transaction: everything it does
+// goes through tx, and taking another connection from the pool with that
+// context fails at once (txGuard) instead of waiting for one while the
+// transaction holds its locks.
+//
+// A transaction that Postgres fails as a deadlock or serialization victim
+// is run again, up to five times; fn must therefore start from scratch
+// each time it is called. Bookings take their day locks (lockDays) before
+// they write, so two bookings of one day never wait inside an overlap
+// check for each other.
+func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	var err error
+	txCtx := context.WithValue(ctx, inTxKey{}, true)
 	for attempt := 0; attempt < 5; attempt++ {
-		err = pgx.BeginFunc(ctx, db.pool, fn)
+		err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error { return fn(txCtx, tx) })
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") || ctx.Err() != nil {
 			break
@@ -106,3 +123,32 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 
 // isNoRows reports whether err is pgx's "no rows".
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// inTxKey marks a context handed to a transaction's function.
+type inTxKey struct{}
+
+// errNestedAcquire is the cause of a pool acquisition refused by txGuard.
+var errNestedAcquire = errors.New("postgres: a connection was taken from the pool inside a transaction; use the transaction")
+
+// txGuard refuses to hand out a pool connection to code running inside a
+// transaction (a context from inTx). Such code would hold the
+// transaction's locks while it waits for a free connection: with the pool
+// exhausted, a wait Postgres cannot see and no deadlock detector breaks.
+type txGuard struct{}
+
+func (txGuard) TraceAcquireStart(ctx context.Context, _ *pgxpool.Pool, _ pgxpool.TraceAcquireStartData) context.Context {
+	if ctx.Value(inTxKey{}) == nil {
+		return ctx
+	}
+	refused, cancel := context.WithCancelCause(ctx)
+	cancel(errNestedAcquire)
+	return refused
+}
+
+func (txGuard) TraceAcquireEnd(context.Context, *pgxpool.Pool, pgxpool.TraceAcquireEndData) {}
+
+func (txGuard) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+func (txGuard) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}

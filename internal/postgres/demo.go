@@ -25,7 +25,7 @@ type DemoSummary struct {
 // never be added to a real clinic. passwordHash is used for every account.
 func (db *DB) LoadDemo(ctx context.Context, c *demo.Clinic, passwordHash string) (DemoSummary, error) {
 	var sum DemoSummary
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('infusiondesk-demo'))`); err != nil {
 			return err
 		}

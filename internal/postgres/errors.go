@@ -18,8 +18,13 @@ var constraintErrors = map[string]*clinic.Error{
 		Fields: map[string]string{"email": "An account with this email address already exists."}},
 	"users_patient_id_key": {Code: clinic.EINVALID, Message: "Please correct the highlighted fields.",
 		Fields: map[string]string{"patient_id": "This patient already has a portal account."}},
-	"appointments_chair_free":   {Code: clinic.ECONFLICT, Message: "That chair was just taken for this time."},
-	"appointments_patient_free": {Code: clinic.ECONFLICT, Message: "The patient already has an appointment at this time."},
+	"appointments_chair_free":   {Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: "That chair was just taken for this time."},
+	"appointments_patient_free": {Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: "The patient already has an appointment at this time."},
+	"appointments_one_next_maintenance": {Code: clinic.ECONFLICT, Reason: clinic.ReasonNextInfusionBooked,
+		Message: "The patient's next maintenance infusion is already booked. Move that visit instead; an extra infusion needs a physician to book it as an additional infusion, with a reason."},
+	"appointments_one_infusion_a_day": {Code: clinic.EINVALID, Reason: clinic.ReasonInfusionThatDay,
+		Message: "The patient already has an infusion that day. Never two infusions on one day.",
+		Fields:  map[string]string{"start": "The patient already has an infusion that day."}},
 	"chairs_name_key": {Code: clinic.EINVALID, Message: "Please correct the highlighted fields.",
 		Fields: map[string]string{"name": "Another chair already has this name."}},
 	"protocols_name_key": {Code: clinic.EINVALID, Message: "Please correct the highlighted fields.",
@@ -47,13 +52,16 @@ func mapError(err error) error {
 		}
 		switch {
 		case pgErr.Code == "23P01": // exclusion_violation
-			return clinic.Errorf(clinic.ECONFLICT, "That time was just taken.")
+			return &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: "That time was just taken."}
 		case pgErr.Code == "40001" || pgErr.Code == "40P01": // serialization failure, deadlock
 			return clinic.Errorf(clinic.ECONFLICT, "Someone else changed this at the same moment. Please try again.")
 		case strings.HasPrefix(pgErr.Code, "08"), // connection exceptions
 			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, starting up
 			pgErr.Code == "53300": // too many connections
 			return unavailable(err)
+		case pgErr.Code == "55P03" || pgErr.Code == "57014": // lock_timeout, statement_timeout
+			return &unavailableError{app: &clinic.Error{Code: clinic.EUNAVAILABLE,
+				Message: "The clinic's database is too busy to answer right now; nothing was changed. Please try again in a moment."}, cause: err}
 		}
 		return err
 	}

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"os"
 	"testing"
 	"time"
@@ -12,3 +13,6 @@ func TestMain(m *testing.M) {
 	time.Local = mustZone("Asia/Kolkata")
 	os.Exit(m.Run())
 }
+
+// testDriver takes a test patient home after an infusion.
+var testDriver = clinic.Driver{Name: "Sam Rivera", Phone: "602-555-0142"}

@@ -30,7 +30,7 @@ func (db *DB) CreatePatient(ctx context.Context, p clinic.Patient, today clinic.
 	if err := p.Validate(today); err != nil {
 		return p, err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		p, err = insertPatient(ctx, tx, p)
 		return err
@@ -44,7 +44,7 @@ func (db *DB) UpdatePatient(ctx context.Context, p clinic.Patient, today clinic.
 	if err := p.Validate(today); err != nil {
 		return p, err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		before, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1 FOR UPDATE`, p.ID))
 		if isNoRows(err) {
 			return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
@@ -86,7 +86,7 @@ func scanPatient(r pgx.Row) (clinic.Patient, error) {
 // Patient returns one patient. Audited as a read.
 func (db *DB) Patient(ctx context.Context, id int64) (clinic.Patient, error) {
 	var p clinic.Patient
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		p, err = scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1`, id))
 		if isNoRows(err) {
@@ -129,7 +129,7 @@ func (db *DB) SearchPatients(ctx context.Context, q clinic.PatientQuery) ([]clin
 		}
 	}
 	var out []clinic.Patient
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+patientColumns+` FROM patients WHERE `+strings.Join(where, " AND ")+`
 			ORDER BY last_name COLLATE "und-x-icu", first_name COLLATE "und-x-icu", id LIMIT `+itoa(SearchLimit), args...)
 		if err != nil {

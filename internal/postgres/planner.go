@@ -29,8 +29,10 @@ func scanHistory(r pgx.CollectableRow) (clinic.InfusionHistory, error) {
 	return h, err
 }
 
-const bookedAheadSQL = `SELECT EXISTS (SELECT 1 FROM appointments WHERE patient_id = $1 AND status = 'booked'
-	AND kind = 'maintenance' AND starts_at >= $2)`
+// nextVisitSQL finds the patient's next maintenance infusion, booked (an
+// additional infusion is not the next one).
+const nextVisitSQL = `SELECT id, starts_at FROM appointments WHERE patient_id = $1 AND status = 'booked'
+	AND kind = 'maintenance' AND additional_reason IS NULL ORDER BY starts_at LIMIT 1`
 
 const changesSQL = `
 	SELECT ic.changed_at, coalesce(u.name, 'system'), ic.note, ic.before, ic.after
@@ -40,10 +42,10 @@ const changesSQL = `
 // planFacts reads, in one round trip, what a course's plan depends on: its
 // infusions with their latest relief, whether a maintenance visit is booked
 // ahead, and (withChanges) the interval history.
-func planFacts(ctx context.Context, tx pgx.Tx, c clinic.Course, now time.Time, withChanges bool) ([]clinic.InfusionHistory, bool, []IntervalChange, error) {
+func planFacts(ctx context.Context, tx pgx.Tx, c clinic.Course, loc *time.Location, withChanges bool) ([]clinic.InfusionHistory, *clinic.NextVisit, []IntervalChange, error) {
 	b := &pgx.Batch{}
 	b.Queue(historySQL, c.ID)
-	b.Queue(bookedAheadSQL, c.PatientID, now)
+	b.Queue(nextVisitSQL, c.PatientID)
 	if withChanges {
 		b.Queue(changesSQL, c.ID)
 	}
@@ -51,32 +53,37 @@ func planFacts(ctx context.Context, tx pgx.Tx, c clinic.Course, now time.Time, w
 	defer br.Close()
 	rows, err := br.Query()
 	if err != nil {
-		return nil, false, nil, err
+		return nil, nil, nil, err
 	}
 	history, err := pgx.CollectRows(rows, scanHistory)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, nil, nil, err
 	}
-	var booked bool
-	if err := br.QueryRow().Scan(&booked); err != nil {
-		return nil, false, nil, err
+	next := &clinic.NextVisit{}
+	switch err := br.QueryRow().Scan(&next.AppointmentID, &next.Start); {
+	case isNoRows(err):
+		next = nil
+	case err != nil:
+		return nil, nil, nil, err
+	default:
+		next.On = clinic.DateOf(next.Start, loc)
 	}
 	var changes []IntervalChange
 	if withChanges {
 		if rows, err = br.Query(); err != nil {
-			return nil, false, nil, err
+			return nil, nil, nil, err
 		}
 		if changes, err = pgx.CollectRows(rows, scanChange); err != nil {
-			return nil, false, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return history, booked, changes, br.Close()
+	return history, next, changes, br.Close()
 }
 
 // planCourse computes a course's plan from its facts. A course still
 // loading (or paused, or ended) has no due date.
-func planCourse(c clinic.Course, history []clinic.InfusionHistory, booked bool, now time.Time, loc *time.Location) clinic.Plan {
-	p := clinic.PlanMaintenance(clinic.PlanInput{Intervals: c.Intervals(), Infusions: history, Today: clinic.DateOf(now, loc), BookedAhead: booked})
+func planCourse(c clinic.Course, history []clinic.InfusionHistory, next *clinic.NextVisit, now time.Time, loc *time.Location) clinic.Plan {
+	p := clinic.PlanMaintenance(clinic.PlanInput{Intervals: c.Intervals(), Infusions: history, Today: clinic.DateOf(now, loc), Next: next})
 	switch c.Phase {
 	case clinic.PhaseLoading:
 		p.HasDue, p.Flags = false, nil
@@ -99,11 +106,11 @@ func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, 
 	if err != nil {
 		return err
 	}
-	history, booked, _, err := planFacts(ctx, tx, c, now, false)
+	history, next, _, err := planFacts(ctx, tx, c, loc, false)
 	if err != nil {
 		return err
 	}
-	p := planCourse(c, history, booked, now, loc)
+	p := planCourse(c, history, next, now, loc)
 	var due *clinic.Date
 	var interval *int
 	var lastID *int64
@@ -141,7 +148,7 @@ func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, 
 // recompute them.
 func (db *DB) RefreshPlans(ctx context.Context, now time.Time) (int, error) {
 	n := 0
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		sched, err := schedule(ctx, tx)
 		if err != nil {
 			return err
@@ -185,7 +192,7 @@ type InfusionRow struct {
 // PatientInfusions lists a patient's infusions, newest first. Audited.
 func (db *DB) PatientInfusions(ctx context.Context, patientID int64) ([]InfusionRow, error) {
 	var out []InfusionRow
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT i.id, i.patient_id, i.course_id, i.appointment_id, i.given_on, i.started_at, i.phase, i.route,
 			       i.dose_mg_per_kg_h::float8, i.weight_kg::float8, i.minutes, i.source, i.dose_mg_per_h::float8, i.total_mg::float8,
@@ -220,10 +227,14 @@ func (db *DB) PatientInfusions(ctx context.Context, patientID int64) ([]Infusion
 // in one transaction: the appointment completed, the infusion stored, the
 // course moved to maintenance after its last loading session, the plan
 // recomputed. It returns the infusion's id.
-func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version int, rec clinic.InfusionRecord, now time.Time) (int64, error) {
+//
+// previous, when not nil, is a relief report about the patient's infusion
+// before this one, asked at this visit: stored in the same transaction, so
+// the nurse's save keeps both or neither.
+func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version int, rec clinic.InfusionRecord, previous *clinic.ReliefReport, now time.Time) (int64, error) {
 	var infusionID int64
 	_, err := db.change(ctx, appointmentID, version, clinic.ActComplete, now, "appointment.complete",
-		func(tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
+		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
 			if a.Kind == clinic.KindConsult {
 				return clinic.Errorf(clinic.EINVALID, "A consultation has no infusion to record; complete it without one.")
 			}
@@ -243,6 +254,11 @@ func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version i
 			}
 			if err := rec.Validate(course.Numbers.DoseMinMgPerKgH, course.Numbers.DoseMaxMgPerKgH); err != nil {
 				return err
+			}
+			if previous != nil {
+				if _, err := reportRelief(ctx, tx, *previous, &a.PatientID, now); err != nil {
+					return err
+				}
 			}
 			if rec.StartedAt.IsZero() {
 				rec.StartedAt = a.Start
@@ -296,7 +312,7 @@ func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version i
 // the patient's open course, and recomputes the plan.
 func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Date, at *clinic.Clock, phase clinic.Phase, rate float64, now time.Time) (int64, error) {
 	var id int64
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		course, err := courseOfPatient(ctx, tx, patientID)
 		if err != nil {
 			return err
@@ -357,34 +373,43 @@ func (db *DB) ReportRelief(ctx context.Context, infusionID int64, status clinic.
 	if status != clinic.ReliefEnded && status != clinic.ReliefHolding {
 		return 0, clinic.Invalid(map[string]string{"status": "Say whether relief ended or is still holding."})
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var patientID, courseID int64
-		var given clinic.Date
-		err := tx.QueryRow(ctx, `SELECT patient_id, course_id, given_on FROM infusions WHERE id = $1 AND ($2::bigint IS NULL OR patient_id = $2)`,
-			infusionID, onlyPatient).Scan(&patientID, &courseID, &given)
-		if isNoRows(err) {
-			return clinic.Errorf(clinic.ENOTFOUND, "There is no such infusion.")
-		}
-		if err != nil {
-			return err
-		}
-		sched, err := schedule(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := clinic.ReliefDate(on, given, clinic.DateOf(now, sched.Loc)); err != nil {
-			return err
-		}
-		if id, err = insertRelief(ctx, tx, clinic.ReliefReport{InfusionID: infusionID, Status: status, OnDate: on, Source: source}); err != nil {
-			return err
-		}
-		if err := refreshPlan(ctx, tx, courseID, now, sched.Loc); err != nil {
-			return err
-		}
-		return audit(ctx, tx, clinic.AuditEntry{Action: "relief.report", Entity: "infusion", EntityID: &infusionID, PatientID: &patientID,
-			After: map[string]string{"status": string(status), "date": on.String(), "source": source}})
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		id, err = reportRelief(ctx, tx, clinic.ReliefReport{InfusionID: infusionID, Status: status, OnDate: on, Source: source}, onlyPatient, now)
+		return err
 	})
 	return id, err
+}
+
+// reportRelief stores a relief report inside tx, recomputes the plan and
+// audits the report.
+func reportRelief(ctx context.Context, tx pgx.Tx, rep clinic.ReliefReport, onlyPatient *int64, now time.Time) (int64, error) {
+	var patientID, courseID int64
+	var given clinic.Date
+	err := tx.QueryRow(ctx, `SELECT patient_id, course_id, given_on FROM infusions WHERE id = $1 AND ($2::bigint IS NULL OR patient_id = $2)`,
+		rep.InfusionID, onlyPatient).Scan(&patientID, &courseID, &given)
+	if isNoRows(err) {
+		return 0, clinic.Errorf(clinic.ENOTFOUND, "There is no such infusion.")
+	}
+	if err != nil {
+		return 0, err
+	}
+	sched, err := schedule(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	if err := clinic.ReliefDate(rep.OnDate, given, clinic.DateOf(now, sched.Loc)); err != nil {
+		return 0, err
+	}
+	id, err := insertRelief(ctx, tx, rep)
+	if err != nil {
+		return 0, err
+	}
+	if err := refreshPlan(ctx, tx, courseID, now, sched.Loc); err != nil {
+		return 0, err
+	}
+	return id, audit(ctx, tx, clinic.AuditEntry{Action: "relief.report", Entity: "infusion", EntityID: &rep.InfusionID, PatientID: &patientID,
+		After: map[string]string{"status": string(rep.Status), "date": rep.OnDate.String(), "source": rep.Source}})
 }
 
 // IntervalChange is one change of a course's maintenance numbers.
@@ -411,7 +436,7 @@ type PlanView struct {
 // with the suggested slot. Audited as a read of the patient.
 func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (PlanView, error) {
 	v := PlanView{PatientID: patientID}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		course, err := courseOfPatient(ctx, tx, patientID)
 		if err != nil {
 			return err
@@ -425,12 +450,12 @@ func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (
 			v.Plan.Rationale = "No open treatment course."
 			return audit(ctx, tx, clinic.AuditEntry{Action: "plan.read", Entity: "course", PatientID: &patientID})
 		}
-		var booked bool
-		if v.History, booked, v.Changes, err = planFacts(ctx, tx, *course, now, true); err != nil {
+		var next *clinic.NextVisit
+		if v.History, next, v.Changes, err = planFacts(ctx, tx, *course, sched.Loc, true); err != nil {
 			return err
 		}
-		v.Plan = planCourse(*course, v.History, booked, now, sched.Loc)
-		if v.Plan.HasDue {
+		v.Plan = planCourse(*course, v.History, next, now, sched.Loc)
+		if v.Plan.HasDue && v.Plan.Next == nil { // a booked next infusion needs no suggestion
 			if v.Slot, err = suggestSlot(ctx, tx, sched, v.Plan, *course, now); err != nil {
 				return err
 			}
@@ -498,7 +523,7 @@ type IntervalUpdate struct {
 // course, keeps it in the interval history (who, when, why, old → new) and
 // recomputes the plan.
 func (db *DB) UpdateIntervals(ctx context.Context, patientID int64, u IntervalUpdate, now time.Time) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		course, err := courseOfPatient(ctx, tx, patientID)
 		if err != nil {
 			return err

@@ -16,7 +16,7 @@ const InvitationTTL = 72 * time.Hour
 // invitations of the patient stop working.
 func (db *DB) CreateInvitation(ctx context.Context, patientID int64, tokenHash []byte, link string, now time.Time) (time.Time, error) {
 	expires := now.Add(InvitationTTL)
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var email, first string
 		err := tx.QueryRow(ctx, `SELECT email, first_name FROM patients WHERE id = $1`, patientID).Scan(&email, &first)
 		if isNoRows(err) {
@@ -73,7 +73,7 @@ func (db *DB) OpenInvitation(ctx context.Context, tokenHash []byte, now time.Tim
 // portal account (or gives an existing one this password and enables it).
 func (db *DB) AcceptInvitation(ctx context.Context, tokenHash []byte, email, passwordHash string, now time.Time) (*clinic.User, error) {
 	var u *clinic.User
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var id, patientID int64
 		var name string
 		err := tx.QueryRow(ctx, `
@@ -134,7 +134,7 @@ func (db *DB) Portal(ctx context.Context, patientID int64, now time.Time) (Porta
 // RevokePortal ends a patient's portal access: the account disabled, its
 // sessions ended, open invitations revoked, the calendar feed removed.
 func (db *DB) RevokePortal(ctx context.Context, patientID int64, now time.Time) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE users SET disabled_at = $2, version = version + 1 WHERE patient_id = $1 AND disabled_at IS NULL`, patientID, now); err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (db *DB) AddJournal(ctx context.Context, patientID int64, e clinic.JournalE
 	if err := e.Validate(today); err != nil {
 		return e, err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO journal_entries (patient_id, on_date, pain, sleep, mobility, mood, breakthrough, note)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 			patientID, e.On, e.Pain, e.Sleep, e.Mobility, e.Mood, e.Breakthrough, e.Note).Scan(&e.ID); err != nil {
@@ -170,7 +170,7 @@ func (db *DB) AddJournal(ctx context.Context, patientID int64, e clinic.JournalE
 // Journal returns a patient's entries from since on, oldest first.
 func (db *DB) Journal(ctx context.Context, patientID int64, since clinic.Date) ([]clinic.JournalEntry, error) {
 	var out []clinic.JournalEntry
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT id, on_date, pain, sleep, mobility, mood, breakthrough, note FROM journal_entries
 			WHERE patient_id = $1 AND on_date >= $2 ORDER BY on_date, id`, patientID, since)
 		if err != nil {
@@ -197,7 +197,7 @@ func (db *DB) CreateRequest(ctx context.Context, patientID, appointmentID int64,
 		return 0, err
 	}
 	var id int64
-	err = db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var status string
 		var start time.Time
 		err := tx.QueryRow(ctx, `SELECT status, starts_at FROM appointments WHERE id = $1 AND patient_id = $2`, appointmentID, patientID).Scan(&status, &start)
@@ -222,7 +222,7 @@ func (db *DB) CreateRequest(ctx context.Context, patientID, appointmentID int64,
 // Requests lists requests: one patient's (patientID set) or every open one.
 func (db *DB) Requests(ctx context.Context, patientID *int64) ([]clinic.Request, error) {
 	var out []clinic.Request
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT r.id, r.patient_id, p.first_name || ' ' || p.last_name, r.appointment_id, a.starts_at, r.kind, r.message,
 			       coalesce(r.answer, ''), r.answered_at, r.created_at
@@ -251,7 +251,7 @@ func (db *DB) AnswerRequest(ctx context.Context, id int64, answer string, now ti
 	if err != nil {
 		return clinic.Invalid(map[string]string{"answer": "Write the answer the patient will see."})
 	}
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var patientID int64
 		err := tx.QueryRow(ctx, `UPDATE requests SET answer = $2, answered_by = $3, answered_at = $4
 			WHERE id = $1 AND answered_at IS NULL RETURNING patient_id`, id, answer, clinic.ActorFrom(ctx).UserID(), now).Scan(&patientID)
@@ -269,7 +269,7 @@ func (db *DB) AnswerRequest(ctx context.Context, id int64, answer string, now ti
 // with newToken when there is none (or replacing it when renew is set).
 func (db *DB) CalendarToken(ctx context.Context, patientID int64, newToken string, renew bool) (string, error) {
 	var token string
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if renew {
 			if _, err := tx.Exec(ctx, `DELETE FROM calendar_feeds WHERE patient_id = $1`, patientID); err != nil {
 				return err
@@ -294,7 +294,7 @@ func (db *DB) RevokeCalendar(ctx context.Context, patientID int64) error {
 func (db *DB) CalendarFeed(ctx context.Context, token string, now time.Time) (int64, []clinic.Visit, error) {
 	var patientID int64
 	var out []clinic.Visit
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT f.patient_id FROM calendar_feeds f JOIN users u ON u.patient_id = f.patient_id AND u.disabled_at IS NULL
 			WHERE f.token = $1`, token).Scan(&patientID)
 		if isNoRows(err) {

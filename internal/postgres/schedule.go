@@ -57,7 +57,7 @@ func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, to
 	}
 	cal := clinic.NewCalendar(sched.Settings, sched.Loc, sched.Closures, chairs)
 	rows, err := q.Query(ctx, `
-		SELECT chair_id, patient_id, starts_at, ends_at FROM appointments
+		SELECT chair_id, patient_id, starts_at, ends_at, kind <> 'consult' FROM appointments
 		WHERE status IN ('booked', 'checked_in', 'completed')
 		  AND starts_at >= $1 AND starts_at < $2 AND ends_at > $3 AND NOT (id = ANY ($4::bigint[]))
 		ORDER BY starts_at`, // in order, each hold appends
@@ -68,8 +68,12 @@ func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, to
 	defer rows.Close()
 	var chair, patient int64
 	var iv clinic.Interval
-	_, err = pgx.ForEachRow(rows, []any{&chair, &patient, &iv.Start, &iv.End}, func() error {
+	var infusion bool
+	_, err = pgx.ForEachRow(rows, []any{&chair, &patient, &iv.Start, &iv.End, &infusion}, func() error {
 		cal.Hold(chair, patient, iv)
+		if infusion {
+			cal.HoldInfusion(patient, iv.Start)
+		}
 		return nil
 	})
 	return cal, err
@@ -78,10 +82,20 @@ func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, to
 // Availability lists the free grid starts per chair for each day from..to
 // (clinic-local dates, inclusive) for an occupancy of minutes, leaving out
 // starts before now. The calendar returned names the chairs and the zone.
+// Days before today or beyond the booking horizon are refused.
 func (db *DB) Availability(ctx context.Context, from, to clinic.Date, minutes int, now time.Time) (*clinic.Calendar, []clinic.DayStarts, error) {
 	sched, err := schedule(ctx, db.pool)
 	if err != nil {
 		return nil, nil, mapError(err)
+	}
+	p := clinic.Problems{}
+	for field, d := range map[string]clinic.Date{"from": from, "to": to} {
+		for k, v := range clinic.ErrorFields(sched.CheckHorizon(field, d, now)) {
+			p.Add(k, v)
+		}
+	}
+	if err := p.Err(); err != nil {
+		return nil, nil, err
 	}
 	cal, err := calendar(ctx, db.pool, sched, from, to)
 	if err != nil {

@@ -33,6 +33,9 @@ type SeriesProposal struct {
 	Course   *clinic.Course // the open course whose numbers were used; nil: a new one is opened
 	Checks   []clinic.SessionCheck
 	OK       bool // every session passes every rule
+	// Note says why the first date is later than asked (a consultation
+	// booked first); "" when it is not.
+	Note string
 }
 
 // Sessions are the proposal's slots in session order.
@@ -112,24 +115,47 @@ func propose(ctx context.Context, tx pgx.Tx, req SeriesRequest, now time.Time) (
 	if err != nil {
 		return out, nil, err
 	}
+	consults, err := bookedConsultations(ctx, tx, req.PatientID)
+	if err != nil {
+		return out, nil, err
+	}
 	sessions := req.Sessions
 	if sessions == nil {
-		if req.StartDate.Before(clinic.DateOf(now, sched.Loc)) {
-			return out, cal, clinic.Invalid(map[string]string{"start_date": "The first date has already passed."})
+		if err := sched.CheckHorizon("start_date", req.StartDate, now); err != nil {
+			return out, cal, err
 		}
-		if sessions, err = cal.ProposeSeries(out.Plan, req.PatientID, req.StartDate, req.Preferred, now, nil); err != nil {
+		earliest := req.StartDate
+		earliest, out.Note = clinic.ConsultationFirst(earliest, consults, now, sched.Loc)
+		if sessions, err = cal.ProposeSeries(out.Plan, req.PatientID, earliest, req.Preferred, now, nil); err != nil {
 			return out, cal, err
 		}
 	}
 	out.Checks, out.OK = cal.CheckSeries(out.Plan, req.PatientID, sessions, now)
+	if len(sessions) > 0 {
+		first := clinic.DateOf(sessions[0].Start, sched.Loc)
+		if after, why := clinic.ConsultationFirst(first, consults, now, sched.Loc); why != "" && out.Checks[0].Problem == "" {
+			out.Checks[0].Problem = fmt.Sprintf("The series starts after the patient's consultation: on %s at the earliest.", after.Format("Mon 2 Jan"))
+			out.OK = false
+		}
+	}
 	return out, cal, nil
+}
+
+// bookedConsultations lists the patient's consultations still booked.
+func bookedConsultations(ctx context.Context, tx pgx.Tx, patientID int64) ([]clinic.Appointment, error) {
+	rows, err := tx.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments
+		WHERE patient_id = $1 AND kind = 'consult' AND status = 'booked' ORDER BY starts_at`, patientID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Appointment, error) { return scanAppointment(r) })
 }
 
 // ProposeSeries plans a loading series (or checks the sessions given)
 // without booking anything.
 func (db *DB) ProposeSeries(ctx context.Context, req SeriesRequest, now time.Time) (SeriesProposal, error) {
 	var p SeriesProposal
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		p, _, err = propose(ctx, tx, req, now)
 		return err
@@ -163,7 +189,7 @@ func (db *DB) BookSeries(ctx context.Context, req SeriesRequest, now time.Time) 
 			return prev, found, err
 		}
 	}
-	err = db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		out = BookedSeries{} // a retried transaction starts afresh
 		var openedCourse *int64
 		p, _, err := propose(ctx, tx, req, now)
@@ -178,6 +204,13 @@ func (db *DB) BookSeries(ctx context.Context, req SeriesRequest, now time.Time) 
 			return err
 		}
 		sessions := p.Sessions()
+		starts := make([]time.Time, len(sessions))
+		for i, s := range sessions {
+			starts[i] = s.Start
+		}
+		if err := lockDays(ctx, tx, sched.Loc, starts...); err != nil {
+			return err
+		}
 		if p.Course == nil {
 			id, err := insertCourse(ctx, tx, req.PatientID, req.ProtocolID, clinic.PhaseLoading,
 				clinic.DateOf(sessions[0].Start, sched.Loc), clinic.Date{}, nil)
@@ -241,7 +274,7 @@ func seriesRefusal(p SeriesProposal) error {
 	for i, c := range p.Checks {
 		if c.Problem != "" {
 			fields["session."+strconv.Itoa(i+1)] = c.Problem
-			if c.Problem != "That chair is taken then." && c.Problem != "The patient has another appointment then." {
+			if !c.Taken {
 				onlyTaken = false
 			}
 		}
@@ -251,7 +284,7 @@ func seriesRefusal(p SeriesProposal) error {
 		onlyTaken = false
 	}
 	if onlyTaken {
-		return &clinic.Error{Code: clinic.ECONFLICT, Message: "A slot of the series was taken meanwhile; nothing was booked. Here is a fresh proposal.", Fields: fields}
+		return &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: "A slot of the series was taken meanwhile; nothing was booked. Here is a fresh proposal.", Fields: fields}
 	}
 	return &clinic.Error{Code: clinic.EINVALID, Message: "Some sessions break the protocol's rules; nothing was booked.", Fields: fields}
 }
@@ -270,7 +303,7 @@ func (db *DB) withFreshProposal(ctx context.Context, err error, req SeriesReques
 		return err
 	}
 	c := *e
-	if c.Message == "That chair was just taken for this time." || c.Message == "The patient already has an appointment at this time." {
+	if c.Reason == clinic.ReasonSlotTaken {
 		c.Message = "A slot of the series was taken meanwhile; nothing was booked. Here is a fresh proposal."
 	}
 	c.Alternatives = p.Sessions()
@@ -318,7 +351,7 @@ type Series struct {
 // PatientSeries lists a patient's loading series, newest first.
 func (db *DB) PatientSeries(ctx context.Context, patientID int64) ([]Series, error) {
 	var out []Series
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT ls.id, p.name, c.sessions, ls.cancelled_at IS NOT NULL, coalesce(ls.cancel_reason, ''), ls.preferred_time
 			FROM loading_series ls JOIN protocols p ON p.id = ls.protocol_id JOIN courses c ON c.id = ls.course_id
@@ -387,6 +420,7 @@ type Reflow struct {
 	PatientID int64
 	Sessions  []ReflowSession
 	OK        bool
+	Note      string // why the first date moved (a consultation first)
 }
 
 // planReflow re-plans a series inside tx: sessions before From stay;
@@ -494,6 +528,17 @@ func planReflow(ctx context.Context, tx pgx.Tx, r ReflowRequest, now time.Time, 
 	if len(fixed) > 0 {
 		earliest = clinic.DateOf(fixed[0].Start, sched.Loc)
 	}
+	if r.From == 1 { // the series starts again: after a consultation booked first
+		consults, err := bookedConsultations(ctx, tx, out.PatientID)
+		if err != nil {
+			return out, err
+		}
+		after, why := clinic.ConsultationFirst(earliest, consults, now, sched.Loc)
+		if why != "" && r.Start != nil {
+			return out, clinic.Invalid(map[string]string{"start": why})
+		}
+		earliest, out.Note = after, why
+	}
 	sessions, err := cal.ProposeSeries(plan, out.PatientID, earliest, prefClock, now, fixed)
 	if err != nil {
 		// The move itself may already break a rule: say so on the session.
@@ -528,7 +573,7 @@ func planReflow(ctx context.Context, tx pgx.Tx, r ReflowRequest, now time.Time, 
 // PlanReflow previews a re-flow without changing anything.
 func (db *DB) PlanReflow(ctx context.Context, r ReflowRequest, now time.Time) (Reflow, error) {
 	var out Reflow
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		out, err = planReflow(ctx, tx, r, now, false)
 		return err
@@ -542,7 +587,7 @@ func (db *DB) PlanReflow(ctx context.Context, r ReflowRequest, now time.Time) (R
 // changes and ECONFLICT says so.
 func (db *DB) ApplyReflow(ctx context.Context, r ReflowRequest, want []clinic.Slot, now time.Time) (Reflow, error) {
 	var out Reflow
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		if out, err = planReflow(ctx, tx, r, now, true); err != nil {
 			return err
@@ -558,10 +603,21 @@ func (db *DB) ApplyReflow(ctx context.Context, r ReflowRequest, want []clinic.Sl
 		// the parked ones cannot overlap each other), then place each:
 		// the overlap constraints stay immediate and judge every step.
 		var parked []int64
+		var days []time.Time
 		for _, s := range out.Sessions {
 			if !s.Kept && s.Moved() && s.Old != nil {
 				parked = append(parked, s.Old.ID)
 			}
+			if !s.Kept && s.Moved() {
+				days = append(days, s.New.Start)
+			}
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := lockDays(ctx, tx, sched.Loc, days...); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE appointments SET starts_at = starts_at + interval '1000 years',
 			ends_at = ends_at + interval '1000 years' WHERE id = ANY ($1)`, parked); err != nil {
@@ -622,7 +678,7 @@ func (db *DB) CancelSeries(ctx context.Context, seriesID int64, reason string, n
 		return nil, err
 	}
 	var cancelled []clinic.Appointment
-	err = db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var patientID int64
 		err := tx.QueryRow(ctx, `UPDATE loading_series SET cancelled_at = $2, cancel_reason = $3
 			WHERE id = $1 AND cancelled_at IS NULL RETURNING patient_id`, seriesID, now, reason).Scan(&patientID)
@@ -657,7 +713,7 @@ func (db *DB) CreateCourse(ctx context.Context, patientID, protocolID int64, sta
 	if startedOn.IsZero() {
 		return c, clinic.Invalid(map[string]string{"started_on": "Give the date the course starts (YYYY-MM-DD)."})
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var exists, active bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
 			return err

@@ -28,7 +28,7 @@ type SessionTimes struct {
 // returns when the session expires at the latest.
 func (db *DB) SignIn(ctx context.Context, u *clinic.User, kind SessionKind, tokenHash []byte, t SessionTimes) (time.Time, error) {
 	var expires time.Time
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			INSERT INTO sessions (token_hash, user_id, kind, idle_seconds, expires_at)
 			VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
@@ -37,7 +37,10 @@ func (db *DB) SignIn(ctx context.Context, u *clinic.User, kind SessionKind, toke
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE email = $1`, u.Email); err != nil {
+		// A success clears this account's failures from this address only:
+		// an attacker's guesses from elsewhere still count.
+		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE email = $1 AND address = $2`,
+			u.Email, clinic.ActorFrom(ctx).Address); err != nil {
 			return err
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "auth.sign_in", Entity: "user", EntityID: &u.ID,
@@ -72,7 +75,7 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash []byte, kind SessionKin
 
 // SignOut ends the session with this token hash and audits it.
 func (db *DB) SignOut(ctx context.Context, tokenHash []byte) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var userID int64
 		err := tx.QueryRow(ctx, `DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id`, tokenHash).Scan(&userID)
 		if isNoRows(err) {
@@ -87,7 +90,7 @@ func (db *DB) SignOut(ctx context.Context, tokenHash []byte) error {
 
 // SignOutEverywhere ends every session of the user.
 func (db *DB) SignOutEverywhere(ctx context.Context, userID int64) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
@@ -100,7 +103,7 @@ func (db *DB) SignOutEverywhere(ctx context.Context, userID int64) error {
 func (db *DB) RecentFailures(ctx context.Context, email, address string, window time.Duration) ([]auth.Failure, time.Time, error) {
 	var now time.Time
 	var out []auth.Failure
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
 			return err
 		}
@@ -125,7 +128,7 @@ func (db *DB) RecentFailures(ctx context.Context, email, address string, window 
 // RecordFailure remembers a failed sign-in and audits it. userID is the
 // account the email belongs to, when there is one (it is only recorded).
 func (db *DB) RecordFailure(ctx context.Context, email, address string, userID *int64) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (email, address) VALUES ($1, $2)`,
 			clinic.NormalizeEmail(email), address); err != nil {
 			return err

@@ -24,7 +24,7 @@ func (db *DB) CreateUser(ctx context.Context, n clinic.NewUser, passwordHash str
 		return nil, err
 	}
 	var u *clinic.User
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if n.PatientID != nil {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, *n.PatientID).Scan(&exists); err != nil {
@@ -87,7 +87,7 @@ func (db *DB) Users(ctx context.Context) ([]*clinic.User, error) {
 // otherwise ECONFLICT.
 func (db *DB) SetUserDisabled(ctx context.Context, id int64, version int, disabled bool) (*clinic.User, error) {
 	var after *clinic.User
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		before, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id))
 		if isNoRows(err) {
 			return clinic.Errorf(clinic.ENOTFOUND, "No such user.")

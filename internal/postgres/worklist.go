@@ -33,7 +33,7 @@ type WorkItem struct {
 	Phone        string
 	DueDate      *clinic.Date
 	LastInfusion *clinic.Date
-	Booked       bool // a maintenance visit is booked from now on
+	Booked       bool // the next maintenance infusion is booked
 	Flags        []clinic.Flag
 	Rationale    string
 }
@@ -45,23 +45,23 @@ type WorkCounts struct {
 
 const workSelect = `
 	SELECT p.id, p.first_name || ' ' || p.last_name, p.mrn, p.phone, cp.due_date, cp.last_infusion_on,
-	       EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id AND a.status = 'booked'
-	               AND a.kind = 'maintenance' AND a.starts_at >= $2) AS booked,
+	       EXISTS (SELECT 1 FROM appointments a WHERE `+nextVisitWhere+`) AS booked,
 	       cp.last_reported, cp.flags, cp.rationale
 	FROM course_plans cp
 	JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
 	JOIN patients p ON p.id = cp.patient_id`
 
-// listWhere is each list's condition on the stored plan ($1 is today, $2 now).
+// nextVisitWhere finds, as a, the patient p's next maintenance infusion:
+// booked and not yet happened (an additional infusion is not the next one).
+const nextVisitWhere = `a.patient_id = p.id AND a.status = 'booked' AND a.kind = 'maintenance' AND a.additional_reason IS NULL`
+
+// listWhere is each list's condition on the stored plan ($1 is today).
 var listWhere = map[WorkList]string{
-	ListDueSoon: `cp.due_date BETWEEN $1::date AND $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a
-		WHERE a.patient_id = p.id AND a.status = 'booked' AND a.kind = 'maintenance' AND a.starts_at >= $2)`,
-	ListOverdue: `cp.due_date < $1::date AND NOT EXISTS (SELECT 1 FROM appointments a
-		WHERE a.patient_id = p.id AND a.status = 'booked' AND a.kind = 'maintenance' AND a.starts_at >= $2)`,
+	ListDueSoon: `cp.due_date BETWEEN $1::date AND $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a WHERE `+nextVisitWhere+`)`,
+	ListOverdue: `cp.due_date < $1::date AND NOT EXISTS (SELECT 1 FROM appointments a WHERE `+nextVisitWhere+`)`,
 	ListReportMissing: `NOT cp.last_reported AND cp.last_infusion_on <= $1::date - 14`,
 	ListFlagged: `(cp.flags <> '[]'::jsonb OR (NOT cp.last_reported AND cp.last_infusion_on <= $1::date - 14)
-		OR (cp.due_date <= $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a
-		WHERE a.patient_id = p.id AND a.status = 'booked' AND a.kind = 'maintenance' AND a.starts_at >= $2)))`,
+		OR (cp.due_date <= $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a WHERE `+nextVisitWhere+`)))`,
 }
 
 // listOrder sorts a list: by due date (the default), name or last infusion.
@@ -83,14 +83,13 @@ func (db *DB) Work(ctx context.Context, list WorkList, sortBy string, now time.T
 		order = listOrder["due"]
 	}
 	var out []WorkItem
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		sched, err := schedule(ctx, tx)
 		if err != nil {
 			return err
 		}
 		today := clinic.DateOf(now, sched.Loc)
-		// workSelect itself uses $1 and $2.
-		rows, err := tx.Query(ctx, workSelect+` WHERE `+where+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, limit), today, now)
+		rows, err := tx.Query(ctx, workSelect+` WHERE `+where+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, limit), today)
 		if err != nil {
 			return err
 		}
@@ -142,7 +141,7 @@ func (db *DB) Counts(ctx context.Context, now time.Time) (WorkCounts, error) {
 		       count(*) FILTER (WHERE `+listWhere[ListReportMissing]+`),
 		       count(*) FILTER (WHERE `+listWhere[ListFlagged]+`)
 		FROM course_plans cp JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
-		JOIN patients p ON p.id = cp.patient_id`, clinic.DateOf(now, sched.Loc), now).Scan(
+		JOIN patients p ON p.id = cp.patient_id`, clinic.DateOf(now, sched.Loc)).Scan(
 		&c.DueSoon, &c.Overdue, &c.ReportMissing, &c.Flagged)
 	return c, mapError(err)
 }

@@ -47,11 +47,11 @@ func accessRule(method, route string) (public bool, roles []clinic.Role) {
 		return false, append(slices.Clone(staffRoles), clinic.RoleAdmin)
 	case "PUT /patients/{id}/plan":
 		return false, []clinic.Role{clinic.RolePhysician, clinic.RoleAdmin}
-	case "POST /patients/{id}/courses":
+	case "POST /patients/{id}/courses", "POST /appointments": // a physician books additional infusions
 		return false, []clinic.Role{clinic.RoleFrontDesk, clinic.RolePhysician}
 	case "POST /appointments/{id}/complete":
 		return false, []clinic.Role{clinic.RoleFrontDesk, clinic.RoleNurse}
-	case "POST /patients", "POST /appointments", "POST /patients/{id}/loading-series", "POST /patients/{id}/invite",
+	case "POST /patients", "POST /patients/{id}/loading-series", "POST /patients/{id}/invite",
 		"POST /appointments/{id}/reschedule", "POST /appointments/{id}/cancel", "POST /appointments/{id}/check-in", "POST /appointments/{id}/no-show":
 		return false, desk
 	}

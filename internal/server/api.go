@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/auth"
@@ -69,18 +71,37 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// decodeJSON reads a JSON body into dst. Unknown fields are ignored; a body
-// that is not JSON, too large, or has a value of the wrong type is refused
-// with a message naming the field.
-func decodeJSON(r *http.Request, dst any) error {
+// decodeJSON reads a JSON body into dst. Unknown fields are ignored. It is
+// strict about the rest: a body not sent as application/json is 415; one
+// that is not one JSON value (trailing data), not UTF-8, too large, or has
+// a value of the wrong type is refused with a message naming the field; a
+// string holding a control character or an invisible direction mark is
+// 422 on its field; and each required key must be present and not null
+// (else a missing number would be stored as 0).
+func decodeJSON(r *http.Request, dst any, required ...string) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" || r.ContentLength != 0 {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			return clinic.Errorf(clinic.EUNSUPPORTED, "Send the body as JSON, with the header Content-Type: application/json.")
+		}
+	}
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err // over the size limit
 	}
+	if !utf8.Valid(raw) {
+		return clinic.Errorf(clinic.EMALFORMED, "The request body is not valid UTF-8 text.")
+	}
 	if bytes.Contains(raw, []byte(`\u0000`)) {
 		return clinic.Errorf(clinic.EMALFORMED, "The request contains a NUL character, which is not text.")
 	}
-	err = json.NewDecoder(bytes.NewReader(raw)).Decode(dst)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	err = dec.Decode(dst)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			return clinic.Errorf(clinic.EMALFORMED, "The request body has data after the JSON value.")
+		}
+		return checkJSONText(raw, required)
+	}
 	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	switch {
@@ -97,6 +118,45 @@ func decodeJSON(r *http.Request, dst any) error {
 	default:
 		return clinic.Errorf(clinic.EMALFORMED, "The request body is not valid JSON.")
 	}
+}
+
+// checkJSONText applies decodeJSON's rules on text and required keys to
+// the body's top-level object.
+func checkJSONText(raw []byte, required []string) error {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(raw, &top) != nil {
+		return nil // not an object: nothing is named
+	}
+	p := clinic.Problems{}
+	for _, key := range required {
+		if v, ok := top[key]; !ok || string(v) == "null" {
+			p.Add(key, "This field is required.")
+		}
+	}
+	var walk func(field string, v any)
+	walk = func(field string, v any) {
+		switch x := v.(type) {
+		case string:
+			if msg := clinic.TextProblem(x, true); msg != "" {
+				p.Add(field, msg)
+			}
+		case []any:
+			for _, e := range x {
+				walk(field, e)
+			}
+		case map[string]any:
+			for k, e := range x {
+				walk(field+"."+k, e)
+			}
+		}
+	}
+	for key, v := range top {
+		var x any
+		if json.Unmarshal(v, &x) == nil {
+			walk(key, x)
+		}
+	}
+	return p.Err()
 }
 
 type tokenRequest struct {

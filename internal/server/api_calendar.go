@@ -40,17 +40,20 @@ func (s *Server) apiCalendarRoutes(r chi.Router) {
 		r.Post("/me/relief", s.apiMyRelief)
 		r.Post("/me/journal", s.apiMyJournal)
 		r.Get("/me/calendar", s.apiMyCalendar)
+		r.Post("/me/calendar", s.apiMyCalendarCreate)
+		r.Delete("/me/calendar", s.apiMyCalendarDelete)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireRole(clinic.RoleFrontDesk))
 		r.Post("/patients/{id}/loading-series", s.apiLoadingSeries)
 		r.Post("/patients", s.apiCreatePatient)
-		r.Post("/appointments", s.apiBook)
 		r.Post("/appointments/{id}/reschedule", s.apiReschedule)
 		r.Post("/appointments/{id}/cancel", s.apiCancel)
-		r.Post("/appointments/{id}/check-in", s.apiStatus(s.db.CheckIn))
+		r.Post("/appointments/{id}/check-in", s.apiStatus(nil))
 		r.Post("/appointments/{id}/no-show", s.apiStatus(s.db.NoShow))
 	})
+	// A physician books too: an additional infusion, with its reason.
+	r.With(s.requireRole(clinic.RoleFrontDesk, clinic.RolePhysician)).Post("/appointments", s.apiBook)
 	r.With(s.requireRole(clinic.RoleFrontDesk, clinic.RoleNurse)).Post("/appointments/{id}/complete", s.apiComplete)
 	r.With(s.requireRole(staff...)).Post("/patients/{id}/infusions", s.apiImportInfusion)
 	r.With(s.requireRole(staff...)).Get("/patients/{id}/infusions", s.apiInfusions)
@@ -66,11 +69,14 @@ type clinicJSON struct {
 	TimeZone    string                `json:"timezone"`
 	SlotMinutes int                   `json:"slot_minutes"`
 	Hours       map[string][][]string `json:"hours"`
-	Version     int                   `json:"version"`
+	// BookingHorizonDays is how many days ahead appointments may be booked.
+	BookingHorizonDays int `json:"booking_horizon_days"`
+	Version            int `json:"version"`
 }
 
 func toClinicJSON(st clinic.Settings) clinicJSON {
-	out := clinicJSON{Name: st.Name, TimeZone: st.TimeZone, SlotMinutes: st.SlotMinutes, Version: st.Version, Hours: map[string][][]string{}}
+	out := clinicJSON{Name: st.Name, TimeZone: st.TimeZone, SlotMinutes: st.SlotMinutes, BookingHorizonDays: st.BookingHorizonDays,
+		Version: st.Version, Hours: map[string][][]string{}}
 	for wd, key := range clinic.WeekdayKeys {
 		out.Hours[key] = [][]string{}
 		for _, r := range st.Hours[wd] {
@@ -94,7 +100,9 @@ type putClinicRequest struct {
 	TimeZone    string                `json:"timezone"`
 	SlotMinutes int                   `json:"slot_minutes"`
 	Hours       map[string][][]string `json:"hours"`
-	Version     *int                  `json:"version"`
+	// BookingHorizonDays defaults to 540 when left out.
+	BookingHorizonDays int  `json:"booking_horizon_days"`
+	Version            *int `json:"version"`
 }
 
 // apiPutClinic replaces the clinic's settings. With "version" the change is
@@ -106,7 +114,7 @@ func (s *Server) apiPutClinic(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	st := clinic.Settings{Name: req.Name, TimeZone: req.TimeZone, SlotMinutes: req.SlotMinutes}
+	st := clinic.Settings{Name: req.Name, TimeZone: req.TimeZone, SlotMinutes: req.SlotMinutes, BookingHorizonDays: req.BookingHorizonDays}
 	p := clinic.Problems{}
 	for key, ranges := range req.Hours {
 		wd, ok := clinic.ParseWeekday(key)
@@ -183,7 +191,7 @@ func (s *Server) apiAddClosure(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.db.AddClosure(r.Context(), req.Date, req.Reason); err != nil {
+	if err := s.db.AddClosure(r.Context(), req.Date, req.Reason, s.now()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -196,7 +204,7 @@ func (s *Server) apiRemoveClosure(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no closure on that date."))
 		return
 	}
-	if err := s.db.RemoveClosure(r.Context(), d); err != nil {
+	if err := s.db.RemoveClosure(r.Context(), d, s.now()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -384,12 +392,14 @@ type appointmentJSON struct {
 	Version   int    `json:"version"`
 	SeriesID  *int64 `json:"series_id,omitempty"`
 	SessionNo *int   `json:"session_no,omitempty"`
+	// AdditionalReason is set on an additional infusion a physician booked.
+	AdditionalReason string `json:"additional_reason,omitempty"`
 }
 
 func toAppointmentJSON(a clinic.Appointment, loc *time.Location) appointmentJSON {
 	return appointmentJSON{ID: a.ID, PatientID: a.PatientID, ChairID: a.ChairID, Kind: string(a.Kind), Status: string(a.Status),
 		Start: a.Start.In(loc).Format(time.RFC3339), End: a.End.In(loc).Format(time.RFC3339), Version: a.Version,
-		SeriesID: a.SeriesID, SessionNo: a.SessionNo}
+		SeriesID: a.SeriesID, SessionNo: a.SessionNo, AdditionalReason: a.AdditionalReason}
 }
 
 type bookRequest struct {
@@ -397,6 +407,9 @@ type bookRequest struct {
 	Kind      string `json:"kind"`
 	Start     string `json:"start"`
 	ChairID   *int64 `json:"chair_id"`
+	// AdditionalReason books a maintenance infusion besides the next one
+	// (physicians only).
+	AdditionalReason string `json:"additional_reason"`
 }
 
 // parseStart reads an RFC 3339 instant.
@@ -410,7 +423,7 @@ func parseStart(s string, p clinic.Problems) time.Time {
 
 func (s *Server) apiBook(w http.ResponseWriter, r *http.Request) {
 	var req bookRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := decodeJSON(r, &req, "patient_id", "kind", "start"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -434,7 +447,7 @@ func (s *Server) apiBook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, replayed, err := s.db.Book(r.Context(), postgres.Booking{PatientID: req.PatientID, Kind: kind, Start: start,
-		ChairID: chairID, IdempotencyKey: r.Header.Get("Idempotency-Key")}, s.now())
+		ChairID: chairID, AdditionalReason: req.AdditionalReason, IdempotencyKey: r.Header.Get("Idempotency-Key")}, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -560,6 +573,9 @@ func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
 
 type statusRequest struct {
 	Version int `json:"version"`
+	// At check-in: who takes the patient home (when none is on file).
+	DriverName  string `json:"driver_name"`
+	DriverPhone string `json:"driver_phone"`
 }
 
 // apiStatus checks in, marks a no-show or completes. The body is optional;
@@ -576,7 +592,12 @@ func (s *Server) apiStatus(change func(ctx context.Context, id int64, version in
 			s.fail(w, r, err)
 			return
 		}
-		a, err := change(r.Context(), id, req.Version, s.now())
+		var a clinic.Appointment
+		if change == nil { // check-in
+			a, err = s.db.CheckIn(r.Context(), id, req.Version, clinic.Driver{Name: req.DriverName, Phone: req.DriverPhone}, s.now())
+		} else {
+			a, err = change(r.Context(), id, req.Version, s.now())
+		}
 		s.appointmentResult(w, r, a, err)
 	}
 }

@@ -71,7 +71,7 @@ func (s *Server) apiComplete(w http.ResponseWriter, r *http.Request) {
 	} else if p, err := s.db.Patient(ctx, v.PatientID); err == nil && p.WeightKg != nil {
 		rec.WeightKg = *p.WeightKg
 	}
-	infusionID, err := s.db.RecordInfusion(ctx, id, body.Version, rec, s.now())
+	infusionID, err := s.db.RecordInfusion(ctx, id, body.Version, rec, nil, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -148,7 +148,7 @@ func (s *Server) apiImportInfusion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body importRequest
-	if err := decodeJSON(r, &body); err != nil {
+	if err := decodeJSON(r, &body, "date", "phase", "dose_mg_per_kg_h"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -217,7 +217,7 @@ func (s *Server) apiRelief(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body reliefRequest
-	if err := decodeJSON(r, &body); err != nil {
+	if err := decodeJSON(r, &body, "status", "date"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -242,6 +242,13 @@ type planJSON struct {
 		Start   string `json:"start"`
 		ChairID int64  `json:"chair_id"`
 	} `json:"suggested_slot"`
+	// NextVisit is the booked next maintenance infusion (null when none);
+	// NextNote how it sits against the due date, in words.
+	NextVisit *struct {
+		AppointmentID int64  `json:"appointment_id"`
+		Start         string `json:"start"`
+	} `json:"next_visit"`
+	NextNote  string            `json:"next_note,omitempty"`
 	Intervals *clinic.Intervals `json:"intervals,omitempty"`
 }
 
@@ -255,6 +262,13 @@ func toPlanJSON(v postgres.PlanView) planJSON {
 	if v.Plan.HasDue {
 		d := v.Plan.DueDate.String()
 		out.DueDate, out.IntervalDays = &d, &v.Plan.IntervalDays
+	}
+	if n := v.Plan.Next; n != nil {
+		out.NextVisit = &struct {
+			AppointmentID int64  `json:"appointment_id"`
+			Start         string `json:"start"`
+		}{n.AppointmentID, n.Start.In(v.Loc).Format(time.RFC3339)}
+		out.NextNote = v.Plan.NextNote
 	}
 	if v.Slot != nil {
 		out.SuggestedSlot = &struct {

@@ -49,7 +49,7 @@ func (s *Server) apiMyRelief(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body reliefRequest
-	if err := decodeJSON(r, &body); err != nil {
+	if err := decodeJSON(r, &body, "status", "date"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -74,7 +74,7 @@ func (s *Server) apiMyJournal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var e clinic.JournalEntry
-	if err := decodeJSON(r, &e); err != nil {
+	if err := decodeJSON(r, &e, "date", "pain"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -94,11 +94,47 @@ func (s *Server) apiMyCalendar(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fresh, _ := auth.NewToken()
-	token, err := s.db.CalendarToken(r.Context(), id, fresh, false)
+	// Reading never creates: a feed turned off stays off.
+	token, err := s.db.ExistingCalendarToken(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"url": s.absoluteURL(r, "/calendar/"+token+".ics")})
+	writeJSON(w, http.StatusOK, s.calendarJSON(r, token))
+}
+
+// calendarJSON is the subscription address, or null when it is off.
+func (s *Server) calendarJSON(r *http.Request, token string) map[string]any {
+	if token == "" {
+		return map[string]any{"enabled": false, "url": nil}
+	}
+	return map[string]any{"enabled": true, "url": s.absoluteURL(r, "/calendar/"+token+".ics")}
+}
+
+// apiMyCalendarCreate turns the private calendar address on, replacing any
+// address the patient had (the old one stops working).
+func (s *Server) apiMyCalendarCreate(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	fresh, _ := auth.NewToken()
+	if _, err := s.db.CalendarToken(r.Context(), id, fresh, true); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.calendarJSON(r, fresh))
+}
+
+// apiMyCalendarDelete turns the private calendar address off.
+func (s *Server) apiMyCalendarDelete(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	if err := s.db.RevokeCalendar(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -212,6 +212,9 @@ func TestAPIBookingAcrossDaylightSaving(t *testing.T) {
 	} {
 		status, _, v := f.api("POST", "/api/v1/appointments", desk, map[string]any{"patient_id": pid, "kind": "maintenance", "start": tc.start})
 		expect(t, "book "+tc.start, status, 201, v)
+		// The next one is the next infusion again: the first one was a cancelled plan.
+		cancel, _, cv := f.api("POST", fmt.Sprintf("/api/v1/appointments/%d/cancel", int64(obj(v)["id"].(float64))), desk, map[string]any{"reason": "moved to the next week"})
+		expect(t, "cancel", cancel, 200, cv)
 		if obj(v)["start"] != tc.want || obj(v)["end"] != tc.wantEnd || obj(v)["status"] != "booked" || obj(v)["chair_id"] == nil {
 			t.Errorf("booked %s as %v; want %s–%s", tc.start, v, tc.want, tc.wantEnd)
 		}

@@ -21,6 +21,8 @@ func httpStatus(code string) (status int, apiCode string) {
 		return http.StatusBadRequest, "invalid"
 	case clinic.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge, "invalid"
+	case clinic.EUNSUPPORTED:
+		return http.StatusUnsupportedMediaType, "invalid"
 	case clinic.EUNAUTHORIZED:
 		return http.StatusUnauthorized, "unauthorized"
 	case clinic.ETHROTTLED:
@@ -44,6 +46,7 @@ var problemTitles = map[int]string{
 	http.StatusNotFound:              "Not found",
 	http.StatusConflict:              "Changed by someone else",
 	http.StatusRequestEntityTooLarge: "Too much data",
+	http.StatusUnsupportedMediaType:  "That request could not be read",
 	http.StatusUnprocessableEntity:   "Please check your input",
 	http.StatusTooManyRequests:       "Too many attempts",
 	http.StatusServiceUnavailable:    "Temporarily unavailable",
@@ -79,6 +82,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 				list[i] = map[string]any{"chair_id": a.ChairID, "start": a.Start.Format(time.RFC3339), "end": a.End.Format(time.RFC3339)}
 			}
 			body["alternatives"] = list
+		}
+		var appErr *clinic.Error
+		if errors.As(err, &appErr) && appErr.Existing != nil {
+			// The visit in the way (the next infusion already booked), to move instead.
+			body["existing"] = map[string]any{"appointment_id": appErr.Existing.ID,
+				"start": appErr.Existing.Start.Format(time.RFC3339)}
 		}
 		writeJSON(w, status, map[string]any{"error": body})
 		return

@@ -175,3 +175,6 @@ func (f *fixture) token(r clinic.Role) string {
 func decodeBody(resp *http.Response, v any) {
 	json.NewDecoder(resp.Body).Decode(v)
 }
+
+// testDriver takes a test patient home after an infusion.
+var testDriver = clinic.Driver{Name: "Sam Rivera", Phone: "602-555-0142"}

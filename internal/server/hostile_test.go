@@ -58,9 +58,9 @@ func TestHostileInput(t *testing.T) {
 	expect(t, "NUL in a query", status, 400, v)
 	status, _, v = f.api("POST", "/api/v1/patients", desk, `{"first_name":"A\u0000","last_name":"B","date_of_birth":"1970-01-01","condition":"other"}`)
 	expect(t, "NUL in JSON", status, 400, v)
-	// Invalid UTF-8 inside JSON strings becomes U+FFFD, stored as text.
+	// Invalid UTF-8 inside JSON is refused like in a form, never stored as U+FFFD.
 	status, _, v = f.api("POST", "/api/v1/patients", desk, "{\"first_name\":\"Ok\xff\",\"last_name\":\"B\",\"date_of_birth\":\"1970-01-01\",\"condition\":\"other\"}")
-	expect(t, "invalid UTF-8 in JSON", status, 201, v)
+	expect(t, "invalid UTF-8 in JSON", status, 400, v)
 	// Oversized bodies: form and JSON.
 	big := strings.Repeat("a", 2<<20)
 	if status, _ := f.post(page, "/desk/patients/new", url.Values{"notes": {big}}); status != http.StatusRequestEntityTooLarge {

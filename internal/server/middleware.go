@@ -21,6 +21,9 @@ import (
 type requestInfo struct {
 	id     string
 	userID int64
+	// The clinic's name and zone, read once per request (clinicInfo).
+	clinicName string
+	loc        *time.Location
 }
 
 type infoKey struct{}
@@ -92,6 +95,10 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
+				}
+				if cu, ok := v.(clinicUnavailable); ok {
+					s.fail(w, r, cu.err)
+					return
 				}
 				s.log.Error("panic", "request_id", info(r.Context()).id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				s.fail(w, r, errors.New("panic"))

@@ -157,7 +157,8 @@ func startFromForm(date, clock string, loc *time.Location) (time.Time, map[strin
 	if len(p) > 0 {
 		return time.Time{}, p
 	}
-	return d.At(c, loc), nil
+	start, err := clinic.LocalStart(d, c, loc)
+	return start, clinic.ErrorFields(err)
 }
 
 func optionalID(s string) (int64, bool) {
@@ -322,7 +323,8 @@ func (s *Server) deskAppointmentAction(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, now := r.Context(), s.now()
 	input := web.AppointmentView{Date: r.PostForm.Get("date"), Time: r.PostForm.Get("time"),
-		ChairID: r.PostForm.Get("chair_id"), Reason: r.PostForm.Get("reason")}
+		ChairID: r.PostForm.Get("chair_id"), Reason: r.PostForm.Get("reason"),
+		DriverName: r.PostForm.Get("driver_name"), DriverPhone: r.PostForm.Get("driver_phone")}
 	var done string
 	switch chi.URLParam(r, "action") {
 	case "reschedule":
@@ -342,7 +344,7 @@ func (s *Server) deskAppointmentAction(w http.ResponseWriter, r *http.Request) {
 		_, err = s.db.Cancel(ctx, id, version, input.Reason, now)
 		done = "cancelled"
 	case "check-in":
-		_, err = s.db.CheckIn(ctx, id, version, now)
+		_, err = s.db.CheckIn(ctx, id, version, clinic.Driver{Name: input.DriverName, Phone: input.DriverPhone}, now)
 		done = "checked-in"
 	case "no-show":
 		_, err = s.db.NoShow(ctx, id, version, now)
@@ -374,7 +376,7 @@ func (s *Server) deskAppointmentAction(w http.ResponseWriter, r *http.Request) {
 		if input.Date != "" {
 			v.Date, v.Time, v.ChairID = input.Date, input.Time, input.ChairID
 		}
-		v.Reason = input.Reason
+		v.Reason, v.DriverName, v.DriverPhone = input.Reason, input.DriverName, input.DriverPhone
 		status, _ := httpStatus(code)
 		s.render(w, r, status, web.AppointmentPage(s.meta(r, "Appointment", "/desk/calendar"), v))
 	default:

@@ -184,13 +184,54 @@ func (s *Server) physicianPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	notice := ""
-	if r.URL.Query().Get("done") == "saved" {
+	switch r.URL.Query().Get("done") {
+	case "saved":
 		notice = "The intervals are saved and the plan recomputed."
+	case "additional":
+		notice = "The additional infusion is booked."
 	}
 	s.renderPhysicianPlan(w, r, id, http.StatusOK, nil, notice)
 }
 
+// physicianAdditional books an additional maintenance infusion, with the
+// physician's reason.
+func (s *Server) physicianAdditional(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.postedID(w, r)
+	if !ok {
+		return
+	}
+	f := web.AdditionalForm{Date: r.PostForm.Get("date"), Time: r.PostForm.Get("time"), Reason: r.PostForm.Get("additional_reason")}
+	sched, err := s.db.Schedule(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	start, problems := startFromForm(f.Date, f.Time, sched.Loc)
+	switch {
+	case problems != nil:
+		err = clinic.Invalid(problems)
+	case strings.TrimSpace(f.Reason) == "":
+		err = clinic.Invalid(map[string]string{"additional_reason": "Say why the patient needs an additional infusion."})
+	default:
+		_, _, err = s.db.Book(r.Context(), postgres.Booking{PatientID: id, Kind: clinic.KindMaintenance, Start: start, AdditionalReason: f.Reason}, s.now())
+	}
+	switch code := clinic.ErrorCode(err); code {
+	case "":
+		http.Redirect(w, r, "/physician/patients/"+strconv.FormatInt(id, 10)+"?done=additional", http.StatusSeeOther)
+	case clinic.EINVALID, clinic.ECONFLICT:
+		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
+		status, _ := httpStatus(code)
+		s.renderPhysicianPlanWith(w, r, id, status, nil, "", &f)
+	default:
+		s.fail(w, r, err)
+	}
+}
+
 func (s *Server) renderPhysicianPlan(w http.ResponseWriter, r *http.Request, id int64, status int, form *web.IntervalForm, notice string) {
+	s.renderPhysicianPlanWith(w, r, id, status, form, notice, nil)
+}
+
+func (s *Server) renderPhysicianPlanWith(w http.ResponseWriter, r *http.Request, id int64, status int, form *web.IntervalForm, notice string, extra *web.AdditionalForm) {
 	ctx := r.Context()
 	p, err := s.db.Patient(ctx, id)
 	if err != nil {
@@ -208,6 +249,9 @@ func (s *Server) renderPhysicianPlan(w http.ResponseWriter, r *http.Request, id 
 		return
 	}
 	v := web.PhysicianPlanView{Patient: p, Box: planBox(plan, chairs), Notice: notice, Loc: plan.Loc, HasCourse: plan.Course != nil}
+	if extra != nil {
+		v.Extra = *extra
+	}
 	if plan.Course != nil {
 		iv := plan.Course.Intervals()
 		v.Intervals = web.IntervalsText(iv)
@@ -349,7 +393,6 @@ func (s *Server) nurseRecordForm(w http.ResponseWriter, r *http.Request) {
 		f.Values["weight_kg"] = strconv.FormatFloat(*p.WeightKg, 'f', -1, 64)
 	}
 	f.Values["relief_date"] = clinic.DateOf(s.now(), f.Loc).String()
-	f.DriverConfirmed = true
 	f.Calc = doseCalc(f.Values, f.DoseMin, f.DoseMax)
 	s.render(w, r, http.StatusOK, web.InfusionRecordPage(s.meta(r, "Record infusion", "/nurse"), f))
 }
@@ -440,13 +483,14 @@ func (s *Server) nurseRecord(w http.ResponseWriter, r *http.Request) {
 	}
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
 	err = p.Err()
+	var previous *clinic.ReliefReport
 	if err == nil && f.Values["relief_status"] != "" && f.PrevInfusion != nil {
 		if prev, perr := s.previousInfusion(r, f.Visit.PatientID); perr == nil {
-			_, err = s.db.ReportRelief(r.Context(), prev, clinic.ReliefStatus(f.Values["relief_status"]), reliefOn, "nurse", &f.Visit.PatientID, s.now())
+			previous = &clinic.ReliefReport{InfusionID: prev, Status: clinic.ReliefStatus(f.Values["relief_status"]), OnDate: reliefOn, Source: "nurse"}
 		}
 	}
 	if err == nil {
-		_, err = s.db.RecordInfusion(r.Context(), id, version, rec, s.now())
+		_, err = s.db.RecordInfusion(r.Context(), id, version, rec, previous, s.now())
 	}
 	switch clinic.ErrorCode(err) {
 	case "":

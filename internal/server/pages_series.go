@@ -114,7 +114,12 @@ func sessionsInput(r *http.Request, sched clinic.Schedule, minutes int) ([]clini
 			rows = append(rows, row)
 			continue
 		}
-		start := d.At(c, sched.Loc)
+		start, err := clinic.LocalStart(d, c, sched.Loc)
+		if err != nil {
+			row.Problem = clinic.ErrorFields(err)["time"]
+			rows = append(rows, row)
+			continue
+		}
 		slots = append(slots, clinic.Slot{ChairID: chair, Interval: clinic.Interval{Start: start, End: start.Add(time.Duration(minutes) * time.Minute)}})
 		rows = append(rows, row)
 	}

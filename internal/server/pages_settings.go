@@ -113,7 +113,7 @@ func (s *Server) adminAddClosure(w http.ResponseWriter, r *http.Request) {
 			err = clinic.Invalid(map[string]string{"date": "Enter the date the clinic is closed.", "reason": clinic.ErrorFields(rerr)["reason"]})
 		}
 	} else {
-		err = s.db.AddClosure(r.Context(), d, cf.Reason)
+		err = s.db.AddClosure(r.Context(), d, cf.Reason, s.now())
 	}
 	switch clinic.ErrorCode(err) {
 	case "":
@@ -139,7 +139,7 @@ func (s *Server) adminRemoveClosure(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such closure."))
 		return
 	}
-	if err := s.db.RemoveClosure(r.Context(), d); err != nil {
+	if err := s.db.RemoveClosure(r.Context(), d, s.now()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -261,8 +261,12 @@ func TestPortalCalendarFeed(t *testing.T) {
 	}
 	desk := f.token(clinic.RoleFrontDesk)
 	var ids []int64
-	for _, start := range []string{"2026-03-06T09:00:00-06:00", "2026-03-09T09:00:00-05:00", "2026-03-10T09:00:00-05:00"} {
-		status, _, v := f.api("POST", "/api/v1/appointments", desk, map[string]any{"patient_id": p.ID, "kind": "maintenance", "start": start, "chair_id": chairA})
+	for i, start := range []string{"2026-03-06T09:00:00-06:00", "2026-03-09T09:00:00-05:00", "2026-03-10T09:00:00-05:00"} {
+		kind := "consult" // one next maintenance infusion at a time
+		if i == 0 {
+			kind = "maintenance"
+		}
+		status, _, v := f.api("POST", "/api/v1/appointments", desk, map[string]any{"patient_id": p.ID, "kind": kind, "start": start, "chair_id": chairA})
 		expect(t, "book "+start, status, 201, v)
 		ids = append(ids, int64(obj(v)["id"].(float64)))
 	}
@@ -274,7 +278,12 @@ func TestPortalCalendarFeed(t *testing.T) {
 	_, _, tv := f.api("POST", "/api/v1/auth/token", "", map[string]string{"email": p.Email, "password": "infusiondesk-demo"})
 	token := obj(tv)["token"].(string)
 	status, _, v = f.api("GET", "/api/v1/me/calendar", token, nil)
-	expect(t, "me/calendar", status, 200, v)
+	expect(t, "me/calendar before it is on", status, 200, v)
+	if obj(v)["enabled"] != false || obj(v)["url"] != nil {
+		t.Fatalf("a read created a calendar address: %v", v)
+	}
+	status, _, v = f.api("POST", "/api/v1/me/calendar", token, nil)
+	expect(t, "turn the calendar on", status, 201, v)
 	feed := obj(v)["url"].(string)
 	status, _, again := f.api("GET", "/api/v1/me/calendar", token, nil)
 	if status != 200 || obj(again)["url"] != feed {

@@ -170,6 +170,7 @@ func (s *Server) routes() chi.Router {
 				r.Get("/flags", s.physicianFlags)
 				r.Get("/patients/{id}", s.physicianPlan)
 				r.Post("/patients/{id}/plan", s.physicianSavePlan)
+				r.Post("/patients/{id}/additional", s.physicianAdditional)
 			})
 			r.Route("/portal", func(r chi.Router) {
 				r.Use(s.requireRole(clinic.RolePatient))

@@ -134,15 +134,39 @@ func safeNext(next string, role clinic.Role) string {
 // clinicInfo is the clinic's name and zone, with fallbacks so that an
 // error page can still be drawn while the database is down.
 func (s *Server) clinicInfo(ctx context.Context) (string, *time.Location) {
-	name, loc, err := s.db.ClinicInfo(ctx)
-	if err != nil {
-		return "infusiondesk", time.UTC
+	ri := info(ctx)
+	if ri.loc == nil {
+		name, loc, err := s.db.ClinicInfo(ctx)
+		if err != nil {
+			// Never a guessed zone: times shown in the wrong one are
+			// worse than no page. recoverPanics answers with err (503).
+			panic(clinicUnavailable{err})
+		}
+		ri.clinicName, ri.loc = name, loc
 	}
-	return name, loc
+	return ri.clinicName, ri.loc
+}
+
+// clinicUnavailable carries a failed read of the clinic's name and zone
+// out of a handler, to be answered as that error.
+type clinicUnavailable struct{ err error }
+
+// clinicName is the clinic's name for a page's title; on an error page
+// whose cause may be the database itself, the product's name instead.
+func (s *Server) clinicName(ctx context.Context) string {
+	ri := info(ctx)
+	if ri.loc == nil {
+		name, loc, err := s.db.ClinicInfo(ctx)
+		if err != nil {
+			return "infusiondesk"
+		}
+		ri.clinicName, ri.loc = name, loc
+	}
+	return ri.clinicName
 }
 
 func (s *Server) meta(r *http.Request, title, section string) web.Meta {
-	name, _ := s.clinicInfo(r.Context())
+	name := s.clinicName(r.Context())
 	return web.Meta{Title: title, Clinic: name, User: currentUser(r), Section: section, RequestID: info(r.Context()).id}
 }
 

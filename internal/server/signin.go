@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -18,6 +19,14 @@ const badCredentials = "The email or password is not correct."
 // the same for the sign-in page and the API's token endpoint.
 func (s *Server) signIn(ctx context.Context, email, password string, kind postgres.SessionKind) (string, *clinic.User, time.Time, error) {
 	email = clinic.NormalizeEmail(email)
+	// Text longer than any account's is checked before anything is hashed
+	// or looked up, and fails like a wrong password: counted, throttled,
+	// the same answer. The address counted is cut to the longest allowed.
+	overlong := len(email) > clinic.MaxEmail || len(password) > clinic.MaxPassword
+	for len(email) > clinic.MaxEmail {
+		_, size := utf8.DecodeLastRuneInString(email)
+		email = email[:len(email)-size] // cut on a character's edge
+	}
 	addr := clinic.ActorFrom(ctx).Address
 	failures, now, err := s.db.RecentFailures(ctx, email, addr, s.cfg.Throttle.Window)
 	if err != nil {
@@ -43,7 +52,14 @@ func (s *Server) signIn(ctx context.Context, email, password string, kind postgr
 		}
 	}
 
-	u, hash, err := s.db.UserCredentials(ctx, email)
+	var u *clinic.User
+	var hash string
+	err = clinic.Errorf(clinic.ENOTFOUND, "no such account")
+	if !overlong {
+		u, hash, err = s.db.UserCredentials(ctx, email)
+	} else {
+		password = "" // never hashed: as slow as a wrong password, on nothing
+	}
 	ok := false
 	switch clinic.ErrorCode(err) {
 	case "":
