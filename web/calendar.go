@@ -85,7 +85,7 @@ func NewDayGrid(sched clinic.Schedule, chairs []clinic.Chair, visits []clinic.Vi
 	open := map[clinic.Clock]bool{}
 	for _, r := range sched.OpenOn(d) {
 		for t := r.Opens; t+step <= r.Closes; t += step {
-			open[t] = true
+			open[t] = d.Exists(t, sched.Loc) // not a time the clocks jump over
 		}
 	}
 	for t := first; t < last; t += step {

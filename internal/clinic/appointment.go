@@ -72,13 +72,13 @@ type Appointment struct {
 // Visit is an appointment with the names the calendar shows.
 type Visit struct {
 	Appointment
-	PatientName  string
-	ChairName    string
+	PatientName string
+	ChairName   string
 	// Driver is who took the patient home (recorded at check-in);
 	// DriverOnFile the driver or escort on the patient's record.
 	Driver, DriverOnFile Driver
-	MRN          string
-	CancelReason string
+	MRN                  string
+	CancelReason         string
 }
 
 // Misfit is a booked appointment that no longer fits the clinic's hours,

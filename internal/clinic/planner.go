@@ -354,14 +354,13 @@ func nextNote(next *NextVisit, last, due Date, minInterval int) string {
 	if next == nil {
 		return ""
 	}
-	on := next.On.Format("Mon 2 Jan")
 	switch gap := next.On.DaysSince(last); {
 	case gap < minInterval:
-		return fmt.Sprintf("Booked %s, %s after the last infusion: sooner than the shortest interval (%d d).", on, plural(gap, "day"), minInterval)
+		return fmt.Sprintf("Booked %s after the last infusion: sooner than the shortest interval (%d d).", plural(gap, "day"), minInterval)
 	case next.On.After(due):
-		return fmt.Sprintf("Booked %s, %s after the due date.", on, plural(next.On.DaysSince(due), "day"))
+		return fmt.Sprintf("Booked %s after the due date.", plural(next.On.DaysSince(due), "day"))
 	case next.On.Before(due):
-		return fmt.Sprintf("Booked %s, %s before the due date.", on, plural(due.DaysSince(next.On), "day"))
+		return fmt.Sprintf("Booked %s before the due date.", plural(due.DaysSince(next.On), "day"))
 	}
-	return fmt.Sprintf("Booked %s, on the due date.", on)
+	return "Booked on the due date."
 }

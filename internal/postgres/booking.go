@@ -110,7 +110,7 @@ func (db *DB) Book(ctx context.Context, b Booking, now time.Time) (a clinic.Appo
 			return prev, true, nil
 		}
 	}
-	if err != nil && clinic.ErrorCode(err) == clinic.ECONFLICT && minutes > 0 {
+	if clinic.ErrorReason(mapError(err)) == clinic.ReasonSlotTaken && minutes > 0 {
 		err = withAlternatives(err, db.alternatives(ctx, b.Start, minutes, b.PatientID, now, alternativesOffered))
 	}
 	return a, replayed, mapError(err)
@@ -210,8 +210,8 @@ func candidateChairs(ctx context.Context, tx pgx.Tx, asked, keep, except int64, 
 	}
 	chairs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err == nil && len(chairs) == 0 {
-		return nil, clinic.Errorf(clinic.ECONFLICT, "No chair is free for the whole of %s–%s.",
-			clinic.ClockOf(iv.Start, loc), clinic.ClockOf(iv.End, loc))
+		return nil, &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: fmt.Sprintf(
+			"No chair is free for the whole of %s–%s.", clinic.ClockOf(iv.Start, loc), clinic.ClockOf(iv.End, loc))}
 	}
 	return chairs, err
 }
@@ -237,7 +237,7 @@ func tryChairs(ctx context.Context, tx pgx.Tx, chairs []int64, place func(tx pgx
 		}
 		return err
 	}
-	return clinic.Errorf(clinic.ECONFLICT, "No chair is free at that time.")
+	return &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: "No chair is free at that time."}
 }
 
 func withAlternatives(err error, slots []clinic.Slot) error {
@@ -285,7 +285,7 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 				return err
 			})
 		})
-	if err != nil && clinic.ErrorCode(err) == clinic.ECONFLICT && minutes > 0 {
+	if clinic.ErrorReason(err) == clinic.ReasonSlotTaken && minutes > 0 {
 		err = withAlternatives(err, db.alternatives(ctx, start, minutes, patientID, now, alternativesOffered))
 	}
 	return a, err

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"github.com/jackc/pgx/v5"
 	"testing"
 	"time"
 
@@ -48,6 +49,36 @@ func TestLoadDemoIsIdempotentAndGuarded(t *testing.T) {
 	}
 	if s.Hours[time.Friday][0].Closes.String() != "12:00" {
 		t.Fatalf("Friday closes %s", s.Hours[time.Friday][0].Closes)
+	}
+
+	// No demo patient is offered a second booking: whoever has a next
+	// infusion booked has no suggested slot, and nobody has two.
+	rows, err := su.Query(ctx, `SELECT id FROM patients ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withNext int
+	for _, id := range ids {
+		v, err := db.PatientPlan(ctx, id, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Plan.Next != nil {
+			withNext++
+			if v.Slot != nil || v.Plan.HasFlag(clinic.FlagDueNotBooked) {
+				t.Errorf("patient %d has a next infusion booked and is offered %v (flags %v)", id, v.Slot, v.Plan.Flags)
+			}
+		}
+	}
+	var twice int
+	su.QueryRow(ctx, `SELECT count(*) FROM (SELECT patient_id FROM appointments WHERE kind = 'maintenance' AND status = 'booked'
+		GROUP BY patient_id HAVING count(*) > 1) x`).Scan(&twice)
+	if withNext < 10 || twice != 0 {
+		t.Fatalf("%d demo patients with a next infusion booked, %d with two", withNext, twice)
 	}
 
 	// A database that holds a real clinic is never given demo accounts.

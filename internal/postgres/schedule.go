@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -17,7 +18,8 @@ func schedule(ctx context.Context, q querier) (clinic.Schedule, error) {
 	}
 	loc, err := s.Location()
 	if err != nil {
-		return clinic.Schedule{}, err
+		// No guessed zone: a request that needs the clinic's time fails.
+		return clinic.Schedule{}, unavailable(fmt.Errorf("the clinic's time zone %q: %w", s.TimeZone, err))
 	}
 	return clinic.Schedule{Settings: s, Loc: loc, Closures: closures}, nil
 }

@@ -45,7 +45,7 @@ type WorkCounts struct {
 
 const workSelect = `
 	SELECT p.id, p.first_name || ' ' || p.last_name, p.mrn, p.phone, cp.due_date, cp.last_infusion_on,
-	       EXISTS (SELECT 1 FROM appointments a WHERE `+nextVisitWhere+`) AS booked,
+	       EXISTS (SELECT 1 FROM appointments a WHERE ` + nextVisitWhere + `) AS booked,
 	       cp.last_reported, cp.flags, cp.rationale
 	FROM course_plans cp
 	JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
@@ -57,11 +57,11 @@ const nextVisitWhere = `a.patient_id = p.id AND a.status = 'booked' AND a.kind =
 
 // listWhere is each list's condition on the stored plan ($1 is today).
 var listWhere = map[WorkList]string{
-	ListDueSoon: `cp.due_date BETWEEN $1::date AND $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a WHERE `+nextVisitWhere+`)`,
-	ListOverdue: `cp.due_date < $1::date AND NOT EXISTS (SELECT 1 FROM appointments a WHERE `+nextVisitWhere+`)`,
+	ListDueSoon:       `cp.due_date BETWEEN $1::date AND $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a WHERE ` + nextVisitWhere + `)`,
+	ListOverdue:       `cp.due_date < $1::date AND NOT EXISTS (SELECT 1 FROM appointments a WHERE ` + nextVisitWhere + `)`,
 	ListReportMissing: `NOT cp.last_reported AND cp.last_infusion_on <= $1::date - 14`,
 	ListFlagged: `(cp.flags <> '[]'::jsonb OR (NOT cp.last_reported AND cp.last_infusion_on <= $1::date - 14)
-		OR (cp.due_date <= $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a WHERE `+nextVisitWhere+`)))`,
+		OR (cp.due_date <= $1::date + 14 AND NOT EXISTS (SELECT 1 FROM appointments a WHERE ` + nextVisitWhere + `)))`,
 }
 
 // listOrder sorts a list: by due date (the default), name or last infusion.

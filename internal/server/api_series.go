@@ -127,7 +127,11 @@ func (s *Server) apiLoadingSeries(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"appointments": proposedList(id, proposal.Sessions(), loc)})
+		out := map[string]any{"appointments": proposedList(id, proposal.Sessions(), loc)}
+		if proposal.Note != "" {
+			out["note"] = proposal.Note // why the first date is later than asked
+		}
+		writeJSON(w, http.StatusOK, out)
 		return
 	}
 	booked, replayed, err := s.db.BookSeries(ctx, req, s.now())

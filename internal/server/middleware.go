@@ -73,6 +73,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		s.log.Debug("request started", "request_id", info(r.Context()).id, "method", r.Method, "path", logPath(r.URL.Path))
 		next.ServeHTTP(ww, r)
 		ri := info(r.Context())
 		status := ww.Status()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -205,6 +206,10 @@ func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, web.AppointmentURL(a.ID)+"?done=booked", http.StatusSeeOther)
 	case clinic.EINVALID, clinic.ECONFLICT:
 		f.Message, f.Fields, f.Alternatives = clinic.ErrorMessage(err), clinic.ErrorFields(err), clinic.ErrorAlternatives(err)
+		var appErr *clinic.Error
+		if errors.As(err, &appErr) {
+			f.Existing = appErr.Existing
+		}
 		if f.Fields["protocol_id"] != "" {
 			// The form has no protocol field: a loading session without an
 			// open course is refused on the kind.

@@ -172,7 +172,7 @@ func (s *Server) deskSeriesPropose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, loc := s.clinicInfo(r.Context())
-	wiz.Rows, wiz.Note = rowsOf(p.Checks, loc, nil), s.proposalNote(p)
+	wiz.Rows, wiz.Note, wiz.Moved = rowsOf(p.Checks, loc, nil), s.proposalNote(p), p.Note
 	s.renderSeries(w, r, http.StatusOK, wiz)
 }
 
@@ -255,12 +255,12 @@ func (s *Server) deskSeriesBook(w http.ResponseWriter, r *http.Request) {
 			freshReq := req
 			freshReq.Sessions = fresh
 			if p, perr := s.db.ProposeSeries(r.Context(), freshReq, s.now()); perr == nil {
-				wiz.Rows, wiz.Note = rowsOf(p.Checks, sched.Loc, slots), s.proposalNote(p)
+				wiz.Rows, wiz.Note, wiz.Moved = rowsOf(p.Checks, sched.Loc, slots), s.proposalNote(p), p.Note
 			}
 		} else if wiz.Rows == nil && slots != nil {
 			req.Sessions = slots
 			if p, perr := s.db.ProposeSeries(r.Context(), req, s.now()); perr == nil {
-				wiz.Rows, wiz.Note = rowsOf(p.Checks, sched.Loc, nil), s.proposalNote(p)
+				wiz.Rows, wiz.Note, wiz.Moved = rowsOf(p.Checks, sched.Loc, nil), s.proposalNote(p), p.Note
 			}
 		}
 		status, _ := httpStatus(clinic.ErrorCode(err))
@@ -300,7 +300,7 @@ func reflowInput(r *http.Request, loc *time.Location) (postgres.ReflowRequest, w
 
 func (s *Server) reflowView(v web.ReflowView, rf postgres.Reflow, loc *time.Location, chairs []clinic.Chair) web.ReflowView {
 	name := func(id int64) string { return web.BookingForm{Chairs: chairs}.ChairName(id) }
-	v.OK = rf.OK
+	v.OK, v.Moved = rf.OK, rf.Note
 	for _, rs := range rf.Sessions {
 		row := web.ReflowRow{No: rs.No, Kept: rs.Kept, Moved: rs.Moved(), Problem: rs.New.Problem,
 			New:      fmt.Sprintf("%s %s · %s", clinic.DateOf(rs.New.Start, loc).Format("Mon 2 Jan"), clinic.ClockOf(rs.New.Start, loc), name(rs.New.ChairID)),

@@ -59,11 +59,17 @@ func (s *Server) adminSaveClinic(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
 		return
 	}
-	f := web.SettingsForm{Name: r.PostForm.Get("name"), TimeZone: r.PostForm.Get("timezone"), SlotMinutes: r.PostForm.Get("slot_minutes")}
+	f := web.SettingsForm{Name: r.PostForm.Get("name"), TimeZone: r.PostForm.Get("timezone"), SlotMinutes: r.PostForm.Get("slot_minutes"),
+		Horizon: strings.TrimSpace(r.PostForm.Get("booking_horizon_days"))}
 	f.Version, _ = strconv.Atoi(r.PostForm.Get("version"))
 	settings := clinic.Settings{Name: f.Name, TimeZone: f.TimeZone, Version: f.Version}
 	settings.SlotMinutes, _ = strconv.Atoi(f.SlotMinutes)
 	p := clinic.Problems{}
+	if n, err := strconv.Atoi(f.Horizon); err == nil && n > 0 {
+		settings.BookingHorizonDays = n
+	} else if f.Horizon != "" {
+		p.Add("booking_horizon_days", "Enter a number of days, for example 540.")
+	}
 	for wd, key := range clinic.WeekdayKeys {
 		f.Hours[wd] = r.PostForm.Get("hours." + key)
 		ranges, err := clinic.ParseRanges(f.Hours[wd])
