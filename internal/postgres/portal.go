@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -265,20 +266,17 @@ func (db *DB) AnswerRequest(ctx context.Context, id int64, answer string, now ti
 	})
 }
 
-// CalendarToken returns the patient's calendar feed token, creating it
-// with newToken when there is none (or replacing it when renew is set).
-func (db *DB) CalendarToken(ctx context.Context, patientID int64, newToken string, renew bool) (string, error) {
-	var token string
+// RenewCalendar gives the patient a new private calendar address,
+// replacing any they had (the old one stops working), and returns its
+// token. Only RenewCalendar creates one: reading never does.
+func (db *DB) RenewCalendar(ctx context.Context, patientID int64) (string, error) {
+	token, _ := auth.NewToken()
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if renew {
-			if _, err := tx.Exec(ctx, `DELETE FROM calendar_feeds WHERE patient_id = $1`, patientID); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO calendar_feeds (patient_id, token) VALUES ($1, $2) ON CONFLICT (patient_id) DO NOTHING`, patientID, newToken); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM calendar_feeds WHERE patient_id = $1`, patientID); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `SELECT token FROM calendar_feeds WHERE patient_id = $1`, patientID).Scan(&token)
+		_, err := tx.Exec(ctx, `INSERT INTO calendar_feeds (patient_id, token) VALUES ($1, $2)`, patientID, token)
+		return err
 	})
 	return token, err
 }

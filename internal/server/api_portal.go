@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 )
 
@@ -118,12 +117,12 @@ func (s *Server) apiMyCalendarCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fresh, _ := auth.NewToken()
-	if _, err := s.db.CalendarToken(r.Context(), id, fresh, true); err != nil {
+	token, err := s.db.RenewCalendar(r.Context(), id)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, s.calendarJSON(r, fresh))
+	writeJSON(w, http.StatusCreated, s.calendarJSON(r, token))
 }
 
 // apiMyCalendarDelete turns the private calendar address off.

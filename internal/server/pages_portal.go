@@ -270,8 +270,7 @@ func (s *Server) portalCalendarRenew(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	token, _ := auth.NewToken()
-	if _, err := s.db.CalendarToken(r.Context(), id, token, true); err != nil {
+	if _, err := s.db.RenewCalendar(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}

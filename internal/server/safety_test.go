@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"io"
 	"net/http"
 	"net/url"
@@ -365,5 +366,64 @@ func TestLongTextEverywhere(t *testing.T) {
 		if status, _, v := f.api("GET", path, desk, nil); status >= 500 {
 			t.Errorf("GET %s…: %d %v", path[:30], status, v)
 		}
+	}
+}
+
+// The pages of the gates: the series wizard says why its dates moved after
+// a consultation; the physician's additional infusion needs a reason; the
+// clinic settings keep the booking horizon.
+func TestPageSafetyGates(t *testing.T) {
+	now := nextMonday(t)
+	f := newFixture(t, fixedClock(now))
+	ctx := context.Background()
+	sched, _ := f.db.Schedule(ctx)
+	today := clinic.DateOf(now, sched.Loc)
+	p, err := f.db.CreatePatient(ctx, clinic.Patient{FirstName: "Cora", LastName: "Consult", DateOfBirth: clinic.D(1966, 6, 6),
+		Condition: clinic.ConditionCRPS}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consultDay := today.AddDays(3) // a Thursday
+	if _, _, err := f.db.Book(ctx, postgres.Booking{PatientID: p.ID, Kind: clinic.KindConsult, Start: consultDay.At(9*60, sched.Loc)}, now); err != nil {
+		t.Fatal(err)
+	}
+	protocols, _ := f.db.Protocols(ctx)
+	desk := f.signIn(clinic.RoleFrontDesk)
+	status, body := f.post(desk, fmt.Sprintf("/desk/patients/%d/series/propose", p.ID), url.Values{
+		"protocol_id": {fmt.Sprint(protocols[0].ID)}, "start_date": {today.AddDays(1).String()}, "preferred": {"09:00"}})
+	if status != 200 || !strings.Contains(body, `id="series-moved"`) || !strings.Contains(body, "after the patient&#39;s consultation") {
+		t.Fatalf("the wizard after a consultation: %d, no word on why the dates moved", status)
+	}
+	_, rest, _ := strings.Cut(body, `name="date.1" value="`)
+	if first, err := clinic.ParseDate(rest[:min(10, len(rest))]); err != nil || first.Before(consultDay.AddDays(1)) {
+		t.Fatalf("the proposal starts %q, before the day after the consultation (%s)", rest[:min(10, len(rest))], consultDay)
+	}
+
+	physician := f.signIn(clinic.RolePhysician)
+	path := fmt.Sprintf("/physician/patients/%d/additional", p.ID)
+	form := url.Values{"date": {today.AddDays(8).String()}, "time": {"09:00"}}
+	if status, body := f.post(physician, path, form); status != 422 || !strings.Contains(body, `id="additional_reason-error"`) {
+		t.Fatalf("an additional infusion without a reason: %d", status)
+	}
+	form.Set("additional_reason", "Flare after a fall")
+	if status, _ := f.post(physician, path, form); status != http.StatusSeeOther && status != 200 {
+		t.Fatalf("an additional infusion with a reason: %d", status)
+	}
+	visits, _ := f.db.PatientVisits(ctx, p.ID)
+	found := false
+	for _, v := range visits {
+		found = found || v.AdditionalReason == "Flare after a fall"
+	}
+	if !found {
+		t.Fatal("the additional infusion was not booked")
+	}
+	if status, _ := f.post(desk, path, form); status != http.StatusForbidden {
+		t.Fatalf("the desk on the physician's form: %d", status)
+	}
+
+	admin := f.signIn(clinic.RoleAdmin)
+	_, page := f.get(admin, "/admin/clinic")
+	if !strings.Contains(page, `name="booking_horizon_days"`) || !strings.Contains(page, `value="540"`) {
+		t.Fatal("the settings page has no booking horizon")
 	}
 }
