@@ -15,7 +15,7 @@ REDOCLY := .data/tools/node_modules/.bin/redocly
 HTMX_VERSION := 2.0.11
 PICO_VERSION := 2.1.1
 
-.PHONY: deps load-short openapi-lint run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
+.PHONY: deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
 
 build:
 	@$(GO) build -o $(BIN) ./cmd/infusiondesk
@@ -37,13 +37,15 @@ run: deps build
 	$(BIN) demo || echo "Continuing without the demo clinic."; \
 	exec $(BIN) serve
 
-## test: vet, formatting, generated code, and every test with the race detector
+## test: vet, formatting, generated code, the OpenAPI lint, every test with the race detector,
+## every benchmark once, fuzzing and a 20-second make load
 test:
 	@bash .ci/deps test
 	@$(MAKE) --no-print-directory vet fmt-check check-generated openapi-lint build
 	@set -e; \
 	trap '$(DEVDB) -dir $(TEST_DIR) destroy >/dev/null 2>&1 || true' EXIT; \
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 ./...; \
+	$(MAKE) --no-print-directory bench-smoke
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory load-short
 
@@ -91,6 +93,10 @@ lint: vet fmt-check check-generated openapi-lint
 ## bench: the benchmarks (figures go in the issue notes and the README)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## bench-smoke: every benchmark once (part of make test), so that a benchmark a change broke fails
+bench-smoke:
+	@out=$$($(GO) test -run '^$$' -bench . -benchtime 1x ./... 2>&1) || { echo "$$out"; exit 1; }; echo "benchmarks: each ran once"
 
 ## load: a clinic day at scale against two servers sharing one fresh database
 ## (LOAD_CLIENTS, LOAD_DURATION); prints throughput, latency and the invariant checks
