@@ -324,18 +324,18 @@ func TestNurseSaveIsAtomic(t *testing.T) {
 		t.Fatal("a dose above 1 mg/kg/h was saved")
 	}
 	su := superuser(t, c.url)
-	var infusions, reliefs int
-	su.QueryRow(c.ctx, `SELECT (SELECT count(*) FROM infusions WHERE appointment_id = $1), (SELECT count(*) FROM relief_reports WHERE infusion_id = $2)`,
-		a.ID, prev).Scan(&infusions, &reliefs)
-	if infusions != 0 || reliefs != 0 {
+	saved := func() (infusions, reliefs int) {
+		su.QueryRow(c.ctx, `SELECT (SELECT count(*) FROM infusions WHERE appointment_id = $1), (SELECT count(*) FROM relief_reports WHERE infusion_id = $2)`,
+			a.ID, prev).Scan(&infusions, &reliefs)
+		return infusions, reliefs
+	}
+	if infusions, reliefs := saved(); infusions != 0 || reliefs != 0 {
 		t.Fatalf("after two refused saves: %d infusions, %d relief reports; want none", infusions, reliefs)
 	}
 	if _, err := c.db.RecordInfusion(c.ctx, a.ID, in.Version, good, goodRelief, c.now); err != nil {
 		t.Fatal(err)
 	}
-	su.QueryRow(c.ctx, `SELECT (SELECT count(*) FROM infusions WHERE appointment_id = $1), (SELECT count(*) FROM relief_reports WHERE infusion_id = $2)`,
-		a.ID, prev).Scan(&infusions, &reliefs)
-	if infusions != 1 || reliefs != 1 {
+	if infusions, reliefs := saved(); infusions != 1 || reliefs != 1 {
 		t.Fatalf("after the save: %d infusions, %d relief reports; want one each", infusions, reliefs)
 	}
 }
