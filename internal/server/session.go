@@ -131,18 +131,26 @@ func safeNext(next string, role clinic.Role) string {
 	return u.RequestURI()
 }
 
-// clinicInfo is the clinic's name and zone, with fallbacks so that an
-// error page can still be drawn while the database is down.
-func (s *Server) clinicInfo(ctx context.Context) (string, *time.Location) {
+// loadClinic reads the clinic's name and zone, once per request.
+func (s *Server) loadClinic(ctx context.Context) (*requestInfo, error) {
 	ri := info(ctx)
 	if ri.loc == nil {
 		name, loc, err := s.db.ClinicInfo(ctx)
 		if err != nil {
-			// Never a guessed zone: times shown in the wrong one are
-			// worse than no page. recoverPanics answers with err (503).
-			panic(clinicUnavailable{err})
+			return ri, err
 		}
 		ri.clinicName, ri.loc = name, loc
+	}
+	return ri, nil
+}
+
+// clinicInfo is the clinic's name and zone. There is no fallback: times
+// shown in a guessed zone are worse than no page, so a failed read ends
+// the request (recoverPanics answers with the error: 503).
+func (s *Server) clinicInfo(ctx context.Context) (string, *time.Location) {
+	ri, err := s.loadClinic(ctx)
+	if err != nil {
+		panic(clinicUnavailable{err})
 	}
 	return ri.clinicName, ri.loc
 }
@@ -154,13 +162,9 @@ type clinicUnavailable struct{ err error }
 // clinicName is the clinic's name for a page's title; on an error page
 // whose cause may be the database itself, the product's name instead.
 func (s *Server) clinicName(ctx context.Context) string {
-	ri := info(ctx)
-	if ri.loc == nil {
-		name, loc, err := s.db.ClinicInfo(ctx)
-		if err != nil {
-			return "infusiondesk"
-		}
-		ri.clinicName, ri.loc = name, loc
+	ri, err := s.loadClinic(ctx)
+	if err != nil {
+		return "infusiondesk"
 	}
 	return ri.clinicName
 }
