@@ -1,0 +1,285 @@
+package clinic
+
+import (
+	"fmt"
+	"html"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// The rules of the messages a clinic sends its patients (issue 12): what
+// each says, when reminders go out, when a text may not. A message never
+// carries a diagnosis, a dose or a note: only the clinic, the visit's kind
+// in plain words, its date, time and length, and practical advice.
+
+// MessageKind is why a message is sent.
+type MessageKind string
+
+const (
+	MessageConfirmation MessageKind = "confirmation"
+	MessageReminder     MessageKind = "reminder"
+	MessageMoved        MessageKind = "moved"
+	MessageCancelled    MessageKind = "cancelled"
+	MessageInvitation   MessageKind = "invitation"
+)
+
+// Channel is how a message reaches the patient.
+type Channel string
+
+const (
+	ChannelEmail Channel = "email"
+	ChannelSMS   Channel = "sms"
+)
+
+// MaxSMS is the longest text message sent: two segments.
+const MaxSMS = 320
+
+// Quiet hours: no text message between 20:00 and 08:00 clinic time.
+const (
+	QuietFrom Clock = 20 * 60
+	QuietTo   Clock = 8 * 60
+)
+
+// Reminders is the clinic's reminder setting.
+type Reminders struct {
+	OffsetsHours []int `json:"offsets_hours"` // hours before the start
+	Email        bool  `json:"email"`
+	SMS          bool  `json:"sms"`
+}
+
+// DefaultReminders remind three days and one day before, by email and text.
+var DefaultReminders = Reminders{OffsetsHours: []int{72, 24}, Email: true, SMS: true}
+
+// Validate tidies the offsets (largest first, no repeats) and names what
+// is wrong.
+func (r *Reminders) Validate() error {
+	p := Problems{}
+	if len(r.OffsetsHours) > 5 {
+		p.Add("reminders.offsets_hours", "Send at most 5 reminders.")
+	}
+	for _, h := range r.OffsetsHours {
+		if h < 1 || h > 24*30 {
+			p.Add("reminders.offsets_hours", "Give each reminder as 1 to 720 hours before the visit.")
+		}
+	}
+	slices.Sort(r.OffsetsHours)
+	r.OffsetsHours = slices.Compact(r.OffsetsHours)
+	slices.Reverse(r.OffsetsHours)
+	return p.Err()
+}
+
+// ReminderTimes are the instants the reminders of a visit starting at
+// start go out: each offset before it (in real hours), leaving out those
+// already past at now, earliest first.
+func ReminderTimes(start time.Time, offsetsHours []int, now time.Time) []time.Time {
+	var out []time.Time
+	for _, h := range offsetsHours {
+		if at := start.Add(-time.Duration(h) * time.Hour); at.After(now) {
+			out = append(out, at)
+		}
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return slices.CompactFunc(out, func(a, b time.Time) bool { return a.Equal(b) })
+}
+
+// TextSendTime is when a text message due at t may go out: at t, or — in
+// the quiet hours — at the next 08:00 clinic time.
+func TextSendTime(t time.Time, loc *time.Location) time.Time {
+	d, c := DateOf(t, loc), ClockOf(t, loc)
+	switch {
+	case c >= QuietFrom:
+		return d.AddDays(1).At(QuietTo, loc)
+	case c < QuietTo:
+		return d.At(QuietTo, loc)
+	}
+	return t
+}
+
+// NormalizePhone writes a phone number in E.164 (+16025550142), reading
+// numbers without a country code as US numbers.
+func NormalizePhone(s string) (string, error) {
+	n, err := phonenumbers.Parse(strings.TrimSpace(s), "US")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", fmt.Errorf("%q is not a phone number we can text: give the area code, e.g. (602) 555-0142, or an international number starting with +", s)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+// NoticeVisit is a visit as a message names it.
+type NoticeVisit struct {
+	Kind       AppointmentKind
+	Start, End time.Time
+}
+
+// Notice is what a message about visits says: nothing clinical.
+type Notice struct {
+	Kind        MessageKind
+	ClinicName  string
+	ClinicPhone string
+	Loc         *time.Location
+	Visits      []NoticeVisit // one, or every session of a loading series
+	Was         []NoticeVisit // for MessageMoved: the times before
+	Link        string        // the visit link (confirm or cancel), "" for none
+}
+
+func (v NoticeVisit) what() string {
+	if v.Kind.Infusion() {
+		return "infusion visit"
+	}
+	return "appointment"
+}
+
+// when writes a visit's time the way a US clinic writes it: "Wednesday,
+// December 2, 2026 at 8:00 AM".
+func when(t time.Time, loc *time.Location, short bool) string {
+	if short {
+		return t.In(loc).Format("Mon Jan 2 at 3:04 PM")
+	}
+	return t.In(loc).Format("Monday, January 2, 2006 at 3:04 PM")
+}
+
+func (n Notice) infusion() bool {
+	for _, v := range n.Visits {
+		if v.Kind.Infusion() {
+			return true
+		}
+	}
+	return false
+}
+
+// Subject is the email's subject line.
+func (n Notice) Subject() string {
+	v := n.Visits[0]
+	var s string
+	switch n.Kind {
+	case MessageConfirmation:
+		s = fmt.Sprintf("Your %s on %s", v.what(), when(v.Start, n.Loc, false))
+		if len(n.Visits) > 1 {
+			s = fmt.Sprintf("Your %d infusion visits from %s", len(n.Visits), when(v.Start, n.Loc, false))
+		}
+	case MessageReminder:
+		s = fmt.Sprintf("Reminder: your %s on %s", v.what(), when(v.Start, n.Loc, false))
+	case MessageMoved:
+		s = fmt.Sprintf("Your %s has moved to %s", v.what(), when(v.Start, n.Loc, false))
+		if len(n.Visits) > 1 {
+			s = fmt.Sprintf("Your infusion visits have moved, from %s", when(v.Start, n.Loc, false))
+		}
+	case MessageCancelled:
+		s = fmt.Sprintf("Cancelled: your %s on %s", v.what(), when(v.Start, n.Loc, false))
+	}
+	return s + " — " + n.ClinicName
+}
+
+// lines is the email's text, paragraph by paragraph.
+func (n Notice) lines() []string {
+	var out []string
+	switch n.Kind {
+	case MessageConfirmation:
+		out = append(out, "You are booked at "+n.ClinicName+":")
+	case MessageReminder:
+		out = append(out, "A reminder of your visit to "+n.ClinicName+":")
+	case MessageMoved:
+		out = append(out, "Your visit to "+n.ClinicName+" has moved. The new time:")
+	case MessageCancelled:
+		out = append(out, "This visit to "+n.ClinicName+" is cancelled:")
+	}
+	for _, v := range n.Visits {
+		out = append(out, fmt.Sprintf("- %s, %d minutes (until %s)", when(v.Start, n.Loc, false),
+			int(v.End.Sub(v.Start)/time.Minute), v.End.In(n.Loc).Format("3:04 PM")))
+	}
+	if len(n.Was) > 0 {
+		var was []string
+		for _, v := range n.Was {
+			was = append(was, when(v.Start, n.Loc, false))
+		}
+		out = append(out, "It was: "+strings.Join(was, "; ")+".")
+	}
+	if n.Kind != MessageCancelled {
+		if n.infusion() {
+			out = append(out, "Arrange a driver — you may not drive after an infusion.")
+		}
+		out = append(out, "Please arrive 15 minutes early.")
+		if n.Link != "" {
+			out = append(out, "Confirm or cancel: "+n.Link)
+		}
+	}
+	if n.ClinicPhone != "" {
+		out = append(out, "Questions or changes: call "+n.ClinicPhone+".")
+	}
+	return out
+}
+
+// Text is the email's plain-text part.
+func (n Notice) Text() string { return strings.Join(n.lines(), "\n\n") + "\n" }
+
+// HTML is the email's HTML part: the same paragraphs, escaped.
+func (n Notice) HTML() string {
+	var b strings.Builder
+	b.WriteString("<!doctype html><html><body>")
+	for _, l := range n.lines() {
+		b.WriteString("<p>" + html.EscapeString(l) + "</p>")
+	}
+	b.WriteString("</body></html>")
+	return b.String()
+}
+
+// SMS is the text message, at most MaxSMS characters: the optional parts
+// (arrival advice, then the phone) go first when it is too long.
+func (n Notice) SMS() string {
+	v := n.Visits[0]
+	var head string
+	switch n.Kind {
+	case MessageConfirmation:
+		head = fmt.Sprintf("booked: %s %s (%d min)", v.what(), when(v.Start, n.Loc, true), int(v.End.Sub(v.Start)/time.Minute))
+		if len(n.Visits) > 1 {
+			var days []string
+			for _, s := range n.Visits {
+				days = append(days, s.Start.In(n.Loc).Format("Jan 2"))
+			}
+			head = fmt.Sprintf("booked: %d infusion visits at %s: %s", len(n.Visits), v.Start.In(n.Loc).Format("3:04 PM"), strings.Join(days, ", "))
+		}
+	case MessageReminder:
+		head = fmt.Sprintf("reminder: %s %s", v.what(), when(v.Start, n.Loc, true))
+	case MessageMoved:
+		head = fmt.Sprintf("your %s moved to %s", v.what(), when(v.Start, n.Loc, true))
+	case MessageCancelled:
+		head = fmt.Sprintf("cancelled: %s %s", v.what(), when(v.Start, n.Loc, true))
+	}
+	parts := []string{head + "."}
+	var optional []string
+	if n.Kind != MessageCancelled {
+		if n.infusion() {
+			parts = append(parts, "Arrange a driver: no driving after an infusion.")
+		}
+		if n.Link != "" {
+			parts = append(parts, "Confirm/cancel: "+n.Link)
+		}
+	}
+	// Dropped from the end when too long: the arrival advice, then the phone.
+	if n.ClinicPhone != "" {
+		optional = append(optional, "Call "+n.ClinicPhone+".")
+	}
+	if n.Kind != MessageCancelled {
+		optional = append(optional, "Arrive 15 min early.")
+	}
+	// The clinic's name leads; a name too long for the rest is shortened,
+	// never the visit or its link.
+	name := []rune(n.ClinicName)
+	if room := MaxSMS - utf8.RuneCountInString(strings.Join(parts, " ")) - len(": "); len(name) > room {
+		name = append(name[:max(room-1, 0)], '…')
+	}
+	parts[0] = string(name) + ": " + parts[0]
+	length := func(ps []string) int { return utf8.RuneCountInString(strings.Join(ps, " ")) }
+	for len(optional) > 0 && length(append(slices.Clone(parts), optional...)) > MaxSMS {
+		optional = optional[:len(optional)-1]
+	}
+	s := strings.Join(append(parts, optional...), " ")
+	if r := []rune(s); len(r) > MaxSMS {
+		s = string(r[:MaxSMS-1]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,159 @@
+package clinic
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+var chicagoZone, _ = time.LoadLocation("America/Chicago")
+
+func TestReminderTimes(t *testing.T) {
+	// Monday 9 March 2026, 09:00 CDT: the day after the clocks went forward.
+	start := D(2026, 3, 9).At(9*60, chicagoZone)
+	utc := func(ts []time.Time) string {
+		var out []string
+		for _, t := range ts {
+			out = append(out, t.UTC().Format("Jan 2 15:04"))
+		}
+		return strings.Join(out, ", ")
+	}
+	for _, tc := range []struct {
+		name    string
+		offsets []int
+		now     time.Time
+		want    string
+	}{
+		{"72 and 24 hours before, in real hours across the change", []int{72, 24}, D(2026, 3, 1).At(9*60, chicagoZone), "Mar 6 14:00, Mar 8 14:00"},
+		{"an offset already past is skipped", []int{72, 24}, D(2026, 3, 7).At(9*60, chicagoZone), "Mar 8 14:00"},
+		{"all past", []int{72, 24}, D(2026, 3, 9).At(8*60, chicagoZone), ""},
+		{"repeats once", []int{24, 24, 2}, D(2026, 3, 1).At(9*60, chicagoZone), "Mar 8 14:00, Mar 9 12:00"},
+	} {
+		if got := utc(ReminderTimes(start, tc.offsets, tc.now)); got != tc.want {
+			t.Errorf("%s: %q; want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestRemindersValidate(t *testing.T) {
+	r := Reminders{OffsetsHours: []int{24, 72, 24}}
+	if err := r.Validate(); err != nil || len(r.OffsetsHours) != 2 || r.OffsetsHours[0] != 72 {
+		t.Fatalf("%v %v", r.OffsetsHours, err)
+	}
+	for _, bad := range [][]int{{0}, {721}, {1, 2, 3, 4, 5, 6}} {
+		r := Reminders{OffsetsHours: bad}
+		if ErrorFields(r.Validate())["reminders.offsets_hours"] == "" {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// No text between 20:00 and 08:00 clinic time: held until 08:00, on the
+// right local day across a clock change.
+func TestTextSendTime(t *testing.T) {
+	for _, tc := range []struct {
+		at, want string // clinic-local
+	}{
+		{"2026-03-07 19:59", "2026-03-07 19:59"},
+		{"2026-03-07 20:00", "2026-03-08 08:00"}, // the clocks go forward that night
+		{"2026-03-08 06:30", "2026-03-08 08:00"},
+		{"2026-03-08 08:00", "2026-03-08 08:00"},
+		{"2026-10-31 23:15", "2026-11-01 08:00"}, // and back
+	} {
+		at, _ := time.ParseInLocation("2006-01-02 15:04", tc.at, chicagoZone)
+		if got := TextSendTime(at, chicagoZone).In(chicagoZone).Format("2006-01-02 15:04"); got != tc.want {
+			t.Errorf("%s: %s; want %s", tc.at, got, tc.want)
+		}
+	}
+}
+
+func TestNormalizePhone(t *testing.T) {
+	for in, want := range map[string]string{
+		"(602) 555-0142":    "+16025550142",
+		"602.555.0142":      "+16025550142",
+		"+1 602 555 0142":   "+16025550142",
+		"1-602-555-0142":    "+16025550142",
+		"+44 20 7946 0958":  "+442079460958",
+		"555-0142":          "",
+		"not a phone":       "",
+		"+1 602 555 014299": "",
+	} {
+		got, err := NormalizePhone(in)
+		if got != want || (want == "") != (err != nil) {
+			t.Errorf("%q: %q %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// What a message says: the clinic's local date and time (across a clock
+// change), length and end, the driver advice for an infusion, arrival,
+// the clinic's phone — and nothing clinical; a text fits 320 characters.
+func TestNoticeContent(t *testing.T) {
+	visit := NoticeVisit{Kind: KindMaintenance, Start: D(2026, 3, 9).At(9*60, chicagoZone), End: D(2026, 3, 9).At(10*60+30, chicagoZone)}
+	n := Notice{Kind: MessageConfirmation, ClinicName: "Lakeside Infusion", ClinicPhone: "(312) 555-0100", Loc: chicagoZone,
+		Visits: []NoticeVisit{visit}, Link: "https://clinic.example/v/abc123"}
+	text := n.Text()
+	for _, want := range []string{"Monday, March 9, 2026 at 9:00 AM", "90 minutes (until 10:30 AM)", "Arrange a driver",
+		"arrive 15 minutes early", "(312) 555-0100", "https://clinic.example/v/abc123", "Lakeside Infusion"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the email lacks %q:\n%s", want, text)
+		}
+	}
+	if s := n.Subject(); s != "Your infusion visit on Monday, March 9, 2026 at 9:00 AM — Lakeside Infusion" {
+		t.Errorf("subject %q", s)
+	}
+	if h := n.HTML(); !strings.Contains(h, "<p>Arrange a driver") || strings.Contains(h, "<script") {
+		t.Errorf("html %q", h)
+	}
+	sms := n.SMS()
+	if utf8.RuneCountInString(sms) > MaxSMS || !strings.Contains(sms, "Mon Mar 9 at 9:00 AM") || !strings.Contains(sms, "driver") || !strings.Contains(sms, n.Link) {
+		t.Errorf("sms %q", sms)
+	}
+	// The week before the change, the same 09:00 is written as 09:00 too.
+	n.Visits[0].Start, n.Visits[0].End = D(2026, 3, 6).At(9*60, chicagoZone), D(2026, 3, 6).At(10*60+30, chicagoZone)
+	if !strings.Contains(n.Text(), "Friday, March 6, 2026 at 9:00 AM") {
+		t.Errorf("before the change:\n%s", n.Text())
+	}
+	// A consultation needs no driver.
+	consult := Notice{Kind: MessageReminder, ClinicName: "Lakeside", Loc: chicagoZone,
+		Visits: []NoticeVisit{{Kind: KindConsult, Start: visit.Start, End: visit.Start.Add(30 * time.Minute)}}}
+	if strings.Contains(consult.Text(), "driver") || strings.Contains(consult.SMS(), "driver") {
+		t.Errorf("a consultation's reminder asks for a driver: %s", consult.Text())
+	}
+	// Nothing clinical: the words of a diagnosis, a dose or a protocol never appear.
+	for _, kind := range []MessageKind{MessageConfirmation, MessageReminder, MessageMoved, MessageCancelled} {
+		m := n
+		m.Kind, m.Was = kind, []NoticeVisit{visit}
+		all := strings.ToLower(m.Subject() + m.Text() + m.HTML() + m.SMS())
+		for _, word := range []string{"ketamine", "mg", "crps", "fibromyalgia", "neuropathic", "dose", "loading", "note"} {
+			if strings.Contains(all, word) {
+				t.Errorf("%s says %q", kind, word)
+			}
+		}
+	}
+}
+
+// A loading series is confirmed in one message listing every session; a
+// long clinic name still fits a text, dropping the optional parts first.
+func TestNoticeSeriesAndLength(t *testing.T) {
+	var sessions []NoticeVisit
+	for _, d := range []int{2, 4, 6, 9, 11, 13} {
+		s := D(2026, 3, d).At(9*60, chicagoZone)
+		sessions = append(sessions, NoticeVisit{Kind: KindLoading, Start: s, End: s.Add(90 * time.Minute)})
+	}
+	n := Notice{Kind: MessageConfirmation, ClinicName: "Lakeside Infusion", ClinicPhone: "(312) 555-0100", Loc: chicagoZone, Visits: sessions}
+	text := n.Text()
+	if strings.Count(text, "\n- ") != 6 || !strings.Contains(text, "Friday, March 13, 2026 at 9:00 AM") {
+		t.Errorf("series confirmation:\n%s", text)
+	}
+	if sms := n.SMS(); !strings.Contains(sms, "6 infusion visits at 9:00 AM: Mar 2, Mar 4, Mar 6, Mar 9, Mar 11, Mar 13") {
+		t.Errorf("series text %q", sms)
+	}
+	n.ClinicName = strings.Repeat("Very Long Clinic Name ", 8)
+	n.Link = "https://clinic.example/v/" + strings.Repeat("x", 43)
+	sms := n.SMS()
+	if utf8.RuneCountInString(sms) > MaxSMS || !strings.Contains(sms, n.Link) || strings.Contains(sms, "Arrive 15 min early") {
+		t.Errorf("long text (%d): %q", utf8.RuneCountInString(sms), sms)
+	}
+}
