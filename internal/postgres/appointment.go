@@ -41,14 +41,10 @@ func insertAppointment(ctx context.Context, tx pgx.Tx, a clinic.Appointment, can
 // visit about to be booked or moved, against the patient's booked visits
 // and whatever holds a chair on the visit's day.
 func infusionGates(ctx context.Context, tx pgx.Tx, patientID int64, v clinic.NewVisit, loc *time.Location) error {
-	rows, err := tx.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments
+	others, err := queryAppointments(ctx, tx, `
 		WHERE patient_id = $1 AND status IN ('booked', 'checked_in', 'completed')
 		  AND (status = 'booked' OR local_date = $2)
 		ORDER BY starts_at`, patientID, clinic.DateOf(v.Start, loc))
-	if err != nil {
-		return err
-	}
-	others, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Appointment, error) { return scanAppointment(r) })
 	if err != nil {
 		return err
 	}
@@ -139,6 +135,19 @@ func scanVisit(r pgx.CollectableRow) (clinic.Visit, error) {
 
 const appointmentColumns = `id, patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id, session_no, version,
 	coalesce(additional_reason, '')`
+
+// queryAppointments reads the appointments that rest (WHERE …, ORDER BY …,
+// perhaps FOR UPDATE) selects.
+func queryAppointments(ctx context.Context, q querier, rest string, args ...any) ([]clinic.Appointment, error) {
+	rows, err := q.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments `+rest, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, collectAppointment)
+}
+
+// collectAppointment is scanAppointment for pgx.CollectRows.
+func collectAppointment(r pgx.CollectableRow) (clinic.Appointment, error) { return scanAppointment(r) }
 
 func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
 	var a clinic.Appointment

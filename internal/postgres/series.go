@@ -143,12 +143,7 @@ func propose(ctx context.Context, tx pgx.Tx, req SeriesRequest, now time.Time) (
 
 // bookedConsultations lists the patient's consultations still booked.
 func bookedConsultations(ctx context.Context, tx pgx.Tx, patientID int64) ([]clinic.Appointment, error) {
-	rows, err := tx.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments
-		WHERE patient_id = $1 AND kind = 'consult' AND status = 'booked' ORDER BY starts_at`, patientID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Appointment, error) { return scanAppointment(r) })
+	return queryAppointments(ctx, tx, `WHERE patient_id = $1 AND kind = 'consult' AND status = 'booked' ORDER BY starts_at`, patientID)
 }
 
 // ProposeSeries plans a loading series (or checks the sessions given)
@@ -327,13 +322,8 @@ func (db *DB) seriesByKey(ctx context.Context, key string) (BookedSeries, bool, 
 // seriesSessions returns a series' appointments in session order: the
 // active ones only, or every one (cancelled too, by session then time).
 func seriesSessions(ctx context.Context, q querier, seriesID int64, all bool) ([]clinic.Appointment, error) {
-	rows, err := q.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments
-		WHERE series_id = $1 AND ($2 OR status IN ('booked', 'checked_in', 'completed'))
+	return queryAppointments(ctx, q, `WHERE series_id = $1 AND ($2 OR status IN ('booked', 'checked_in', 'completed'))
 		ORDER BY session_no, starts_at, id`, seriesID, all)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Appointment, error) { return scanAppointment(r) })
 }
 
 // Series is a loading series as the patient page shows it.
@@ -447,12 +437,7 @@ func planReflow(ctx context.Context, tx pgx.Tx, r ReflowRequest, now time.Time, 
 		}
 		lockClause = " FOR UPDATE"
 	}
-	rows, err := tx.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments
-		WHERE series_id = $1 ORDER BY session_no, starts_at DESC, id DESC`+lockClause, r.SeriesID)
-	if err != nil {
-		return out, err
-	}
-	all, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (clinic.Appointment, error) { return scanAppointment(row) })
+	all, err := queryAppointments(ctx, tx, `WHERE series_id = $1 ORDER BY session_no, starts_at DESC, id DESC`+lockClause, r.SeriesID)
 	if err != nil {
 		return out, err
 	}
@@ -696,7 +681,7 @@ func (db *DB) CancelSeries(ctx context.Context, seriesID int64, reason string, n
 		if err != nil {
 			return err
 		}
-		if cancelled, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Appointment, error) { return scanAppointment(r) }); err != nil {
+		if cancelled, err = pgx.CollectRows(rows, collectAppointment); err != nil {
 			return err
 		}
 		sort.Slice(cancelled, func(i, j int) bool { return *cancelled[i].SessionNo < *cancelled[j].SessionNo })
