@@ -12,10 +12,17 @@ TEST_DIR := .data/test
 REDOCLY_VERSION := 2.77.0
 REDOCLY := .data/tools/node_modules/.bin/redocly
 
+# The demo's local mail server: every message the demo sends lands in its web page.
+MAILPIT_VERSION := v1.33.1
+MAILPIT     := .data/tools/bin/mailpit
+MAILPIT_DIR := .data/mailpit
+MAILPIT_SMTP ?= 127.0.0.1:1025
+MAILPIT_UI   ?= 127.0.0.1:8025
+
 HTMX_VERSION := 2.0.11
 PICO_VERSION := 2.1.1
 
-.PHONY: deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
+.PHONY: mailpit stop-mail deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
 
 build:
 	@$(GO) build -o $(BIN) ./cmd/infusiondesk
@@ -25,7 +32,8 @@ build:
 deps:
 	@bash .ci/deps
 
-## run: serve the demo clinic (with no DATABASE_URL, on a project-local PostgreSQL)
+## run: serve the demo clinic (with no DATABASE_URL, on a project-local PostgreSQL; with no SMTP_URL,
+## its mail goes to a local Mailpit whose web page shows every message)
 run: deps build
 	@set -e; \
 	if [ -z "$$DATABASE_URL" ]; then \
@@ -33,9 +41,32 @@ run: deps build
 		echo "Using the project-local PostgreSQL in $(DEV_DIR) ('make stop-db' stops it)."; \
 	fi; \
 	export DATABASE_URL; \
+	if [ -z "$$SMTP_URL" ]; then \
+		$(MAKE) --no-print-directory mailpit; \
+		export SMTP_URL="smtp://$(MAILPIT_SMTP)?tls=none" MAIL_FROM="$${MAIL_FROM:-Desert Bloom Pain & Infusion <desk@desertbloom.example>}"; \
+		export BASE_URL="$${BASE_URL:-http://$${ADDR:-127.0.0.1:8080}}"; \
+		echo "Mail the demo sends: http://$(MAILPIT_UI) (Mailpit; texts are off without SMS_API_BASE)."; \
+	fi; \
 	$(BIN) migrate up; \
 	$(BIN) demo || echo "Continuing without the demo clinic."; \
 	exec $(BIN) serve
+
+## mailpit: build (once) and start (unless running) the local Mailpit the demo's mail goes to
+mailpit: $(MAILPIT)
+	@if curl -fsS -o /dev/null "http://$(MAILPIT_UI)/api/v1/info" 2>/dev/null; then exit 0; fi; \
+	mkdir -p $(MAILPIT_DIR); \
+	nohup $(MAILPIT) --smtp $(MAILPIT_SMTP) --listen $(MAILPIT_UI) --database $(MAILPIT_DIR)/mailpit.db \
+		--ignore-duplicate-ids --disable-version-check --quiet > $(MAILPIT_DIR)/mailpit.log 2>&1 & echo $$! > $(MAILPIT_DIR)/pid; \
+	for i in $$(seq 50); do curl -fsS -o /dev/null "http://$(MAILPIT_UI)/api/v1/info" 2>/dev/null && exit 0; sleep 0.1; done; \
+	echo "Mailpit did not start; see $(MAILPIT_DIR)/mailpit.log"; exit 1
+
+$(MAILPIT):
+	@echo "Building Mailpit $(MAILPIT_VERSION), the demo's local mail server (once; about a minute)."
+	@GOBIN=$(abspath .data/tools/bin) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+## stop-mail: stop the demo's Mailpit
+stop-mail:
+	@if [ -f $(MAILPIT_DIR)/pid ]; then kill $$(cat $(MAILPIT_DIR)/pid) 2>/dev/null || true; rm -f $(MAILPIT_DIR)/pid; fi
 
 ## test: vet, formatting, generated code, the OpenAPI lint, every test with the race detector,
 ## every benchmark once, fuzzing and a 20-second make load

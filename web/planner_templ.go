@@ -1642,9 +1642,9 @@ func WorkListPage(m Meta, v WorkView) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var86 string
-						templ_7745c5c3_Var86, templ_7745c5c3_Err = templ.JoinStringErrs(r.Phone)
+						templ_7745c5c3_Var86, templ_7745c5c3_Err = templ.JoinStringErrs(clinic.FormatPhone(r.Phone))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `planner.templ`, Line: 337, Col: 37}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `planner.templ`, Line: 337, Col: 57}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var86))
 						if templ_7745c5c3_Err != nil {

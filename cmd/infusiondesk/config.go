@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/mail"
 	"github.com/infusiondesk/infusiondesk/internal/server"
+	"github.com/infusiondesk/infusiondesk/internal/sms"
 )
 
 // config is everything read from the environment, parsed once here.
@@ -22,7 +26,18 @@ type config struct {
 	DBMaxConns      int32
 	ShutdownTimeout time.Duration
 	Server          server.Config
+	// Messages: each channel is on when configured, else off (and the
+	// message log says why).
+	BaseURL string
+	Mail    *mail.Config
+	SMS     *sms.Config
 }
+
+// mailOff and smsOff say why a channel is off.
+const (
+	mailOff = "SMTP_URL is not set."
+	smsOff  = "SMS_API_BASE is not set."
+)
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
@@ -94,6 +109,41 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.DBMaxConns = int32(n)
 	}
+	c.BaseURL = strings.TrimRight(getenv("BASE_URL"), "/")
+	if smtpURL := getenv("SMTP_URL"); smtpURL != "" {
+		mc, err := mail.ParseURL(smtpURL, getenv("MAIL_FROM"))
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			c.Mail = &mc
+		}
+	}
+	if base := getenv("SMS_API_BASE"); base != "" {
+		sc := sms.Config{APIBase: base, AccountSID: getenv("SMS_ACCOUNT_SID"), AuthToken: getenv("SMS_AUTH_TOKEN"), From: getenv("SMS_FROM")}
+		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("SMS_API_BASE", "use the gateway's address, e.g. https://api.twilio.com")
+		}
+		if sc.AccountSID == "" || sc.AuthToken == "" {
+			bad("SMS_ACCOUNT_SID/SMS_AUTH_TOKEN", "set both with SMS_API_BASE")
+		}
+		if from, err := clinic.NormalizePhone(sc.From); err != nil {
+			bad("SMS_FROM", "the clinic's texting number in E.164, e.g. +16025550100")
+		} else {
+			sc.From = from
+		}
+		c.SMS = &sc
+		c.Server.SMSAuthToken = sc.AuthToken
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("BASE_URL", "use the address patients open, e.g. https://clinic.example")
+		}
+	} else if c.Mail != nil || c.SMS != nil {
+		bad("BASE_URL", "set the address patients open (e.g. https://clinic.example): messages link to it")
+	} else {
+		c.BaseURL = "http://" + c.Addr // links in messages that nobody receives
+	}
+	c.Server.BaseURL = c.BaseURL
 	return c, errors.Join(errs...)
 }
 

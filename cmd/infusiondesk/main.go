@@ -30,8 +30,10 @@ import (
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/demo"
+	"github.com/infusiondesk/infusiondesk/internal/mail"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/internal/server"
+	"github.com/infusiondesk/infusiondesk/internal/sms"
 	"golang.org/x/term"
 )
 
@@ -44,7 +46,9 @@ const usage = `usage:
 Configuration is read from the environment: DATABASE_URL (required), ADDR,
 LOG_LEVEL, LOG_FORMAT, TLS_CERT_FILE, TLS_KEY_FILE, SECURE_COOKIES,
 TRUST_PROXY_HEADERS, STAFF_IDLE_TIMEOUT, PATIENT_IDLE_TIMEOUT,
-SESSION_LIFETIME, DB_MAX_CONNS, SHUTDOWN_TIMEOUT. See README.md.`
+SESSION_LIFETIME, DB_MAX_CONNS, SHUTDOWN_TIMEOUT; for messages BASE_URL,
+SMTP_URL, MAIL_FROM, SMS_API_BASE, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM.
+See README.md.`
 
 func main() {
 	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
@@ -128,6 +132,15 @@ func serve(cfg config, log *slog.Logger, stdout io.Writer) error {
 		}
 	}()
 
+	deliveryCtx, stopDelivery := context.WithCancel(background)
+	deliveryDone := make(chan struct{})
+	go func() {
+		defer close(deliveryDone)
+		if err := db.RunDelivery(deliveryCtx, delivery(cfg, log), cfg.ShutdownTimeout); err != nil {
+			log.Warn("stopping message delivery", "err", err)
+		}
+	}()
+
 	scheme := "http"
 	if cfg.TLSCertFile != "" {
 		scheme = "https"
@@ -153,11 +166,34 @@ func serve(cfg config, log *slog.Logger, stdout io.Writer) error {
 	log.Info("shutting down", "grace", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := httpSrv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	shutdownErr := httpSrv.Shutdown(sctx)
+	// Messages being sent finish (within the same grace); the rest wait
+	// in the database for the next start.
+	stopDelivery()
+	<-deliveryDone
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// delivery is how messages go out: each channel configured, or off.
+func delivery(cfg config, log *slog.Logger) postgres.Delivery {
+	d := postgres.Delivery{BaseURL: cfg.BaseURL, Log: log, EmailOff: mailOff, SMSOff: smsOff}
+	if cfg.Mail != nil {
+		d.Email = mail.NewSender(*cfg.Mail)
+		log.Info("email is on", "smtp", fmt.Sprintf("%s:%d", cfg.Mail.Host, cfg.Mail.Port), "from", cfg.Mail.From)
+	} else {
+		log.Warn("email is off: messages by email are logged as not sent", "why", mailOff)
+	}
+	if cfg.SMS != nil {
+		d.SMS = sms.NewClient(*cfg.SMS)
+		log.Info("text messages are on", "gateway", cfg.SMS.APIBase)
+	} else {
+		log.Warn("text messages are off: they are logged as not sent", "why", smsOff)
+	}
+	return d
 }
 
 func migrateCmd(cfg config, log *slog.Logger, args []string, stdout io.Writer) error {

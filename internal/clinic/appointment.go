@@ -67,6 +67,9 @@ type Appointment struct {
 	// AdditionalReason is a physician's reason for a maintenance infusion
 	// booked besides the next one; "" for an ordinary visit.
 	AdditionalReason string `json:",omitempty"`
+	// ConfirmedAt is when the patient confirmed the visit (by its link or
+	// a text back); nil until then.
+	ConfirmedAt *time.Time `json:",omitempty"`
 }
 
 // Visit is an appointment with the names the calendar shows.

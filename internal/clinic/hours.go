@@ -52,7 +52,12 @@ type Settings struct {
 	Hours       WeeklyHours
 	// BookingHorizonDays is how far ahead appointments may be booked.
 	BookingHorizonDays int
-	Version            int
+	// Phone and Address are what messages and the visit-link page give
+	// patients; both may be empty.
+	Phone     string
+	Address   string
+	Reminders Reminders
+	Version   int
 }
 
 // Location loads the clinic's time zone (zone data ships in the binary).
@@ -99,6 +104,24 @@ func (s *Settings) Validate() error {
 	if err := s.Hours.Validate(); err != nil {
 		for k, v := range ErrorFields(err) {
 			p.Add("hours."+k, v)
+		}
+	}
+	s.Phone, s.Address = strings.TrimSpace(s.Phone), strings.TrimSpace(s.Address)
+	if s.Phone != "" && !phonePattern.MatchString(s.Phone) {
+		p.Add("phone", "Enter the clinic's phone number as patients should dial it, e.g. (312) 555-0100.")
+	}
+	if utf8.RuneCountInString(s.Address) > 300 {
+		p.Add("address", "Use at most 300 characters.")
+	}
+	p.checkText(map[string]string{"phone": s.Phone}, false)
+	p.checkText(map[string]string{"address": s.Address}, true)
+	if s.Reminders.OffsetsHours == nil && !s.Reminders.Email && !s.Reminders.SMS {
+		s.Reminders = DefaultReminders
+		s.Reminders.OffsetsHours = slices.Clone(DefaultReminders.OffsetsHours)
+	}
+	if err := s.Reminders.Validate(); err != nil {
+		for k, v := range ErrorFields(err) {
+			p.Add(k, v)
 		}
 	}
 	return p.Err()

@@ -109,6 +109,20 @@ func NormalizePhone(s string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
+// FormatPhone writes a stored number the way people read it: a US number
+// as (602) 555-0142, another in international form; anything it cannot
+// read stays as it is.
+func FormatPhone(s string) string {
+	n, err := phonenumbers.Parse(s, "US")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return s
+	}
+	if n.GetCountryCode() == 1 {
+		return phonenumbers.Format(n, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
+}
+
 // NoticeVisit is a visit as a message names it.
 type NoticeVisit struct {
 	Kind       AppointmentKind
@@ -120,10 +134,12 @@ type Notice struct {
 	Kind        MessageKind
 	ClinicName  string
 	ClinicPhone string
-	Loc         *time.Location
-	Visits      []NoticeVisit // one, or every session of a loading series
-	Was         []NoticeVisit // for MessageMoved: the times before
-	Link        string        // the visit link (confirm or cancel), "" for none
+	// ClinicAddress is where to come; "" leaves it out.
+	ClinicAddress string
+	Loc           *time.Location
+	Visits        []NoticeVisit // one, or every session of a loading series
+	Was           []NoticeVisit // for MessageMoved: the times before
+	Link          string        // the visit link (confirm or cancel), "" for none
 }
 
 func (v NoticeVisit) what() string {
@@ -202,9 +218,12 @@ func (n Notice) lines() []string {
 		if n.infusion() {
 			out = append(out, "Arrange a driver — you may not drive after an infusion.")
 		}
+		if n.ClinicAddress != "" {
+			out = append(out, "Where: "+n.ClinicAddress)
+		}
 		out = append(out, "Please arrive 15 minutes early.")
 		if n.Link != "" {
-			out = append(out, "Confirm or cancel: "+n.Link)
+			out = append(out, confirmOrCancel+n.Link)
 		}
 	}
 	if n.ClinicPhone != "" {
@@ -212,6 +231,8 @@ func (n Notice) lines() []string {
 	}
 	return out
 }
+
+const confirmOrCancel = "Confirm or cancel: "
 
 // Text is the email's plain-text part.
 func (n Notice) Text() string { return strings.Join(n.lines(), "\n\n") + "\n" }
@@ -221,6 +242,10 @@ func (n Notice) HTML() string {
 	var b strings.Builder
 	b.WriteString("<!doctype html><html><body>")
 	for _, l := range n.lines() {
+		if n.Link != "" && l == confirmOrCancel+n.Link {
+			fmt.Fprintf(&b, `<p><a href="%s">Confirm or cancel this visit</a></p>`, html.EscapeString(n.Link))
+			continue
+		}
 		b.WriteString("<p>" + html.EscapeString(l) + "</p>")
 	}
 	b.WriteString("</body></html>")
@@ -282,4 +307,118 @@ func (n Notice) SMS() string {
 		s = string(r[:MaxSMS-1]) + "…"
 	}
 	return s
+}
+
+// Recipient is how a patient is reached.
+type Recipient struct {
+	Email, Phone string
+	ContactBy    []Channel
+	SMSOptedOut  bool
+}
+
+// Channels are the channels a message goes out on: those the patient
+// chose and has details for, that the clinic uses (r), and no texts to a
+// patient who texted STOP.
+func (to Recipient) Channels(r Reminders) []Channel {
+	var out []Channel
+	if slices.Contains(to.ContactBy, ChannelEmail) && to.Email != "" && r.Email {
+		out = append(out, ChannelEmail)
+	}
+	if slices.Contains(to.ContactBy, ChannelSMS) && to.Phone != "" && r.SMS && !to.SMSOptedOut {
+		out = append(out, ChannelSMS)
+	}
+	return out
+}
+
+// PlannedMessage is one message to send: its kind, channel and time, and
+// for a reminder the visit (an index into the visits planned for).
+type PlannedMessage struct {
+	Kind    MessageKind
+	Channel Channel
+	At      time.Time
+	Visit   int // the visit a reminder is for; -1 for a message about all of them
+}
+
+// PlanVisitMessages is what a change to visits sends: one message of kind
+// about all of them on each channel at once (a text held past the quiet
+// hours), and — for a confirmation or a move — each visit's reminders at
+// the clinic's offsets, those already past left out. A text that the quiet
+// hours would hold until the visit has begun is not sent at all.
+func PlanVisitMessages(kind MessageKind, visits []NoticeVisit, to Recipient, r Reminders, now time.Time, loc *time.Location) []PlannedMessage {
+	if len(visits) == 0 {
+		return nil
+	}
+	var out []PlannedMessage
+	for _, ch := range to.Channels(r) {
+		at := now
+		if ch == ChannelSMS {
+			at = TextSendTime(now, loc)
+		}
+		if kind == MessageCancelled || at.Before(visits[0].Start) {
+			out = append(out, PlannedMessage{Kind: kind, Channel: ch, At: at, Visit: -1})
+		}
+		if kind != MessageConfirmation && kind != MessageMoved {
+			continue
+		}
+		for i, v := range visits {
+			var last time.Time
+			for _, t := range ReminderTimes(v.Start, r.OffsetsHours, now) {
+				if ch == ChannelSMS {
+					t = TextSendTime(t, loc)
+				}
+				if !t.Before(v.Start) || t.Equal(last) {
+					continue
+				}
+				last = t
+				out = append(out, PlannedMessage{Kind: MessageReminder, Channel: ch, At: t, Visit: i})
+			}
+		}
+	}
+	return out
+}
+
+// Invitation is the portal invitation's email.
+type Invitation struct {
+	ClinicName, FirstName, Link string
+	Valid                       time.Duration
+}
+
+// Subject is the invitation's subject line.
+func (i Invitation) Subject() string { return "Your patient portal invitation — " + i.ClinicName }
+
+// Text is the invitation's plain-text part.
+func (i Invitation) Text() string {
+	return fmt.Sprintf("Hello %s,\n\n%s invites you to its patient portal, where you can see and change your visits and tell the clinic how you are doing.\n\nSet your password here within %d hours:\n\n%s\n\nIf you did not expect this message, you can ignore it.\n",
+		i.FirstName, i.ClinicName, int(i.Valid/time.Hour), i.Link)
+}
+
+// HTML is the invitation's HTML part.
+func (i Invitation) HTML() string {
+	var b strings.Builder
+	b.WriteString("<!doctype html><html><body>")
+	for _, l := range strings.Split(strings.TrimSpace(i.Text()), "\n\n") {
+		if l == i.Link {
+			fmt.Fprintf(&b, `<p><a href="%s">%s</a></p>`, html.EscapeString(l), html.EscapeString(l))
+			continue
+		}
+		b.WriteString("<p>" + html.EscapeString(l) + "</p>")
+	}
+	b.WriteString("</body></html>")
+	return b.String()
+}
+
+// SMS is the invitation as a text message.
+func (i Invitation) SMS() string {
+	return fmt.Sprintf("%s: set up your patient portal within %d hours: %s", i.ClinicName, int(i.Valid/time.Hour), i.Link)
+}
+
+// Outgoing is one message, finished, as it is handed to the mail server
+// or the text-message gateway.
+type Outgoing struct {
+	Channel   Channel
+	To        string // an email address, or an E.164 number
+	MessageID string // the email's Message-ID, the same on every try
+	Subject   string
+	Text      string // an email's text part, or the text message
+	HTML      string
 }

@@ -1,6 +1,7 @@
 package clinic
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +156,97 @@ func TestNoticeSeriesAndLength(t *testing.T) {
 	sms := n.SMS()
 	if utf8.RuneCountInString(sms) > MaxSMS || !strings.Contains(sms, n.Link) || strings.Contains(sms, "Arrive 15 min early") {
 		t.Errorf("long text (%d): %q", utf8.RuneCountInString(sms), sms)
+	}
+}
+
+func TestPlanVisitMessages(t *testing.T) {
+	// Monday 9 March 2026, 09:00 CDT: the clocks went forward on Sunday.
+	start := time.Date(2026, 3, 9, 9, 0, 0, 0, chicagoZone)
+	visit := []NoticeVisit{{Kind: KindMaintenance, Start: start, End: start.Add(3 * time.Hour)}}
+	both := Recipient{Email: "a@example.com", Phone: "+13125550100", ContactBy: []Channel{ChannelEmail, ChannelSMS}}
+	at := func(m PlannedMessage) string {
+		return string(m.Kind) + "/" + string(m.Channel) + "@" + m.At.UTC().Format("Jan 2 15:04")
+	}
+	cases := []struct {
+		name string
+		kind MessageKind
+		to   Recipient
+		r    Reminders
+		now  time.Time
+		want []string
+	}{
+		{"booked a week ahead at 10:00 CST", MessageConfirmation, both, DefaultReminders, time.Date(2026, 3, 2, 10, 0, 0, 0, chicagoZone),
+			[]string{"confirmation/email@Mar 2 16:00", "reminder/email@Mar 6 14:00", "reminder/email@Mar 8 14:00",
+				"confirmation/sms@Mar 2 16:00", "reminder/sms@Mar 6 14:00", "reminder/sms@Mar 8 14:00"}},
+		{"booked at 21:00 two days ahead: the 72 h reminder is past, the text waits for 08:00", MessageConfirmation, both, DefaultReminders,
+			time.Date(2026, 3, 6, 21, 0, 0, 0, chicagoZone),
+			[]string{"confirmation/email@Mar 7 03:00", "reminder/email@Mar 8 14:00", "confirmation/sms@Mar 7 14:00", "reminder/sms@Mar 8 14:00"}},
+		{"a reminder in the quiet hours is held to 08:00", MessageMoved, both, Reminders{OffsetsHours: []int{12}, Email: true, SMS: true},
+			time.Date(2026, 3, 2, 10, 0, 0, 0, chicagoZone),
+			[]string{"moved/email@Mar 2 16:00", "reminder/email@Mar 9 02:00", "moved/sms@Mar 2 16:00", "reminder/sms@Mar 9 13:00"}},
+		{"a cancellation drops nothing new and has no reminders", MessageCancelled, both, DefaultReminders, time.Date(2026, 3, 2, 10, 0, 0, 0, chicagoZone),
+			[]string{"cancelled/email@Mar 2 16:00", "cancelled/sms@Mar 2 16:00"}},
+		{"texts off at the clinic", MessageConfirmation, both, Reminders{OffsetsHours: []int{24}, Email: true}, time.Date(2026, 3, 2, 10, 0, 0, 0, chicagoZone),
+			[]string{"confirmation/email@Mar 2 16:00", "reminder/email@Mar 8 14:00"}},
+		{"opted out of texts", MessageConfirmation, Recipient{Email: "a@example.com", Phone: "+13125550100", ContactBy: []Channel{ChannelSMS}, SMSOptedOut: true},
+			DefaultReminders, time.Date(2026, 3, 2, 10, 0, 0, 0, chicagoZone), nil},
+		{"no messages wanted", MessageConfirmation, Recipient{Email: "a@example.com", ContactBy: []Channel{}}, DefaultReminders,
+			time.Date(2026, 3, 2, 10, 0, 0, 0, chicagoZone), nil},
+		{"email chosen but none on file", MessageConfirmation, Recipient{ContactBy: []Channel{ChannelEmail}}, DefaultReminders,
+			time.Date(2026, 3, 2, 10, 0, 0, 0, chicagoZone), nil},
+		{"booked at 06:30 for 07:00 the same day: the text would come too late", MessageConfirmation,
+			Recipient{Phone: "+13125550100", ContactBy: []Channel{ChannelSMS}}, DefaultReminders, time.Date(2026, 3, 9, 6, 30, 0, 0, chicagoZone), nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := visit
+			if strings.Contains(c.name, "07:00") {
+				v = []NoticeVisit{{Kind: KindMaintenance, Start: time.Date(2026, 3, 9, 7, 0, 0, 0, chicagoZone), End: time.Date(2026, 3, 9, 10, 0, 0, 0, chicagoZone)}}
+			}
+			var got []string
+			for _, m := range PlanVisitMessages(c.kind, v, c.to, c.r, c.now, chicagoZone) {
+				got = append(got, at(m))
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("got  %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestPatientContactBy(t *testing.T) {
+	today := D(2026, 12, 1)
+	base := func() Patient {
+		return Patient{FirstName: "Ada", LastName: "Park", DateOfBirth: D(1970, 1, 1), Condition: ConditionCRPS}
+	}
+	p := base()
+	p.Email, p.Phone = "ada@example.com", "(312) 555-0142"
+	if err := p.Validate(today); err != nil || !slices.Equal(p.ContactBy, []Channel{ChannelEmail, ChannelSMS}) || p.Phone != "+13125550142" {
+		t.Fatalf("default: %v %v %q", err, p.ContactBy, p.Phone)
+	}
+	p = base()
+	p.Email = "ada@example.com"
+	if err := p.Validate(today); err != nil || !slices.Equal(p.ContactBy, []Channel{ChannelEmail}) {
+		t.Fatalf("email only: %v %v", err, p.ContactBy)
+	}
+	p = base()
+	p.Email, p.ContactBy = "ada@example.com", []Channel{}
+	if err := p.Validate(today); err != nil || p.ContactBy == nil || len(p.ContactBy) != 0 {
+		t.Fatalf("none chosen: %v %v", err, p.ContactBy)
+	}
+	p = base()
+	p.ContactBy = []Channel{ChannelSMS, "pigeon"}
+	if f := ErrorFields(p.Validate(today)); !strings.Contains(f["contact_by"], "email and sms") {
+		t.Fatalf("unknown channel: %v", f)
+	}
+	p = base()
+	p.ContactBy = []Channel{ChannelSMS}
+	if f := ErrorFields(p.Validate(today)); !strings.Contains(f["contact_by"], "phone number") {
+		t.Fatalf("sms without phone: %v", f)
+	}
+	p = base()
+	p.Phone = "555-0100"
+	if f := ErrorFields(p.Validate(today)); !strings.Contains(f["phone"], "area code") {
+		t.Fatalf("phone without area code: %v", f)
 	}
 }

@@ -2,6 +2,7 @@ package clinic
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -46,7 +47,18 @@ type Patient struct {
 	DriverName  string    `json:"driver_name"`
 	DriverPhone string    `json:"driver_phone"`
 	Notes       string    `json:"notes"`
-	Version     int       `json:"version"`
+	// ContactBy are the channels the patient gets messages on; empty for
+	// none. Left nil, Validate chooses every channel the patient has
+	// details for.
+	ContactBy []Channel `json:"contact_by"`
+	// SMSOptedOut is when the patient texted STOP; nil while texts are on.
+	SMSOptedOut *time.Time `json:"sms_opted_out_at"`
+	Version     int        `json:"version"`
+}
+
+// Texted reports whether the patient gets text messages.
+func (p Patient) Texted() bool {
+	return slices.Contains(p.ContactBy, ChannelSMS) && p.SMSOptedOut == nil
 }
 
 // FullName is "First Last".
@@ -93,8 +105,12 @@ func (p *Patient) Validate(today Date) error {
 	case p.DateOfBirth.Before(D(1900, 1, 1)):
 		pr.Add("date_of_birth", "Enter a date of birth after 1900.")
 	}
-	if p.Phone != "" && !phonePattern.MatchString(p.Phone) {
-		pr.Add("phone", "Enter a phone number of digits, spaces and ( ) + - only.")
+	if p.Phone != "" {
+		if e164, err := NormalizePhone(p.Phone); err != nil {
+			pr.Add("phone", "Enter a phone number with its area code, e.g. (602) 555-0142, or an international number starting with +.")
+		} else {
+			p.Phone = e164
+		}
 	}
 	if p.DriverPhone != "" && !phonePattern.MatchString(p.DriverPhone) {
 		pr.Add("driver_phone", "Enter a phone number of digits, spaces and ( ) + - only.")
@@ -117,7 +133,41 @@ func (p *Patient) Validate(today Date) error {
 	pr.checkText(map[string]string{"first_name": p.FirstName, "last_name": p.LastName, "phone": p.Phone, "email": p.Email,
 		"driver_name": p.DriverName, "driver_phone": p.DriverPhone}, false)
 	pr.checkText(map[string]string{"notes": p.Notes}, true)
+	p.ContactBy = contactBy(p.ContactBy, p.Email, p.Phone, pr)
 	return pr.Err()
+}
+
+// contactBy tidies the patient's channels: nil means every channel there
+// are details for; a channel without its detail is a mistake to name.
+func contactBy(chosen []Channel, email, phone string, pr Problems) []Channel {
+	if chosen == nil {
+		chosen = []Channel{}
+		if email != "" {
+			chosen = append(chosen, ChannelEmail)
+		}
+		if phone != "" {
+			chosen = append(chosen, ChannelSMS)
+		}
+		return chosen
+	}
+	out := []Channel{}
+	for _, c := range []Channel{ChannelEmail, ChannelSMS} {
+		if slices.Contains(chosen, c) {
+			out = append(out, c)
+		}
+	}
+	for _, c := range chosen {
+		if c != ChannelEmail && c != ChannelSMS {
+			pr.Add("contact_by", "Choose from email and sms.")
+		}
+	}
+	if slices.Contains(out, ChannelEmail) && email == "" {
+		pr.Add("contact_by", "Enter an email address to send messages by email.")
+	}
+	if slices.Contains(out, ChannelSMS) && phone == "" {
+		pr.Add("contact_by", "Enter a phone number to send text messages.")
+	}
+	return out
 }
 
 // PatientQuery is what a search for patients asks: a date of birth, a

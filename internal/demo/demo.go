@@ -123,7 +123,8 @@ func Generate(now time.Time) (*Clinic, error) {
 	}
 	today := clinic.DateOf(now, loc)
 	c := &Clinic{
-		Settings:  clinic.Settings{Name: "Desert Bloom Pain & Infusion", TimeZone: TimeZone, SlotMinutes: 15, Hours: Hours()},
+		Settings: clinic.Settings{Name: "Desert Bloom Pain & Infusion", TimeZone: TimeZone, SlotMinutes: 15, Hours: Hours(),
+			Phone: "(602) 555-0100", Address: "2150 E Camelback Rd, Suite 210, Phoenix, AZ 85016"},
 		Closures:  holidays(today.Year-2, today.Year+1),
 		Chairs:    []string{"Chair 1", "Chair 2", "Chair 3", "Chair 4", "Chair 5", "Chair 6"},
 		Protocols: Protocols(),
@@ -280,7 +281,7 @@ func (g *generator) person(i int, c clinic.Condition) clinic.Patient {
 	case 2:
 		notes = "Anxious about IV placement; use the smallest gauge."
 	}
-	return clinic.Patient{
+	p := clinic.Patient{
 		FirstName:   first,
 		LastName:    last,
 		DateOfBirth: dob,
@@ -292,6 +293,17 @@ func (g *generator) person(i int, c clinic.Condition) clinic.Patient {
 		DriverPhone: fmt.Sprintf("(480) 555-01%02d", i+40),
 		Notes:       notes,
 	}
+	// Most take email and texts; some only email; a few want no messages.
+	switch i % 7 {
+	case 3:
+		p.ContactBy = []clinic.Channel{clinic.ChannelEmail}
+	case 5:
+		p.ContactBy = []clinic.Channel{}
+	}
+	if err := p.Validate(g.today); err != nil {
+		panic(fmt.Sprintf("demo patient %d: %v", i, err)) // the generator is wrong
+	}
+	return p
 }
 
 func lower(s string) string {

@@ -6,6 +6,7 @@ package mail
 import (
 	"context"
 	"fmt"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"net/url"
 	"strconv"
 	"strings"
@@ -127,4 +128,9 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("mail: sending to %s:%d: %w", s.cfg.Host, s.cfg.Port, err)
 	}
 	return nil
+}
+
+// Deliver sends a finished message; email has no gateway id.
+func (s *Sender) Deliver(ctx context.Context, o clinic.Outgoing) (string, error) {
+	return "", s.Send(ctx, Message{To: o.To, Subject: o.Subject, Text: o.Text, HTML: o.HTML, MessageID: o.MessageID})
 }

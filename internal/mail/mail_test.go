@@ -1,63 +1,13 @@
 package mail
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"mime"
-	"mime/multipart"
-	"net"
-	netmail "net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	"github.com/infusiondesk/infusiondesk/internal/mail/mailtest"
 )
-
-// inbox is a real SMTP server on loopback (go-smtp) keeping what it gets.
-type inbox struct {
-	mu   sync.Mutex
-	msgs [][]byte
-	rcpt []string
-}
-
-type session struct{ in *inbox }
-
-func (s session) Reset()        {}
-func (s session) Logout() error { return nil }
-func (s session) Mail(string, *smtp.MailOptions) error {
-	return nil
-}
-func (s session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.in.mu.Lock()
-	defer s.in.mu.Unlock()
-	s.in.rcpt = append(s.in.rcpt, to)
-	return nil
-}
-func (s session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	s.in.mu.Lock()
-	defer s.in.mu.Unlock()
-	s.in.msgs = append(s.in.msgs, b)
-	return err
-}
-
-// startInbox serves SMTP on addr ("127.0.0.1:0" for any port).
-func startInbox(t *testing.T, addr string) (*inbox, *smtp.Server, string) {
-	t.Helper()
-	in := &inbox{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return session{in}, nil }))
-	srv.Domain = "localhost"
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return in, srv, l.Addr().String()
-}
 
 func TestParseURL(t *testing.T) {
 	for _, tc := range []struct {
@@ -86,9 +36,8 @@ func TestParseURL(t *testing.T) {
 // the Message-ID it was given; with the server down the send fails, and
 // once it is back the same message goes through.
 func TestSendToARealSMTPServer(t *testing.T) {
-	in, srv, addr := startInbox(t, "127.0.0.1:0")
-	host, port, _ := net.SplitHostPort(addr)
-	cfg, err := ParseURL("smtp://"+host+":"+port+"?tls=none", "Lakeside Infusion <desk@lakeside.example>")
+	in := mailtest.Start(t, "127.0.0.1:0")
+	cfg, err := ParseURL(in.URL(), "Lakeside Infusion <desk@lakeside.example>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,55 +49,34 @@ func TestSendToARealSMTPServer(t *testing.T) {
 	if err := s.Send(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	in.mu.Lock()
-	if len(in.msgs) != 1 || in.rcpt[0] != "pat@example.com" {
-		t.Fatalf("%d messages to %v", len(in.msgs), in.rcpt)
+	got := in.Messages()
+	if len(got) != 1 || got[0].To[0] != "pat@example.com" {
+		t.Fatalf("%d messages: %+v", len(got), got)
 	}
-	raw := in.msgs[0]
-	in.mu.Unlock()
-	parsed, err := netmail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
+	if got[0].MessageID != "appointment-7.confirmation@lakeside.example" {
+		t.Errorf("Message-ID %q", got[0].MessageID)
 	}
-	if id := parsed.Header.Get("Message-Id"); id != "<appointment-7.confirmation@lakeside.example>" {
-		t.Errorf("Message-ID %q", id)
+	if got[0].Subject != m.Subject {
+		t.Errorf("subject %q", got[0].Subject)
 	}
-	dec := new(mime.WordDecoder)
-	if subj, _ := dec.DecodeHeader(parsed.Header.Get("Subject")); subj != m.Subject {
-		t.Errorf("subject %q", subj)
+	if !strings.Contains(string(got[0].Raw), "multipart/alternative") {
+		t.Errorf("not multipart/alternative:\n%s", got[0].Raw)
 	}
-	mt, params, _ := mime.ParseMediaType(parsed.Header.Get("Content-Type"))
-	if mt != "multipart/alternative" {
-		t.Fatalf("content type %q", mt)
-	}
-	parts := map[string]string{}
-	mr := multipart.NewReader(parsed.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		b, _ := io.ReadAll(p) // multipart decodes quoted-printable
-		parts[ct] = string(b)
-	}
-	if !strings.Contains(parts["text/plain"], "Arrange a driver.") || !strings.Contains(parts["text/html"], "<p>Arrange a driver.</p>") {
-		t.Fatalf("parts %v", parts)
+	if !strings.Contains(got[0].Text, "Arrange a driver.") || !strings.Contains(got[0].HTML, "<p>Arrange a driver.</p>") {
+		t.Fatalf("parts: %q %q", got[0].Text, got[0].HTML)
 	}
 
 	// The server goes away: the send fails, and nothing is pretended.
-	srv.Close()
+	in.Close()
 	if err := s.Send(ctx, m); err == nil {
 		t.Fatal("a send to a server that is down succeeded")
 	}
 	// Back on the same port: the same message goes out.
-	in2, _, _ := startInbox(t, addr)
+	in2 := mailtest.Start(t, in.Addr)
 	if err := s.Send(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	in2.mu.Lock()
-	defer in2.mu.Unlock()
-	if len(in2.msgs) != 1 || !strings.Contains(string(in2.msgs[0]), "appointment-7.confirmation@lakeside.example") {
+	if got := in2.Messages(); len(got) != 1 || got[0].MessageID != "appointment-7.confirmation@lakeside.example" {
 		t.Fatal("the retried message did not arrive as the same message")
 	}
 }

@@ -122,19 +122,19 @@ const visitSelect = `
 	SELECT a.id, a.patient_id, a.chair_id, a.kind, a.status, a.starts_at, a.ends_at, a.course_id,
 	       a.series_id, a.session_no, a.version, coalesce(a.additional_reason, ''), coalesce(a.cancel_reason, ''),
 	       p.first_name || ' ' || p.last_name, c.name, p.mrn,
-	       coalesce(a.driver_name, ''), coalesce(a.driver_phone, ''), p.driver_name, p.driver_phone
+	       coalesce(a.driver_name, ''), coalesce(a.driver_phone, ''), p.driver_name, p.driver_phone, a.confirmed_at
 	FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN chairs c ON c.id = a.chair_id`
 
 func scanVisit(r pgx.CollectableRow) (clinic.Visit, error) {
 	var v clinic.Visit
 	err := r.Scan(&v.ID, &v.PatientID, &v.ChairID, &v.Kind, &v.Status, &v.Start, &v.End, &v.CourseID,
 		&v.SeriesID, &v.SessionNo, &v.Version, &v.AdditionalReason, &v.CancelReason, &v.PatientName, &v.ChairName, &v.MRN,
-		&v.Driver.Name, &v.Driver.Phone, &v.DriverOnFile.Name, &v.DriverOnFile.Phone)
+		&v.Driver.Name, &v.Driver.Phone, &v.DriverOnFile.Name, &v.DriverOnFile.Phone, &v.ConfirmedAt)
 	return v, err
 }
 
 const appointmentColumns = `id, patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id, session_no, version,
-	coalesce(additional_reason, '')`
+	coalesce(additional_reason, ''), confirmed_at`
 
 // queryAppointments reads the appointments that rest (WHERE …, ORDER BY …,
 // perhaps FOR UPDATE) selects.
@@ -152,7 +152,7 @@ func collectAppointment(r pgx.CollectableRow) (clinic.Appointment, error) { retu
 func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
 	var a clinic.Appointment
 	err := r.Scan(&a.ID, &a.PatientID, &a.ChairID, &a.Kind, &a.Status, &a.Start, &a.End, &a.CourseID,
-		&a.SeriesID, &a.SessionNo, &a.Version, &a.AdditionalReason)
+		&a.SeriesID, &a.SessionNo, &a.Version, &a.AdditionalReason, &a.ConfirmedAt)
 	return a, err
 }
 

@@ -100,6 +100,9 @@ func (db *DB) Book(ctx context.Context, b Booking, now time.Time) (a clinic.Appo
 		if err != nil {
 			return err
 		}
+		if err := db.notifyVisits(ctx, tx, clinic.MessageConfirmation, []clinic.Appointment{a}, nil, sched, now); err != nil {
+			return err
+		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "appointment.book", Entity: "appointment",
 			EntityID: &a.ID, PatientID: &a.PatientID, After: a})
 	})
@@ -276,7 +279,8 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 			if err != nil {
 				return err
 			}
-			return tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {
+			was := *a
+			err = tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {
 				_, err := tx.Exec(ctx, `
 					UPDATE appointments SET starts_at = $2, ends_at = $3, chair_id = $4,
 						version = version + 1, updated_at = now()
@@ -284,6 +288,10 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 				a.Start, a.End, a.ChairID = iv.Start, iv.End, chair
 				return err
 			})
+			if err != nil || a.Start.Equal(was.Start) {
+				return err // another chair at the same time is no news to the patient
+			}
+			return db.afterMove(ctx, tx, []clinic.Appointment{*a}, []clinic.Appointment{was}, sched, now)
 		})
 	if clinic.ErrorReason(err) == clinic.ReasonSlotTaken && minutes > 0 {
 		err = withAlternatives(err, db.alternatives(ctx, start, minutes, patientID, now, alternativesOffered))
@@ -299,13 +307,16 @@ func (db *DB) Cancel(ctx context.Context, id int64, version int, reason string, 
 		return clinic.Appointment{}, err
 	}
 	return db.change(ctx, id, version, clinic.ActCancel, now, "appointment.cancel",
-		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, _ clinic.Schedule) error {
+		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
 			a.Status = clinic.StatusCancelled
 			_, err := tx.Exec(ctx, `
 				UPDATE appointments SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3, cancel_reason = $4,
 					version = version + 1, updated_at = now()
 				WHERE id = $1`, a.ID, now, clinic.ActorFrom(ctx).UserID(), reason)
-			return err
+			if err != nil {
+				return err
+			}
+			return db.afterCancel(ctx, tx, []clinic.Appointment{*a}, sched, now)
 		})
 }
 

@@ -635,7 +635,7 @@ func TestPatientsSearchAndEdit(t *testing.T) {
 		t.Fatalf("stale update: %v", err)
 	}
 	back, err := c.db.Patient(c.ctx, maria.ID)
-	if err != nil || back.Phone != "(602) 555-0100" {
+	if err != nil || back.Phone != "+16025550100" { // stored as E.164
 		t.Fatalf("after a refused update: %+v %v", back, err)
 	}
 }

@@ -21,11 +21,12 @@ func settings(ctx context.Context, q querier) (clinic.Settings, map[clinic.Date]
 	var s clinic.Settings
 	var hours, closures []byte
 	err := q.QueryRow(ctx, `
-		SELECT name, timezone, slot_minutes, booking_horizon_days, version,
+		SELECT name, timezone, slot_minutes, booking_horizon_days, phone, address, reminders, version,
 		       coalesce((SELECT json_agg(json_build_array(weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI'))
 		                 ORDER BY weekday, opens) FROM opening_hours), '[]'),
 		       coalesce((SELECT json_agg(json_build_array(to_char(on_date, 'YYYY-MM-DD'), reason)) FROM closures), '[]')
-		FROM clinic`).Scan(&s.Name, &s.TimeZone, &s.SlotMinutes, &s.BookingHorizonDays, &s.Version, &hours, &closures)
+		FROM clinic`).Scan(&s.Name, &s.TimeZone, &s.SlotMinutes, &s.BookingHorizonDays, &s.Phone, &s.Address, &s.Reminders,
+		&s.Version, &hours, &closures)
 	if err != nil {
 		return s, nil, err
 	}
@@ -153,8 +154,8 @@ func (db *DB) UpdateSettings(ctx context.Context, s clinic.Settings) (clinic.Set
 		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, booking_horizon_days = $5,
-				version = version + 1, updated_at = now()
-			WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version, s.BookingHorizonDays)
+				phone = $6, address = $7, reminders = $8, version = version + 1, updated_at = now()
+			WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version, s.BookingHorizonDays, s.Phone, s.Address, s.Reminders)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
 
 // AppRole is the database role the server acts as after connecting. Its
@@ -24,6 +26,9 @@ const AppRole = "infusiondesk_app"
 type DB struct {
 	pool          *pgxpool.Pool
 	schemaVersion uint // the migration version this binary needs
+	// jobs enqueues River jobs in the store's transactions; it works none
+	// (StartDelivery runs the workers).
+	jobs *river.Client[pgx.Tx]
 }
 
 // Options tune the connection pool.
@@ -67,7 +72,12 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{pool: pool, schemaVersion: want}, nil
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Schema: RiverSchema})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &DB{pool: pool, schemaVersion: want, jobs: jobs}, nil
 }
 
 // Close closes every connection.

@@ -50,8 +50,9 @@ func (db *DB) LoadDemo(ctx context.Context, c *demo.Clinic, passwordHash string)
 }
 
 func loadDemo(ctx context.Context, tx pgx.Tx, c *demo.Clinic, passwordHash string, sum *DemoSummary) error {
-	if _, err := tx.Exec(ctx, `UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, updated_at = now(), version = version + 1`,
-		c.Settings.Name, c.Settings.TimeZone, c.Settings.SlotMinutes); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, phone = $4, address = $5,
+		updated_at = now(), version = version + 1`,
+		c.Settings.Name, c.Settings.TimeZone, c.Settings.SlotMinutes, c.Settings.Phone, c.Settings.Address); err != nil {
 		return err
 	}
 	if err := replaceHours(ctx, tx, c.Settings.Hours); err != nil {

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,14 +14,26 @@ import (
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/infusiondesk/infusiondesk/migrations"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 // Migrator applies the embedded migrations. It connects as the user in the
 // URL (the schema's owner), not as the application role.
 type Migrator struct {
-	m *migrate.Migrate
+	m   *migrate.Migrate
+	url string
+	log *slog.Logger
 }
+
+// RiverSchema is the schema of River's job tables (created by River's own
+// migrations, which Up runs after the clinic's).
+const RiverSchema = "river"
+
+// riverSince is the first clinic migration with the river schema.
+const riverSince = 9
 
 // NewMigrator connects to the database at url.
 func NewMigrator(url string, log *slog.Logger) (*Migrator, error) {
@@ -45,14 +58,58 @@ func NewMigrator(url string, log *slog.Logger) (*Migrator, error) {
 	if log != nil {
 		m.Log = migrateLog{log}
 	}
-	return &Migrator{m: m}, nil
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Migrator{m: m, url: url, log: log}, nil
 }
 
-// Up applies every migration not yet applied.
-func (mg *Migrator) Up() error { return ignoreNoChange(mg.m.Up()) }
+// Up applies every migration not yet applied: the clinic's, then River's.
+func (mg *Migrator) Up() error {
+	if err := ignoreNoChange(mg.m.Up()); err != nil {
+		return err
+	}
+	return mg.river(rivermigrate.DirectionUp)
+}
 
-// Down reverses every applied migration.
-func (mg *Migrator) Down() error { return ignoreNoChange(mg.m.Down()) }
+// Down reverses every applied migration: River's first, while its schema
+// is there, then the clinic's.
+func (mg *Migrator) Down() error {
+	if v, _, err := mg.Version(); err != nil {
+		return err
+	} else if v >= riverSince {
+		if err := mg.river(rivermigrate.DirectionDown); err != nil {
+			return err
+		}
+	}
+	return ignoreNoChange(mg.m.Down())
+}
+
+// river runs River's migrations in RiverSchema, all the way up or down.
+func (mg *Migrator) river(dir rivermigrate.Direction) error {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, mg.url)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	defer pool.Close()
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: RiverSchema, Logger: mg.log})
+	if err != nil {
+		return err
+	}
+	opts := &rivermigrate.MigrateOpts{}
+	if dir == rivermigrate.DirectionDown {
+		opts.TargetVersion = -1
+	}
+	res, err := m.Migrate(ctx, dir, opts)
+	if err != nil {
+		return fmt.Errorf("river's migrations: %w", err)
+	}
+	for _, v := range res.Versions {
+		mg.log.Info("river migration", "direction", string(dir), "version", v.Version, "name", v.Name)
+	}
+	return nil
+}
 
 // Version returns the applied version (0 when none) and whether the last
 // migration failed halfway.

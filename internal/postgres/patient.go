@@ -14,11 +14,11 @@ import (
 func insertPatient(ctx context.Context, tx pgx.Tx, p clinic.Patient) (clinic.Patient, error) {
 	err := tx.QueryRow(ctx, `
 		INSERT INTO patients (first_name, last_name, date_of_birth, phone, email, weight_kg, condition,
-			driver_name, driver_phone, notes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			driver_name, driver_phone, notes, contact_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		RETURNING id, mrn, version`,
 		p.FirstName, p.LastName, p.DateOfBirth, p.Phone, p.Email, p.WeightKg, p.Condition,
-		p.DriverName, p.DriverPhone, p.Notes).Scan(&p.ID, &p.MRN, &p.Version)
+		p.DriverName, p.DriverPhone, p.Notes, p.ContactBy).Scan(&p.ID, &p.MRN, &p.Version)
 	if err != nil {
 		return p, err
 	}
@@ -55,15 +55,15 @@ func (db *DB) UpdatePatient(ctx context.Context, p clinic.Patient, today clinic.
 		if before.Version != p.Version {
 			return clinic.Errorf(clinic.ECONFLICT, "This patient's record was changed by someone else meanwhile. Their changes are shown; yours were not saved.")
 		}
-		p.MRN = before.MRN
+		p.MRN, p.SMSOptedOut = before.MRN, before.SMSOptedOut
 		p.Version = before.Version + 1
 		_, err = tx.Exec(ctx, `
 			UPDATE patients SET first_name = $2, last_name = $3, date_of_birth = $4, phone = $5, email = $6,
 				weight_kg = $7, condition = $8, driver_name = $9, driver_phone = $10, notes = $11,
-				version = version + 1, updated_at = now()
+				contact_by = $12, version = version + 1, updated_at = now()
 			WHERE id = $1`,
 			p.ID, p.FirstName, p.LastName, p.DateOfBirth, p.Phone, p.Email, p.WeightKg, p.Condition,
-			p.DriverName, p.DriverPhone, p.Notes)
+			p.DriverName, p.DriverPhone, p.Notes, p.ContactBy)
 		if err != nil {
 			return err
 		}
@@ -74,12 +74,12 @@ func (db *DB) UpdatePatient(ctx context.Context, p clinic.Patient, today clinic.
 }
 
 const patientColumns = `id, mrn, first_name, last_name, date_of_birth, phone, email, weight_kg::float8, condition,
-	driver_name, driver_phone, notes, version`
+	driver_name, driver_phone, notes, contact_by, sms_opted_out_at, version`
 
 func scanPatient(r pgx.Row) (clinic.Patient, error) {
 	var p clinic.Patient
 	err := r.Scan(&p.ID, &p.MRN, &p.FirstName, &p.LastName, &p.DateOfBirth, &p.Phone, &p.Email, &p.WeightKg,
-		&p.Condition, &p.DriverName, &p.DriverPhone, &p.Notes, &p.Version)
+		&p.Condition, &p.DriverName, &p.DriverPhone, &p.Notes, &p.ContactBy, &p.SMSOptedOut, &p.Version)
 	return p, err
 }
 

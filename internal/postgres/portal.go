@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
-	"github.com/infusiondesk/infusiondesk/internal/auth"
+	"slices"
 	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/auth"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
@@ -13,13 +15,13 @@ import (
 const InvitationTTL = 72 * time.Hour
 
 // CreateInvitation stores a one-time portal invitation for a patient (only
-// a hash of its token) and writes the message to the outbox. Earlier open
-// invitations of the patient stop working.
+// a hash of its token) and schedules its email. Earlier open invitations of
+// the patient stop working.
 func (db *DB) CreateInvitation(ctx context.Context, patientID int64, tokenHash []byte, link string, now time.Time) (time.Time, error) {
 	expires := now.Add(InvitationTTL)
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		var email, first string
-		err := tx.QueryRow(ctx, `SELECT email, first_name FROM patients WHERE id = $1`, patientID).Scan(&email, &first)
+		var to clinic.Recipient
+		err := tx.QueryRow(ctx, `SELECT email, contact_by FROM patients WHERE id = $1`, patientID).Scan(&to.Email, &to.ContactBy)
 		if isNoRows(err) {
 			return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
 		}
@@ -33,13 +35,18 @@ func (db *DB) CreateInvitation(ctx context.Context, patientID int64, tokenHash [
 			patientID, tokenHash, expires, clinic.ActorFrom(ctx).UserID()); err != nil {
 			return err
 		}
-		to := email
-		if to == "" {
-			to = "(no email on file: the desk hands the link over)"
-		}
-		body := "Hello " + first + ",\n\nYou are invited to the clinic's patient portal. Set your password here within 72 hours:\n\n" + link + "\n"
-		if _, err := tx.Exec(ctx, `INSERT INTO outbox (to_address, subject, body) VALUES ($1, $2, $3)`, to, "Your patient portal invitation", body); err != nil {
-			return err
+		// Sent by email when the patient takes email; otherwise the desk
+		// hands the link over.
+		if slices.Contains(to.Channels(clinic.Reminders{Email: true}), clinic.ChannelEmail) {
+			// Earlier invitations not yet sent would carry a dead link.
+			if _, err := tx.Exec(ctx, `UPDATE messages SET status = 'dropped', error = 'A newer invitation replaced it.', link = NULL
+				WHERE patient_id = $1 AND kind = 'invitation' AND status = 'scheduled'`, patientID); err != nil {
+				return err
+			}
+			if err := db.enqueueMessages(ctx, tx, []newMessage{{PatientID: patientID, Kind: clinic.MessageInvitation,
+				Channel: clinic.ChannelEmail, At: now, Link: link}}); err != nil {
+				return err
+			}
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "portal.invite", Entity: "patient", EntityID: &patientID, PatientID: &patientID,
 			After: map[string]any{"expires_at": expires.UTC()}})

@@ -240,6 +240,10 @@ func (db *DB) BookSeries(ctx context.Context, req SeriesRequest, now time.Time) 
 			}
 			out.Sessions = append(out.Sessions, a)
 		}
+		// One confirmation lists every session; each has its reminders.
+		if err := db.notifyVisits(ctx, tx, clinic.MessageConfirmation, out.Sessions, nil, sched, now); err != nil {
+			return err
+		}
 		if openedCourse != nil {
 			if err := audit(ctx, tx, clinic.AuditEntry{Action: "course.open", Entity: "course", EntityID: openedCourse,
 				PatientID: &req.PatientID, After: map[string]any{"protocol_id": req.ProtocolID}}); err != nil {
@@ -637,6 +641,9 @@ func (db *DB) ApplyReflow(ctx context.Context, r ReflowRequest, want []clinic.Sl
 			}
 			after = append(after, a)
 		}
+		if err := db.afterMove(ctx, tx, after, before, sched, now); err != nil {
+			return err
+		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "series.reflow", Entity: "loading_series", EntityID: &r.SeriesID,
 			PatientID: &out.PatientID, Before: before, After: after})
 	})
@@ -685,6 +692,13 @@ func (db *DB) CancelSeries(ctx context.Context, seriesID int64, reason string, n
 			return err
 		}
 		sort.Slice(cancelled, func(i, j int) bool { return *cancelled[i].SessionNo < *cancelled[j].SessionNo })
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := db.afterCancel(ctx, tx, cancelled, sched, now); err != nil {
+			return err
+		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "series.cancel", Entity: "loading_series", EntityID: &seriesID,
 			PatientID: &patientID, After: map[string]any{"reason": reason, "cancelled": cancelled}})
 	})

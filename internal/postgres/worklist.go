@@ -41,6 +41,7 @@ type WorkItem struct {
 // WorkCounts are the sizes of the lists, for the home pages.
 type WorkCounts struct {
 	DueSoon, Overdue, ReportMissing, Flagged int
+	FailedMessages                           int // messages to patients that could not be sent
 }
 
 const workSelect = `
@@ -139,9 +140,10 @@ func (db *DB) Counts(ctx context.Context, now time.Time) (WorkCounts, error) {
 		SELECT count(*) FILTER (WHERE `+listWhere[ListDueSoon]+`),
 		       count(*) FILTER (WHERE `+listWhere[ListOverdue]+`),
 		       count(*) FILTER (WHERE `+listWhere[ListReportMissing]+`),
-		       count(*) FILTER (WHERE `+listWhere[ListFlagged]+`)
+		       count(*) FILTER (WHERE `+listWhere[ListFlagged]+`),
+		       (SELECT count(*) FROM messages WHERE status = 'failed')
 		FROM course_plans cp JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
 		JOIN patients p ON p.id = cp.patient_id`, clinic.DateOf(now, sched.Loc)).Scan(
-		&c.DueSoon, &c.Overdue, &c.ReportMissing, &c.Flagged)
+		&c.DueSoon, &c.Overdue, &c.ReportMissing, &c.Flagged, &c.FailedMessages)
 	return c, mapError(err)
 }

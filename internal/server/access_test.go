@@ -23,8 +23,9 @@ func accessRule(method, route string) (public bool, roles []clinic.Role) {
 	api, isAPI := strings.CutPrefix(route, "/api/v1")
 	switch {
 	case route == "/login", route == "/logout", route == "/healthz", route == "/readyz", strings.HasPrefix(route, "/static"),
-		strings.HasPrefix(route, "/invite/"), strings.HasPrefix(route, "/calendar/"),
-		api == "/openapi.json", method == "POST" && api == "/auth/token":
+		strings.HasPrefix(route, "/invite/"), strings.HasPrefix(route, "/calendar/"), strings.HasPrefix(route, "/v/"),
+		api == "/openapi.json", method == "POST" && api == "/auth/token",
+		method == "POST" && api == "/sms/inbound": // signed by the gateway, not signed in
 		return true, nil
 	case route == "/":
 		return false, everyone
@@ -52,7 +53,8 @@ func accessRule(method, route string) (public bool, roles []clinic.Role) {
 	case "POST /appointments/{id}/complete":
 		return false, []clinic.Role{clinic.RoleFrontDesk, clinic.RoleNurse}
 	case "POST /patients", "POST /patients/{id}/loading-series", "POST /patients/{id}/invite",
-		"POST /appointments/{id}/reschedule", "POST /appointments/{id}/cancel", "POST /appointments/{id}/check-in", "POST /appointments/{id}/no-show":
+		"POST /appointments/{id}/reschedule", "POST /appointments/{id}/cancel", "POST /appointments/{id}/check-in", "POST /appointments/{id}/no-show",
+		"POST /messages/{id}/retry":
 		return false, desk
 	}
 	if strings.HasPrefix(api, "/me/") {

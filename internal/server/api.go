@@ -21,6 +21,7 @@ import (
 func (s *Server) apiRoutes(r chi.Router) {
 	r.Get("/openapi.json", s.openAPI)
 	r.Post("/auth/token", s.apiCreateToken)
+	r.Post("/sms/inbound", s.smsInbound) // signed by the gateway
 	r.Group(func(r chi.Router) {
 		r.Use(s.apiSession, s.requireSignedIn)
 		r.Delete("/auth/token", s.apiRevokeToken)

@@ -31,7 +31,9 @@ func (s *Server) apiCalendarRoutes(r chi.Router) {
 		r.Get("/availability", s.apiAvailability)
 		r.Get("/appointments", s.apiAppointments)
 		r.Get("/appointments/{id}", s.apiAppointment)
+		r.Get("/appointments/{id}/messages", s.apiAppointmentMessages)
 	})
+	r.With(s.requireRole(clinic.RoleFrontDesk)).Post("/messages/{id}/retry", s.apiRetryMessage)
 	r.With(s.requireRole(clinic.RoleFrontDesk, clinic.RolePhysician)).Post("/patients/{id}/courses", s.apiCreateCourse)
 	r.With(s.requireRole(clinic.RoleFrontDesk)).Post("/patients/{id}/invite", s.apiInvite)
 	r.Group(func(r chi.Router) {
@@ -70,13 +72,16 @@ type clinicJSON struct {
 	SlotMinutes int                   `json:"slot_minutes"`
 	Hours       map[string][][]string `json:"hours"`
 	// BookingHorizonDays is how many days ahead appointments may be booked.
-	BookingHorizonDays int `json:"booking_horizon_days"`
-	Version            int `json:"version"`
+	BookingHorizonDays int              `json:"booking_horizon_days"`
+	Phone              string           `json:"phone"`
+	Address            string           `json:"address"`
+	Reminders          clinic.Reminders `json:"reminders"`
+	Version            int              `json:"version"`
 }
 
 func toClinicJSON(st clinic.Settings) clinicJSON {
 	out := clinicJSON{Name: st.Name, TimeZone: st.TimeZone, SlotMinutes: st.SlotMinutes, BookingHorizonDays: st.BookingHorizonDays,
-		Version: st.Version, Hours: map[string][][]string{}}
+		Phone: st.Phone, Address: st.Address, Reminders: st.Reminders, Version: st.Version, Hours: map[string][][]string{}}
 	for wd, key := range clinic.WeekdayKeys {
 		out.Hours[key] = [][]string{}
 		for _, r := range st.Hours[wd] {
@@ -101,8 +106,12 @@ type putClinicRequest struct {
 	SlotMinutes int                   `json:"slot_minutes"`
 	Hours       map[string][][]string `json:"hours"`
 	// BookingHorizonDays defaults to 540 when left out.
-	BookingHorizonDays int  `json:"booking_horizon_days"`
-	Version            *int `json:"version"`
+	BookingHorizonDays int `json:"booking_horizon_days"`
+	// Phone, Address and Reminders left out keep what is stored.
+	Phone     *string           `json:"phone"`
+	Address   *string           `json:"address"`
+	Reminders *clinic.Reminders `json:"reminders"`
+	Version   *int              `json:"version"`
 }
 
 // apiPutClinic replaces the clinic's settings. With "version" the change is
@@ -136,6 +145,29 @@ func (s *Server) apiPutClinic(w http.ResponseWriter, r *http.Request) {
 			st.Hours[wd] = append(st.Hours[wd], clinic.Range{Opens: opens, Closes: closes})
 		}
 	}
+	ctx := r.Context()
+	cur, err := s.db.Schedule(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st.Version = cur.Settings.Version
+	if req.Version != nil {
+		st.Version = *req.Version
+	}
+	st.Phone, st.Address, st.Reminders = cur.Settings.Phone, cur.Settings.Address, cur.Settings.Reminders
+	if req.Phone != nil {
+		st.Phone = *req.Phone
+	}
+	if req.Address != nil {
+		st.Address = *req.Address
+	}
+	if req.Reminders != nil {
+		st.Reminders = *req.Reminders
+		if st.Reminders.OffsetsHours == nil {
+			st.Reminders.OffsetsHours = []int{}
+		}
+	}
 	for k, v := range clinic.ErrorFields(st.Validate()) {
 		p.Add(k, v)
 	}
@@ -143,17 +175,7 @@ func (s *Server) apiPutClinic(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	if req.Version != nil {
-		st.Version = *req.Version
-	} else {
-		cur, err := s.db.Schedule(ctx)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		st.Version = cur.Settings.Version
-	}
+
 	saved, err := s.db.UpdateSettings(ctx, st)
 	if err != nil {
 		s.fail(w, r, err)
@@ -247,6 +269,8 @@ type patientRequest struct {
 	DriverName  string      `json:"driver_name"`
 	DriverPhone string      `json:"driver_phone"`
 	Notes       string      `json:"notes"`
+	// ContactBy left out takes every channel the patient has details for.
+	ContactBy []clinic.Channel `json:"contact_by"`
 }
 
 func (s *Server) today(r *http.Request) clinic.Date {
@@ -262,7 +286,8 @@ func (s *Server) apiCreatePatient(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.db.CreatePatient(r.Context(), clinic.Patient{FirstName: req.FirstName, LastName: req.LastName,
 		DateOfBirth: req.DateOfBirth, Email: req.Email, Phone: req.Phone, WeightKg: req.WeightKg,
-		Condition: clinic.Condition(req.Condition), DriverName: req.DriverName, DriverPhone: req.DriverPhone, Notes: req.Notes}, s.today(r))
+		Condition: clinic.Condition(req.Condition), DriverName: req.DriverName, DriverPhone: req.DriverPhone, Notes: req.Notes,
+		ContactBy: req.ContactBy}, s.today(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -394,12 +419,23 @@ type appointmentJSON struct {
 	SessionNo *int   `json:"session_no,omitempty"`
 	// AdditionalReason is set on an additional infusion a physician booked.
 	AdditionalReason string `json:"additional_reason,omitempty"`
+	// ConfirmedAt is when the patient confirmed the visit; null until then.
+	ConfirmedAt *string `json:"confirmed_at"`
 }
 
 func toAppointmentJSON(a clinic.Appointment, loc *time.Location) appointmentJSON {
 	return appointmentJSON{ID: a.ID, PatientID: a.PatientID, ChairID: a.ChairID, Kind: string(a.Kind), Status: string(a.Status),
 		Start: a.Start.In(loc).Format(time.RFC3339), End: a.End.In(loc).Format(time.RFC3339), Version: a.Version,
-		SeriesID: a.SeriesID, SessionNo: a.SessionNo, AdditionalReason: a.AdditionalReason}
+		SeriesID: a.SeriesID, SessionNo: a.SessionNo, AdditionalReason: a.AdditionalReason, ConfirmedAt: rfc3339(a.ConfirmedAt)}
+}
+
+// rfc3339 writes an optional instant in UTC; nil stays null.
+func rfc3339(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
 }
 
 type bookRequest struct {

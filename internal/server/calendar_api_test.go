@@ -142,7 +142,7 @@ func TestAPIPatients(t *testing.T) {
 	f := newFixture(t, fixedClock(march2))
 	desk := f.token(clinic.RoleFrontDesk)
 	status, _, v := f.api("POST", "/api/v1/patients", desk, map[string]any{"first_name": "Ada", "last_name": "Quist",
-		"date_of_birth": "1970-05-06", "email": "ada@example.com", "phone": "555-0100", "weight_kg": 61.5, "condition": "crps"})
+		"date_of_birth": "1970-05-06", "email": "ada@example.com", "phone": "(312) 555-0100", "weight_kg": 61.5, "condition": "crps"})
 	expect(t, "POST /patients", status, 201, v)
 	id := obj(v)["id"].(float64)
 	if !strings.HasPrefix(obj(v)["mrn"].(string), "MRN") {

@@ -78,19 +78,19 @@ func TestPageStalePatientEditShowsBoth(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	p, err := f.db.CreatePatient(ctx, clinic.Patient{FirstName: "Ed", LastName: "Twice", DateOfBirth: clinic.D(1966, 6, 6),
-		Condition: clinic.ConditionOther, Phone: "555-0001"}, clinic.D(2026, 1, 1))
+		Condition: clinic.ConditionOther, Phone: "(602) 555-0001"}, clinic.D(2026, 1, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Phone = "555-0002"
+	p.Phone = "(602) 555-0002"
 	if _, err := f.db.UpdatePatient(ctx, p, clinic.D(2026, 1, 1)); err != nil {
 		t.Fatal(err)
 	}
 	desk := f.signIn(clinic.RoleFrontDesk)
 	form := url.Values{"version": {"1"}, "first_name": {"Ed"}, "last_name": {"Twice"}, "date_of_birth": {"1966-06-06"},
-		"condition": {"other"}, "phone": {"555-0003"}}
+		"condition": {"other"}, "phone": {"(602) 555-0003"}}
 	status, page := f.post(desk, fmt.Sprintf("/desk/patients/%d/edit", p.ID), form)
-	if status != http.StatusConflict || !strings.Contains(page, "555-0002") || !strings.Contains(page, `value="555-0003"`) {
+	if status != http.StatusConflict || !strings.Contains(page, "(602) 555-0002") || !strings.Contains(page, `value="(602) 555-0003"`) {
 		t.Fatalf("stale edit: %d; want 409 with theirs and mine", status)
 	}
 	// Saving again from the page (now at version 2) is deliberate and lands.

@@ -269,6 +269,11 @@ func (s *Server) appointmentView(r *http.Request, id int64) (web.AppointmentView
 	}
 	// An infusion is completed by the nurse's record, not from the desk.
 	view.Allowed[clinic.ActComplete] = view.Allowed[clinic.ActComplete] && v.Kind == clinic.KindConsult
+	msgs, err := s.db.AppointmentMessages(ctx, id)
+	if err != nil {
+		return web.AppointmentView{}, err
+	}
+	view.Messages = messageRows(msgs)
 	return view, nil
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,7 +128,7 @@ func (s *Server) renderPatientFull(w http.ResponseWriter, r *http.Request, id in
 // deskPatientForm shows the new-patient form, or the edit form filled from
 // the record.
 func (s *Server) deskPatientForm(w http.ResponseWriter, r *http.Request) {
-	f := web.PatientForm{Fields: map[string]string{}}
+	f := web.PatientForm{Fields: map[string]string{}, ContactEmail: true, ContactSMS: true}
 	if strings.HasSuffix(r.URL.Path, "/edit") {
 		id, err := urlID(r)
 		if err != nil {
@@ -150,9 +151,17 @@ func patientFromForm(r *http.Request) (clinic.Patient, web.PatientForm, clinic.P
 	g := func(k string) string { return r.PostForm.Get(k) }
 	f := web.PatientForm{FirstName: g("first_name"), LastName: g("last_name"), DateOfBirth: g("date_of_birth"),
 		Phone: g("phone"), Email: g("email"), WeightKg: g("weight_kg"), Condition: g("condition"),
-		DriverName: g("driver_name"), DriverPhone: g("driver_phone"), Notes: g("notes")}
+		DriverName: g("driver_name"), DriverPhone: g("driver_phone"), Notes: g("notes"),
+		ContactEmail: g("contact_by.email") != "", ContactSMS: g("contact_by.sms") != ""}
 	p := clinic.Patient{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, Email: f.Email,
-		Condition: clinic.Condition(f.Condition), DriverName: f.DriverName, DriverPhone: f.DriverPhone, Notes: f.Notes}
+		Condition: clinic.Condition(f.Condition), DriverName: f.DriverName, DriverPhone: f.DriverPhone, Notes: f.Notes,
+		ContactBy: []clinic.Channel{}}
+	if f.ContactEmail {
+		p.ContactBy = append(p.ContactBy, clinic.ChannelEmail)
+	}
+	if f.ContactSMS {
+		p.ContactBy = append(p.ContactBy, clinic.ChannelSMS)
+	}
 	problems := clinic.Problems{}
 	if strings.TrimSpace(f.DateOfBirth) != "" {
 		d, err := clinic.ParseDate(strings.TrimSpace(f.DateOfBirth))
@@ -182,6 +191,13 @@ func (s *Server) deskSavePatient(w http.ResponseWriter, r *http.Request) {
 	_, loc := s.clinicInfo(ctx)
 	today := clinic.DateOf(s.now(), loc)
 	editing := strings.HasSuffix(r.URL.Path, "/edit")
+	if !editing {
+		// A new patient's boxes come ticked: a channel without its detail
+		// is left out rather than refused.
+		p.ContactBy = slices.DeleteFunc(p.ContactBy, func(c clinic.Channel) bool {
+			return (c == clinic.ChannelEmail && strings.TrimSpace(p.Email) == "") || (c == clinic.ChannelSMS && strings.TrimSpace(p.Phone) == "")
+		})
+	}
 	var err error
 	if editing {
 		if p.ID, err = urlID(r); err != nil {

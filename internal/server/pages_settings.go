@@ -60,11 +60,21 @@ func (s *Server) adminSaveClinic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := web.SettingsForm{Name: r.PostForm.Get("name"), TimeZone: r.PostForm.Get("timezone"), SlotMinutes: r.PostForm.Get("slot_minutes"),
-		Horizon: strings.TrimSpace(r.PostForm.Get("booking_horizon_days"))}
+		Horizon: strings.TrimSpace(r.PostForm.Get("booking_horizon_days")), Phone: r.PostForm.Get("phone"), Address: r.PostForm.Get("address"),
+		Offsets: r.PostForm.Get("reminders.offsets_hours"), EmailOn: r.PostForm.Get("reminders.email") != "", SMSOn: r.PostForm.Get("reminders.sms") != ""}
 	f.Version, _ = strconv.Atoi(r.PostForm.Get("version"))
-	settings := clinic.Settings{Name: f.Name, TimeZone: f.TimeZone, Version: f.Version}
+	settings := clinic.Settings{Name: f.Name, TimeZone: f.TimeZone, Version: f.Version, Phone: f.Phone, Address: f.Address,
+		Reminders: clinic.Reminders{OffsetsHours: []int{}, Email: f.EmailOn, SMS: f.SMSOn}}
 	settings.SlotMinutes, _ = strconv.Atoi(f.SlotMinutes)
 	p := clinic.Problems{}
+	for _, part := range strings.FieldsFunc(f.Offsets, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		h, err := strconv.Atoi(strings.TrimSuffix(strings.ToLower(part), "h"))
+		if err != nil {
+			p.Add("reminders.offsets_hours", "Write the hours as numbers separated by commas, e.g. 72, 24.")
+			break
+		}
+		settings.Reminders.OffsetsHours = append(settings.Reminders.OffsetsHours, h)
+	}
 	if n, err := strconv.Atoi(f.Horizon); err == nil && n > 0 {
 		settings.BookingHorizonDays = n
 	} else if f.Horizon != "" {

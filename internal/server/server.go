@@ -30,6 +30,11 @@ type Config struct {
 	SessionLifetime   time.Duration // every session ends this long after sign-in
 	Throttle          auth.Throttle
 	MaxBodyBytes      int64
+	// BaseURL is the site's public address (BASE_URL): text-message
+	// webhooks are signed over it.
+	BaseURL string
+	// SMSAuthToken verifies the gateway's webhook; "" turns it off.
+	SMSAuthToken string
 	// Now is the clock; tests set it to days such as a change of daylight
 	// saving time. nil means time.Now.
 	Now func() time.Time
@@ -97,6 +102,8 @@ func (s *Server) routes() chi.Router {
 		r.Use(s.webSession)
 		r.Get("/login", s.loginPage)
 		r.Get("/invite/{token}", s.invitePage)
+		r.Get("/v/{token}", s.visitLinkPage) // the token is the key: no sign-in
+		r.Post("/v/{token}", s.visitLinkAction)
 		r.Post("/invite/{token}", s.acceptInvite)
 		r.Post("/login", s.login)
 		r.Post("/logout", s.logout)
@@ -156,6 +163,8 @@ func (s *Server) routes() chi.Router {
 				r.Get("/requests", s.deskRequests)
 				r.Post("/requests/{id}/answer", s.deskAnswerRequest)
 				r.Get("/work", s.deskWork)
+				r.Get("/messages", s.deskFailedMessages)
+				r.Post("/messages/{id}/retry", s.deskRetryMessage)
 			})
 			r.Route("/nurse", func(r chi.Router) {
 				r.Use(s.requireRole(clinic.RoleNurse))

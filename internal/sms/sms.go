@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"io"
 	"net/http"
 	"net/url"
@@ -109,11 +110,20 @@ func Signature(token, fullURL string, params url.Values) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// Verify reports whether signature is the gateway's for this request.
-func (c *Client) Verify(signature, fullURL string, params url.Values) bool {
-	want := Signature(c.cfg.AuthToken, fullURL, params)
+// Verify reports whether signature is the gateway's, signed with token,
+// for this request.
+func Verify(token, signature, fullURL string, params url.Values) bool {
+	want := Signature(token, fullURL, params)
 	return hmac.Equal([]byte(signature), []byte(want))
 }
+
+// Deliver sends a finished text message and returns the gateway's id.
+func (c *Client) Deliver(ctx context.Context, o clinic.Outgoing) (string, error) {
+	return c.Send(ctx, o.To, o.Text)
+}
+
+// Permanent is true when the gateway will never take the message as it is.
+func (e *Error) Permanent() bool { return !e.Temporary }
 
 // Reply is what a patient's text back asks for.
 type Reply string

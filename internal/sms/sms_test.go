@@ -91,12 +91,11 @@ func TestSignature(t *testing.T) {
 	if got := Signature("test-token", u, params); got != "HRIzuHX0Og3bRmRGV4tX8BxUe/E=" {
 		t.Fatalf("signature %q", got)
 	}
-	c := NewClient(Config{AuthToken: "test-token"})
-	if !c.Verify("HRIzuHX0Og3bRmRGV4tX8BxUe/E=", u, params) {
+	if !Verify("test-token", "HRIzuHX0Og3bRmRGV4tX8BxUe/E=", u, params) {
 		t.Fatal("a good signature refused")
 	}
 	params.Set("Body", "START")
-	if c.Verify("HRIzuHX0Og3bRmRGV4tX8BxUe/E=", u, params) {
+	if Verify("test-token", "HRIzuHX0Og3bRmRGV4tX8BxUe/E=", u, params) {
 		t.Fatal("a tampered body accepted")
 	}
 }

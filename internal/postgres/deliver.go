@@ -1,0 +1,363 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/auth"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Sender sends messages of one channel. It returns the gateway's id of a
+// text message ("" for email). An error with a Permanent() method that
+// returns true is never tried again.
+type Sender interface {
+	Deliver(ctx context.Context, m clinic.Outgoing) (string, error)
+}
+
+// Delivery is how StartDelivery sends.
+type Delivery struct {
+	Email, SMS       Sender // nil: the channel is off
+	EmailOff, SMSOff string // why a channel is off, for the message log
+	BaseURL          string // where visit links point, e.g. https://clinic.example
+	Workers          int    // messages sent at once; 0: 4
+	// RetryBase is the wait after a failed try, doubled after each one up
+	// to RetryMax; 0: 30 s and 1 h.
+	RetryBase, RetryMax time.Duration
+	// RescueAfter is how long a try may look running before it is taken
+	// for one whose process died, and tried again; 0: 5 min.
+	RescueAfter  time.Duration
+	PollInterval time.Duration // 0: River's (1 s)
+	Log          *slog.Logger
+	Now          func() time.Time // nil: time.Now
+}
+
+func (d Delivery) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// Delivering is a running delivery; Stop ends it.
+type Delivering struct{ client *river.Client[pgx.Tx] }
+
+// Stop lets the messages being sent finish (until ctx ends) and stops.
+func (d *Delivering) Stop(ctx context.Context) error { return d.client.Stop(ctx) }
+
+// StartDelivery starts River's workers: every scheduled message is sent
+// when it is due, by the process that holds it, once.
+func (db *DB) StartDelivery(ctx context.Context, d Delivery) (*Delivering, error) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if _, err := url.Parse(d.BaseURL); err != nil || d.BaseURL == "" {
+		return nil, fmt.Errorf("delivery: BASE_URL %q is not an address", d.BaseURL)
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &messageWorker{db: db, d: d}); err != nil {
+		return nil, err
+	}
+	cfg := &river.Config{
+		Schema:               RiverSchema,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmpOr(d.Workers, 4)}},
+		Workers:              workers,
+		Logger:               d.Log,
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: cmpOr(d.RescueAfter, 5*time.Minute),
+		RetryPolicy:          backoff{base: cmpOr(d.RetryBase, 30*time.Second), max: cmpOr(d.RetryMax, time.Hour)},
+		FetchPollInterval:    d.PollInterval,
+	}
+	if d.PollInterval > 0 {
+		cfg.FetchCooldown = min(d.PollInterval, 100*time.Millisecond)
+	}
+	client, err := river.NewClient(riverpgxv5.New(db.pool), cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := client.Start(ctx); err != nil {
+		return nil, err
+	}
+	return &Delivering{client: client}, nil
+}
+
+// RunDelivery sends messages until ctx ends. It starts River's workers as
+// soon as the database answers (a database down at start is retried, with
+// backoff, and logged) and, when ctx ends, lets the sends in flight finish
+// within grace; the rest wait in the database for the next start.
+func (db *DB) RunDelivery(ctx context.Context, d Delivery, grace time.Duration) error {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	wait := time.Second
+	var running *Delivering
+	for running == nil {
+		var err error
+		// Not ctx itself: River stops hard when its start context ends.
+		if running, err = db.StartDelivery(context.WithoutCancel(ctx), d); err != nil {
+			d.Log.Warn("message delivery not started, retrying", "err", err, "retry_in", wait.String())
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+			wait = min(wait*2, 30*time.Second)
+		}
+	}
+	d.Log.Info("message delivery started")
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return running.Stop(sctx)
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// backoff waits base after the first failure, doubling up to max.
+type backoff struct{ base, max time.Duration }
+
+func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	wait := b.base
+	for i := 1; i < len(job.Errors) && wait < b.max; i++ {
+		wait *= 2
+	}
+	return time.Now().Add(min(wait, b.max))
+}
+
+type messageWorker struct {
+	river.WorkerDefaults[deliverArgs]
+	db *DB
+	d  Delivery
+}
+
+// Work sends one message: checked and written in one transaction, sent,
+// then marked sent in the job's own completing transaction. A message that
+// no longer holds is dropped; a failed send is tried again later (the same
+// Message-ID each time), failed for the desk after the last try.
+func (w *messageWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+	id := job.Args.Message
+	out, wait, err := w.db.prepareMessage(ctx, id, w.d, w.d.now())
+	switch {
+	case err != nil:
+		return err
+	case wait > 0:
+		return river.JobSnooze(wait)
+	case out == nil:
+		return nil
+	}
+	sender := w.d.Email
+	if out.Channel == clinic.ChannelSMS {
+		sender = w.d.SMS
+	}
+	provider, err := sender.Deliver(ctx, *out)
+	if err != nil {
+		var p interface{ Permanent() bool }
+		permanent := errors.As(err, &p) && p.Permanent()
+		final := permanent || job.Attempt >= job.MaxAttempts
+		if ferr := w.db.messageFailed(context.WithoutCancel(ctx), id, err, final); ferr != nil {
+			w.d.Log.Warn("recording a failed message", "message", id, "err", ferr)
+		}
+		w.d.Log.Warn("message not sent", "message", id, "channel", string(out.Channel), "attempt", job.Attempt, "final", final, "err", err)
+		if permanent {
+			return river.JobCancel(err)
+		}
+		return err
+	}
+	return w.db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			UPDATE messages SET status = 'sent', sent_at = $2, provider_id = nullif($3, ''), error = NULL, link = NULL
+			WHERE id = $1`, id, w.d.now(), provider); err != nil {
+			return err
+		}
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
+}
+
+// messageFailed records a failed try; final fails the message.
+func (db *DB) messageFailed(ctx context.Context, id int64, sendErr error, final bool) error {
+	msg := sendErr.Error()
+	if r := []rune(msg); len(r) > 1000 {
+		msg = string(r[:999]) + "…"
+	}
+	_, err := db.pool.Exec(ctx, `
+		UPDATE messages SET error = $2, status = CASE WHEN $3 THEN 'failed' ELSE status END,
+			link = CASE WHEN $3 THEN NULL ELSE link END
+		WHERE id = $1 AND status = 'scheduled'`, id, msg, final)
+	return mapError(err)
+}
+
+// prepareMessage checks a message at send time and writes it. It returns
+// nil for a message not to send (sent already, or dropped now, saying why)
+// and a wait for a text due in the quiet hours.
+func (db *DB) prepareMessage(ctx context.Context, id int64, d Delivery, now time.Time) (*clinic.Outgoing, time.Duration, error) {
+	var out *clinic.Outgoing
+	var wait time.Duration
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		out, wait = nil, 0
+		var m struct {
+			status, first, key, link string
+			kind                     clinic.MessageKind
+			channel                  clinic.Channel
+			visits, was              []visitRef
+			to                       clinic.Recipient
+		}
+		err := tx.QueryRow(ctx, `
+			SELECT m.status, m.kind, m.channel, m.visits, m.was, m.message_key, coalesce(m.link, ''),
+			       p.first_name, p.email, p.phone, p.contact_by, p.sms_opted_out_at IS NOT NULL
+			FROM messages m JOIN patients p ON p.id = m.patient_id
+			WHERE m.id = $1 FOR UPDATE OF m`, id).Scan(&m.status, &m.kind, &m.channel, &m.visits, &m.was, &m.key, &m.link,
+			&m.first, &m.to.Email, &m.to.Phone, &m.to.ContactBy, &m.to.SMSOptedOut)
+		if isNoRows(err) || (err == nil && m.status != "scheduled") {
+			return nil // sent already (a try that died before its job completed), dropped or failed
+		}
+		if err != nil {
+			return err
+		}
+		drop := func(why string) error {
+			_, err := tx.Exec(ctx, `UPDATE messages SET status = 'dropped', error = $2, link = NULL WHERE id = $1`, id, why)
+			return err
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		o := clinic.Outgoing{Channel: m.channel, MessageID: m.key + "@" + hostOf(d.BaseURL)}
+		switch {
+		case m.channel == clinic.ChannelEmail && d.Email == nil:
+			return drop("Email is off on this server: " + d.EmailOff)
+		case m.channel == clinic.ChannelSMS && d.SMS == nil:
+			return drop("Text messages are off on this server: " + d.SMSOff)
+		case !slices.Contains(m.to.ContactBy, m.channel):
+			return drop("The patient does not want messages by " + channelName(m.channel) + ".")
+		case m.channel == clinic.ChannelSMS && m.to.SMSOptedOut:
+			return drop("The patient texted STOP: no text messages until they text START.")
+		case m.channel == clinic.ChannelEmail:
+			if m.to.Email == "" {
+				return drop("There is no email address on file.")
+			}
+			o.To = m.to.Email
+		default:
+			phone, err := clinic.NormalizePhone(m.to.Phone)
+			if err != nil {
+				return drop("The phone number on file cannot receive text messages.")
+			}
+			o.To = phone
+			if at := clinic.TextSendTime(now, sched.Loc); at.After(now) {
+				wait = at.Sub(now)
+				return nil
+			}
+		}
+		if m.kind == clinic.MessageInvitation {
+			inv := clinic.Invitation{ClinicName: sched.Settings.Name, FirstName: m.first, Link: m.link, Valid: InvitationTTL}
+			o.Subject, o.Text, o.HTML = inv.Subject(), inv.Text(), inv.HTML()
+			if m.channel == clinic.ChannelSMS {
+				o.Text, o.HTML = inv.SMS(), ""
+			}
+		} else {
+			n, linkTo, err := noticeFor(ctx, tx, m.kind, m.visits, m.was, sched, now)
+			if err != nil {
+				return err
+			}
+			if n == nil {
+				return drop("The visit moved or was cancelled since: this message no longer holds.")
+			}
+			if linkTo != 0 {
+				token, hash := auth.NewToken()
+				if _, err := tx.Exec(ctx, `INSERT INTO visit_links (token_hash, appointment_id, message_id) VALUES ($1, $2, $3)`, hash, linkTo, id); err != nil {
+					return err
+				}
+				n.Link = VisitLinkURL(d.BaseURL, token)
+			}
+			o.Subject, o.Text, o.HTML = n.Subject(), n.Text(), n.HTML()
+			if m.channel == clinic.ChannelSMS {
+				o.Text, o.HTML = n.SMS(), ""
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE messages SET attempts = attempts + 1 WHERE id = $1`, id); err != nil {
+			return err
+		}
+		out = &o
+		return nil
+	})
+	return out, wait, err
+}
+
+// VisitLinkURL is a visit link's address.
+func VisitLinkURL(baseURL, token string) string {
+	u, _ := url.JoinPath(baseURL, "v", token)
+	return u
+}
+
+func hostOf(baseURL string) string {
+	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "infusiondesk.invalid"
+}
+
+func channelName(c clinic.Channel) string {
+	if c == clinic.ChannelSMS {
+		return "text message"
+	}
+	return "email"
+}
+
+// noticeFor writes what a message about visits says, from the visits as
+// they stand: those no longer as the message was written are left out
+// (nil when none is left), and the visit its link is for (0 for none).
+func noticeFor(ctx context.Context, tx pgx.Tx, kind clinic.MessageKind, visits, was []visitRef, sched clinic.Schedule, now time.Time) (*clinic.Notice, int64, error) {
+	ids := make([]int64, len(visits))
+	for i, v := range visits {
+		ids[i] = v.ID
+	}
+	current, err := queryAppointments(ctx, tx, `WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	byID := map[int64]clinic.Appointment{}
+	for _, a := range current {
+		byID[a.ID] = a
+	}
+	n := &clinic.Notice{Kind: kind, ClinicName: sched.Settings.Name, ClinicPhone: sched.Settings.Phone,
+		ClinicAddress: sched.Settings.Address, Loc: sched.Loc}
+	var linkTo int64
+	for _, v := range visits {
+		a, ok := byID[v.ID]
+		holds := ok && a.Start.Equal(v.Start)
+		if kind == clinic.MessageCancelled {
+			holds = holds && a.Status == clinic.StatusCancelled
+		} else {
+			holds = holds && a.Status == clinic.StatusBooked && a.Start.After(now)
+		}
+		if !holds {
+			continue
+		}
+		n.Visits = append(n.Visits, clinic.NoticeVisit{Kind: a.Kind, Start: a.Start, End: a.End})
+		if linkTo == 0 && kind != clinic.MessageCancelled {
+			linkTo = a.ID
+		}
+	}
+	if len(n.Visits) == 0 {
+		return nil, 0, nil
+	}
+	for _, w := range was {
+		n.Was = append(n.Was, clinic.NoticeVisit{Start: w.Start})
+	}
+	return n, linkTo, nil
+}

@@ -1,0 +1,214 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/infusiondesk/infusiondesk/internal/auth"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
+	"github.com/infusiondesk/infusiondesk/internal/sms"
+	"github.com/infusiondesk/infusiondesk/web"
+)
+
+// Messages to patients: the visit link's page, the message log, the desk's
+// failed messages and the text-message webhook.
+
+func messageRows(ms []postgres.Message) []web.MessageRow {
+	out := make([]web.MessageRow, len(ms))
+	for i, m := range ms {
+		out[i] = web.MessageRow(m)
+	}
+	return out
+}
+
+// visitLinkPage shows the visit behind a link, without signing in.
+func (s *Server) visitLinkPage(w http.ResponseWriter, r *http.Request) {
+	v, err := s.db.OpenVisitLink(r.Context(), auth.HashToken(chi.URLParam(r, "token")), s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.VisitLinkPage(s.meta(r, "Your visit", ""), visitLinkView(v)))
+}
+
+// visitLinkAction is the patient's answer: action=confirm or action=cancel.
+func (s *Server) visitLinkAction(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	hash := auth.HashToken(chi.URLParam(r, "token"))
+	var v postgres.VisitLink
+	var err error
+	notice := ""
+	switch r.PostForm.Get("action") {
+	case "confirm":
+		v, err = s.db.ConfirmByLink(r.Context(), hash, s.now())
+		notice = "Thank you: your visit is confirmed."
+	case "cancel":
+		v, err = s.db.CancelByLink(r.Context(), hash, s.now())
+		notice = "Your visit is cancelled and its time offered to another patient. Call us to book a new one."
+		if v.Kind == clinic.KindLoading {
+			notice = "Thank you for telling us. This visit is one of a series, so the desk will call you to move it and the ones after it."
+		}
+	default:
+		err = clinic.Errorf(clinic.EINVALID, "Choose whether you will come or not.")
+	}
+	if err != nil {
+		code := clinic.ErrorCode(err)
+		if code != clinic.ECONFLICT && code != clinic.EINVALID {
+			s.fail(w, r, err)
+			return
+		}
+		// Show the visit as it stands, with why nothing changed.
+		cur, oerr := s.db.OpenVisitLink(r.Context(), hash, s.now())
+		if oerr != nil {
+			s.fail(w, r, oerr)
+			return
+		}
+		view := visitLinkView(cur)
+		view.Message = clinic.ErrorMessage(err)
+		status, _ := httpStatus(code)
+		s.render(w, r, status, web.VisitLinkPage(s.meta(r, "Your visit", ""), view))
+		return
+	}
+	view := visitLinkView(v)
+	view.Notice = notice
+	s.render(w, r, http.StatusOK, web.VisitLinkPage(s.meta(r, "Your visit", ""), view))
+}
+
+func visitLinkView(v postgres.VisitLink) web.VisitLinkView {
+	return web.VisitLinkView{ClinicName: v.Clinic.Name, ClinicPhone: v.Clinic.Phone, ClinicAddress: v.Clinic.Address,
+		Kind: v.Kind, Status: v.Status, Start: v.Start, End: v.End, Loc: v.Loc, Confirmed: v.ConfirmedAt != nil, CancelAsked: v.CancelAsked}
+}
+
+// deskFailedMessages lists the messages that could not be sent.
+func (s *Server) deskFailedMessages(w http.ResponseWriter, r *http.Request) {
+	s.renderFailedMessages(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderFailedMessages(w http.ResponseWriter, r *http.Request, status int, message string) {
+	ms, err := s.db.FailedMessages(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	v := web.FailedMessagesView{Messages: messageRows(ms), Loc: loc, Message: message}
+	if r.URL.Query().Get("done") == "retried" {
+		v.Notice = "The message is being sent again."
+	}
+	s.render(w, r, status, web.FailedMessages(s.meta(r, "Messages that failed", "/desk"), v))
+}
+
+func (s *Server) deskRetryMessage(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err == nil {
+		err = s.db.RetryMessage(r.Context(), id)
+	}
+	if clinic.ErrorCode(err) == clinic.ECONFLICT {
+		s.renderFailedMessages(w, r, http.StatusConflict, clinic.ErrorMessage(err))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	back := "/desk/messages?done=retried"
+	if ref, err := url.Parse(r.Referer()); err == nil && strings.HasPrefix(ref.Path, "/desk/appointments/") {
+		back = ref.Path
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// messageJSON is one message in the log.
+type messageJSON struct {
+	ID           int64   `json:"id"`
+	Kind         string  `json:"kind"`
+	Channel      string  `json:"channel"`
+	Status       string  `json:"status"`
+	ScheduledFor string  `json:"scheduled_for"`
+	SentAt       *string `json:"sent_at"`
+	Error        *string `json:"error"`
+}
+
+func (s *Server) apiAppointmentMessages(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment."))
+		return
+	}
+	ms, err := s.db.AppointmentMessages(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]messageJSON, len(ms))
+	for i, m := range ms {
+		out[i] = messageJSON{ID: m.ID, Kind: string(m.Kind), Channel: string(m.Channel), Status: m.Status,
+			ScheduledFor: m.ScheduledFor.UTC().Format(time.RFC3339), SentAt: rfc3339(m.SentAt)}
+		if m.Error != "" {
+			out[i].Error = &m.Error
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiRetryMessage(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such message."))
+		return
+	}
+	if err := s.db.RetryMessage(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": "scheduled"})
+}
+
+// smsInbound is the gateway's webhook for a patient's text back, in
+// Twilio's form shape, signed with X-Twilio-Signature over BASE_URL and
+// the path. STOP and START switch the patient's texts off and on; C or
+// CONFIRM confirms their next visit. The answer is empty TwiML: the
+// gateway itself answers STOP as the carriers require.
+func (s *Server) smsInbound(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.SMSAuthToken == "" {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "Text messages are off on this server."))
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	full := strings.TrimRight(s.cfg.BaseURL, "/") + r.URL.RequestURI()
+	if !sms.Verify(s.cfg.SMSAuthToken, r.Header.Get("X-Twilio-Signature"), full, r.PostForm) {
+		s.fail(w, r, clinic.Errorf(clinic.EFORBIDDEN, "The signature does not match."))
+		return
+	}
+	from, err := clinic.NormalizePhone(r.PostForm.Get("From"))
+	if err != nil {
+		s.fail(w, r, clinic.Invalid(map[string]string{"From": "Not a phone number."}))
+		return
+	}
+	ctx, now := r.Context(), s.now()
+	switch sms.ParseReply(r.PostForm.Get("Body")) {
+	case sms.ReplyStop:
+		_, err = s.db.SetTexting(ctx, from, false, now)
+	case sms.ReplyStart:
+		_, err = s.db.SetTexting(ctx, from, true, now)
+	case sms.ReplyConfirm:
+		_, err = s.db.ConfirmNextByText(ctx, from, now)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`))
+}
