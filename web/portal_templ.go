@@ -1606,7 +1606,7 @@ func portalAccess(patientID int64, a PortalAccessView) templ.Component {
 			}
 		}
 		if a.InviteURL != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 130, "<label for=\"invite-url\">Invitation link (valid 72 hours, one use) — copy it for the patient</label> <input id=\"invite-url\" type=\"text\" readonly value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 130, "<label for=\"invite-url\">Invitation link (valid 72 hours, one use) — emailed to the patient when they take email; copy it to hand over otherwise</label> <input id=\"invite-url\" type=\"text\" readonly value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -133,6 +133,7 @@ func serve(cfg config, log *slog.Logger, stdout io.Writer) error {
 	}()
 
 	deliveryCtx, stopDelivery := context.WithCancel(background)
+	defer stopDelivery()
 	deliveryDone := make(chan struct{})
 	go func() {
 		defer close(deliveryDone)
