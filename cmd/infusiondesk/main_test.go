@@ -102,6 +102,42 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := cli(t, map[string]string{"DATABASE_URL": ""}, "", "serve"); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 		t.Fatalf("serve without a database: %v", err)
 	}
+	if c.Mail != nil || c.SMS != nil || c.BaseURL != "http://127.0.0.1:8080" {
+		t.Fatalf("messages off by default: %+v %+v %q", c.Mail, c.SMS, c.BaseURL)
+	}
+}
+
+// Messages: each channel is on only when fully configured; a channel on
+// needs BASE_URL; a bad value is named, a password never shown.
+func TestMessageConfig(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want []string // names in the error; none for a good configuration
+	}{
+		{map[string]string{"SMTP_URL": "smtp://127.0.0.1:1025?tls=none", "MAIL_FROM": "desk@x.example"}, []string{"BASE_URL"}},
+		{map[string]string{"SMTP_URL": "smtp://u:hunter2@mail.example?tls=sometimes", "MAIL_FROM": "desk@x.example", "BASE_URL": "https://x.example"}, []string{"SMTP_URL"}},
+		{map[string]string{"SMTP_URL": "smtp://mail.example", "BASE_URL": "https://x.example"}, []string{"MAIL_FROM"}},
+		{map[string]string{"SMS_API_BASE": "https://api.twilio.com", "SMS_FROM": "602 555", "BASE_URL": "ftp://x"}, []string{"SMS_ACCOUNT_SID", "SMS_FROM", "BASE_URL"}},
+		{map[string]string{"SMTP_URL": "smtp://mail.example", "MAIL_FROM": "desk@x.example", "BASE_URL": "https://x.example/",
+			"SMS_API_BASE": "https://api.twilio.com", "SMS_ACCOUNT_SID": "AC1", "SMS_AUTH_TOKEN": "tok", "SMS_FROM": "(602) 555-0100"}, nil},
+	} {
+		c, err := loadConfig(func(k string) string { return tc.env[k] })
+		if len(tc.want) == 0 {
+			if err != nil || c.Mail == nil || c.SMS == nil || c.SMS.From != "+16025550100" || c.BaseURL != "https://x.example" ||
+				c.Server.SMSAuthToken != "tok" || c.Server.BaseURL != "https://x.example" {
+				t.Errorf("%v: %+v %v", tc.env, c, err)
+			}
+			continue
+		}
+		for _, w := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: the error does not name %s: %v", tc.env, w, err)
+			}
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
 }
 
 // SIGTERM while a request is in flight: the request finishes, the server

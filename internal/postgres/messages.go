@@ -275,7 +275,6 @@ func (db *DB) FailedMessages(ctx context.Context) ([]Message, error) {
 	return out, mapError(err)
 }
 
-
 // RetryMessage sends a failed message again, now.
 func (db *DB) RetryMessage(ctx context.Context, id int64) error {
 	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {

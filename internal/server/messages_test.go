@@ -309,7 +309,9 @@ func TestSMSWebhook(t *testing.T) {
 		}
 		return resp.StatusCode, readAll(resp)
 	}
-	good := func(form url.Values) string { return sms.Signature(smstest.AuthToken, base+"/api/v1/sms/inbound", form) }
+	good := func(form url.Values) string {
+		return sms.Signature(smstest.AuthToken, base+"/api/v1/sms/inbound", form)
+	}
 	if status, _ := hook("STOP", func(url.Values) string { return "" }); status != 403 {
 		t.Fatalf("unsigned: %d", status)
 	}
@@ -339,5 +341,59 @@ func TestSMSWebhook(t *testing.T) {
 	off := newFixture(t)
 	if status, _, _ := off.apiRaw("POST", "/api/v1/sms/inbound"); status != 404 {
 		t.Fatalf("webhook with texts off: %d", status)
+	}
+}
+
+// The admin's settings page keeps the clinic's phone, address and
+// reminders, with a message per field; the patient form keeps the
+// channels, and a new patient's ticked boxes leave out a channel without
+// its detail.
+func TestPageMessageSettings(t *testing.T) {
+	f := newFixture(t)
+	admin := f.signIn(clinic.RoleAdmin)
+	_, page := f.get(admin, "/admin/clinic")
+	if !strings.Contains(page, `value="72, 24"`) || !strings.Contains(page, `id="reminders.sms"`) {
+		t.Fatal("the settings page has no reminder fields")
+	}
+	sched, _ := f.db.Schedule(context.Background())
+	form := url.Values{"version": {fmt.Sprint(sched.Settings.Version)}, "name": {sched.Settings.Name}, "timezone": {sched.Settings.TimeZone},
+		"slot_minutes": {"15"}, "booking_horizon_days": {"540"}, "phone": {"(602) 555-0100"}, "address": {"2150 E Camelback Rd"},
+		"reminders.offsets_hours": {"72, soon"}, "reminders.email": {"on"}}
+	for wd, key := range clinic.WeekdayKeys {
+		form.Set("hours."+key, clinic.FormatRanges(sched.Settings.Hours[wd]))
+	}
+	status, page := f.post(admin, "/admin/clinic", form)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(page, `id="reminders.offsets_hours-error"`) || !strings.Contains(page, `value="72, soon"`) {
+		t.Fatalf("bad offsets: %d", status)
+	}
+	form.Set("reminders.offsets_hours", "48, 2")
+	if status, _ := f.post(admin, "/admin/clinic", form); status != http.StatusSeeOther {
+		t.Fatalf("save: %d", status)
+	}
+	sched, _ = f.db.Schedule(context.Background())
+	if r := sched.Settings.Reminders; fmt.Sprint(r.OffsetsHours) != "[48 2]" || !r.Email || r.SMS || sched.Settings.Address != "2150 E Camelback Rd" {
+		t.Fatalf("saved: %+v", sched.Settings)
+	}
+
+	desk := f.signIn(clinic.RoleFrontDesk)
+	_, page = f.get(desk, "/desk/patients/new")
+	if !strings.Contains(page, `id="contact_by.email" name="contact_by.email" checked`) {
+		t.Fatal("a new patient's channels are not ticked")
+	}
+	newForm := url.Values{"first_name": {"Nia"}, "last_name": {"Boxes"}, "date_of_birth": {"1980-01-01"}, "condition": {"other"},
+		"email": {"nia@example.com"}, "contact_by.email": {"on"}, "contact_by.sms": {"on"}}
+	resp := f.postForm(desk, "/desk/patients/new", newForm)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("new patient: %d", resp.StatusCode)
+	}
+	ps, _ := f.db.SearchPatients(context.Background(), clinic.ParsePatientQuery("nia boxes"))
+	if len(ps) != 1 || fmt.Sprint(ps[0].ContactBy) != "[email]" {
+		t.Fatalf("channels: %+v", ps)
+	}
+	edit := url.Values{"version": {fmt.Sprint(ps[0].Version)}, "first_name": {"Nia"}, "last_name": {"Boxes"}, "date_of_birth": {"1980-01-01"},
+		"condition": {"other"}, "email": {"nia@example.com"}, "contact_by.sms": {"on"}}
+	status, page = f.post(desk, fmt.Sprintf("/desk/patients/%d/edit", ps[0].ID), edit)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(page, "Enter a phone number to send text messages") {
+		t.Fatalf("texts without a phone: %d", status)
 	}
 }
