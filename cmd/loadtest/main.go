@@ -208,8 +208,10 @@ func (c *client) work(ctx context.Context, patients []patientRef, protocolID int
 			}
 			if c.rng.IntN(4) == 0 {
 				var np patientRef
-				if c.do(ctx, "desk: register a patient", "POST", "/api/v1/patients", map[string]any{"first_name": "Load", "last_name": fmt.Sprintf("Tester%d", c.rng.IntN(1e6)),
-					"date_of_birth": "1970-01-01", "condition": "other", "weight_kg": 70}, &np) == 201 {
+				n := c.rng.IntN(1e6)
+				if c.do(ctx, "desk: register a patient", "POST", "/api/v1/patients", map[string]any{"first_name": "Load", "last_name": fmt.Sprintf("Tester%d", n),
+					"date_of_birth": "1970-01-01", "condition": "other", "weight_kg": 70,
+					"email": fmt.Sprintf("load%d@example.com", n), "phone": fmt.Sprintf("(602) 555-01%02d", n%100)}, &np) == 201 {
 					first := today.AddDate(0, 0, 2+c.rng.IntN(30)).Format("2006-01-02")
 					c.do(ctx, "desk: book a loading series", "POST", fmt.Sprintf("/api/v1/patients/%d/loading-series", np.ID),
 						map[string]any{"protocol_id": protocolID, "start_date": first, "preferred_time": "09:00"}, nil)
@@ -360,6 +362,11 @@ func check(dbURL string, since time.Time, s *stats) error {
 			SELECT count(*) FROM appointments a WHERE a.created_at >= $1 AND NOT EXISTS (
 				SELECT 1 FROM audit_log l WHERE (l.action = 'appointment.book' AND l.entity_id = a.id)
 				   OR (l.action = 'series.book' AND l.entity_id = a.series_id))`},
+		{"bookings during the run without their confirmation message", `
+			SELECT count(*) FROM appointments a JOIN patients p ON p.id = a.patient_id
+			WHERE a.created_at >= $1 AND 'email' = ANY (p.contact_by) AND NOT EXISTS (
+				SELECT 1 FROM messages m WHERE m.kind = 'confirmation' AND m.channel = 'email'
+				   AND m.visits @> jsonb_build_array(jsonb_build_object('id', a.id)))`},
 		{"patients registered during the run without an audit row", `
 			SELECT count(*) FROM patients p WHERE p.created_at >= $1 AND NOT EXISTS (
 				SELECT 1 FROM audit_log l WHERE l.action = 'patient.create' AND l.entity_id = p.id)`},

@@ -101,12 +101,8 @@ func (mg *Migrator) river(dir rivermigrate.Direction) error {
 	if dir == rivermigrate.DirectionDown {
 		opts.TargetVersion = -1
 	}
-	res, err := m.Migrate(ctx, dir, opts)
-	if err != nil {
+	if _, err := m.Migrate(ctx, dir, opts); err != nil { // River logs each migration it applies
 		return fmt.Errorf("river's migrations: %w", err)
-	}
-	for _, v := range res.Versions {
-		mg.log.Info("river migration", "direction", string(dir), "version", v.Version, "name", v.Name)
 	}
 	return nil
 }
