@@ -31,6 +31,9 @@ type config struct {
 	BaseURL string
 	Mail    *mail.Config
 	SMS     *sms.Config
+	// MessageRetry is the wait after a message's first failed try,
+	// doubling after each (MESSAGE_RETRY_BASE).
+	MessageRetry time.Duration
 }
 
 // mailOff and smsOff say why a channel is off.
@@ -102,6 +105,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.Server.PatientIdle = duration("PATIENT_IDLE_TIMEOUT", c.Server.PatientIdle)
 	c.Server.SessionLifetime = duration("SESSION_LIFETIME", c.Server.SessionLifetime)
 	c.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	c.MessageRetry = duration("MESSAGE_RETRY_BASE", 30*time.Second)
 	if v := getenv("DB_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {

@@ -25,10 +25,10 @@ import (
 
 // startServe runs the real binary's serve as a child process and returns
 // its base URL once it says it is serving.
-func startServe(t *testing.T, bin, dbURL string) (*exec.Cmd, string) {
+func startServe(t *testing.T, bin, dbURL string, env ...string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR=127.0.0.1:0", "LOG_LEVEL=warn")
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR=127.0.0.1:0", "LOG_LEVEL=warn"), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

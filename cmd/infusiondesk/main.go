@@ -47,7 +47,8 @@ Configuration is read from the environment: DATABASE_URL (required), ADDR,
 LOG_LEVEL, LOG_FORMAT, TLS_CERT_FILE, TLS_KEY_FILE, SECURE_COOKIES,
 TRUST_PROXY_HEADERS, STAFF_IDLE_TIMEOUT, PATIENT_IDLE_TIMEOUT,
 SESSION_LIFETIME, DB_MAX_CONNS, SHUTDOWN_TIMEOUT; for messages BASE_URL,
-SMTP_URL, MAIL_FROM, SMS_API_BASE, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM.
+SMTP_URL, MAIL_FROM, SMS_API_BASE, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM,
+MESSAGE_RETRY_BASE.
 See README.md.`
 
 func main() {
@@ -181,7 +182,7 @@ func serve(cfg config, log *slog.Logger, stdout io.Writer) error {
 
 // delivery is how messages go out: each channel configured, or off.
 func delivery(cfg config, log *slog.Logger) postgres.Delivery {
-	d := postgres.Delivery{BaseURL: cfg.BaseURL, Log: log, EmailOff: mailOff, SMSOff: smsOff}
+	d := postgres.Delivery{BaseURL: cfg.BaseURL, Log: log, EmailOff: mailOff, SMSOff: smsOff, RetryBase: cfg.MessageRetry}
 	if cfg.Mail != nil {
 		d.Email = mail.NewSender(*cfg.Mail)
 		log.Info("email is on", "smtp", fmt.Sprintf("%s:%d", cfg.Mail.Host, cfg.Mail.Port), "from", cfg.Mail.From)
