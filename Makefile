@@ -22,7 +22,7 @@ MAILPIT_UI   ?= 127.0.0.1:8025
 HTMX_VERSION := 2.0.11
 PICO_VERSION := 2.1.1
 
-.PHONY: mailpit stop-mail deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
+.PHONY: staticcheck complexity mailpit stop-mail deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
 
 build:
 	@$(GO) build -o $(BIN) ./cmd/infusiondesk
@@ -72,7 +72,7 @@ stop-mail:
 ## every benchmark once, fuzzing and a 20-second make load
 test:
 	@bash .ci/deps test
-	@$(MAKE) --no-print-directory vet fmt-check check-generated openapi-lint build
+	@$(MAKE) --no-print-directory vet fmt-check check-generated openapi-lint staticcheck build
 	@set -e; \
 	trap '$(DEVDB) -dir $(TEST_DIR) destroy >/dev/null 2>&1 || true' EXIT; \
 	$(GO) test -race -count=1 ./...; \
@@ -119,7 +119,15 @@ openapi-lint:
 	@out=$$($(REDOCLY) lint --config .ci/redocly.yaml internal/server/openapi.json 2>&1); status=$$?; \
 		echo "$$out" | grep -v '[║╔╚]' | grep -v '^[[:space:]]*$$'; exit $$status
 
-lint: vet fmt-check check-generated openapi-lint
+lint: vet fmt-check check-generated openapi-lint staticcheck
+
+## staticcheck: honnef.co/go/tools' checks (a Go tool of the module, pinned in go.mod)
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+## complexity: functions of the store and the server over cyclomatic complexity 15 (a report; issue 13's target)
+complexity:
+	@$(GO) tool gocyclo -over 15 -ignore '_test|_templ' internal/postgres internal/server || true
 
 ## bench: the benchmarks (figures go in the issue notes and the README)
 bench:

@@ -422,3 +422,61 @@ type Outgoing struct {
 	Text      string // an email's text part, or the text message
 	HTML      string
 }
+
+// SendCheck is what the send-time check decides about one message.
+type SendCheck struct {
+	To   string        // the email address or E.164 number to send to
+	Drop string        // why the message is not sent at all; "" to send
+	Wait time.Duration // a text due in the quiet hours waits this long
+}
+
+// CheckSend decides, when a message on ch is due at now, whether and where
+// it goes: off says why the channel is off on this server ("" when it is
+// on); the patient's choice, a STOP, and missing or unusable details drop
+// it, saying why; a text in the quiet hours waits for 08:00.
+func CheckSend(ch Channel, to Recipient, off string, now time.Time, loc *time.Location) SendCheck {
+	switch {
+	case off != "" && ch == ChannelSMS:
+		return SendCheck{Drop: "Text messages are off on this server: " + off}
+	case off != "":
+		return SendCheck{Drop: "Email is off on this server: " + off}
+	case !slices.Contains(to.ContactBy, ch):
+		return SendCheck{Drop: "The patient does not want messages by " + ch.Name() + "."}
+	case ch == ChannelEmail && to.Email == "":
+		return SendCheck{Drop: "There is no email address on file."}
+	case ch == ChannelEmail:
+		return SendCheck{To: to.Email}
+	case to.SMSOptedOut:
+		return SendCheck{Drop: "The patient texted STOP: no text messages until they text START."}
+	}
+	phone, err := NormalizePhone(to.Phone)
+	if err != nil {
+		return SendCheck{Drop: "The phone number on file cannot receive text messages."}
+	}
+	return SendCheck{To: phone, Wait: TextSendTime(now, loc).Sub(now)}
+}
+
+// Name is the channel in words.
+func (c Channel) Name() string {
+	if c == ChannelSMS {
+		return "text message"
+	}
+	return "email"
+}
+
+// MessageContent is what a message says, as email and as a text.
+type MessageContent interface {
+	Subject() string
+	Text() string
+	HTML() string
+	SMS() string
+}
+
+// Write fills the message's words for its channel from c.
+func (o *Outgoing) Write(c MessageContent) {
+	if o.Channel == ChannelSMS {
+		o.Text = c.SMS()
+		return
+	}
+	o.Subject, o.Text, o.HTML = c.Subject(), c.Text(), c.HTML()
+}

@@ -250,3 +250,35 @@ func TestPatientContactBy(t *testing.T) {
 		t.Fatalf("phone without area code: %v", f)
 	}
 }
+
+func TestCheckSend(t *testing.T) {
+	day := time.Date(2026, 3, 9, 10, 0, 0, 0, chicagoZone)
+	night := time.Date(2026, 3, 9, 21, 30, 0, 0, chicagoZone)
+	both := Recipient{Email: "a@example.com", Phone: "+13125550142", ContactBy: []Channel{ChannelEmail, ChannelSMS}}
+	for _, c := range []struct {
+		name string
+		ch   Channel
+		to   Recipient
+		off  string
+		now  time.Time
+		want SendCheck
+	}{
+		{"email", ChannelEmail, both, "", day, SendCheck{To: "a@example.com"}},
+		{"text by day", ChannelSMS, both, "", day, SendCheck{To: "+13125550142"}},
+		{"text at night waits for 08:00", ChannelSMS, both, "", night, SendCheck{To: "+13125550142", Wait: 10*time.Hour + 30*time.Minute}},
+		{"text stored as typed", ChannelSMS, Recipient{Phone: "(312) 555-0142", ContactBy: []Channel{ChannelSMS}}, "", day, SendCheck{To: "+13125550142"}},
+		{"email off on the server", ChannelEmail, both, "SMTP_URL is not set.", day, SendCheck{Drop: "Email is off on this server: SMTP_URL is not set."}},
+		{"texts off on the server", ChannelSMS, both, "SMS_API_BASE is not set.", day, SendCheck{Drop: "Text messages are off on this server: SMS_API_BASE is not set."}},
+		{"no longer wanted", ChannelSMS, Recipient{Email: "a@example.com", Phone: "+13125550142", ContactBy: []Channel{ChannelEmail}}, "", day,
+			SendCheck{Drop: "The patient does not want messages by text message."}},
+		{"STOP", ChannelSMS, Recipient{Phone: "+13125550142", ContactBy: []Channel{ChannelSMS}, SMSOptedOut: true}, "", day,
+			SendCheck{Drop: "The patient texted STOP: no text messages until they text START."}},
+		{"email removed", ChannelEmail, Recipient{ContactBy: []Channel{ChannelEmail}}, "", day, SendCheck{Drop: "There is no email address on file."}},
+		{"number unusable", ChannelSMS, Recipient{Phone: "555-01", ContactBy: []Channel{ChannelSMS}}, "", day,
+			SendCheck{Drop: "The phone number on file cannot receive text messages."}},
+	} {
+		if got := CheckSend(c.ch, c.to, c.off, c.now, chicagoZone); got != c.want {
+			t.Errorf("%s: %+v; want %+v", c.name, got, c.want)
+		}
+	}
+}

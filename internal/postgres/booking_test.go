@@ -309,11 +309,10 @@ func TestConflictOffersFreeAlternatives(t *testing.T) {
 	if got := alts[1].Start; !got.Equal(at(9, 10, 30)) {
 		t.Fatalf("second alternative %s; want 10:30", got.In(chicago))
 	}
-	for _, a := range alts {
-		if _, err := c.book(postgres.Booking{PatientID: c.patients[3], Start: a.Start, ChairID: a.ChairID}); err != nil {
-			t.Fatalf("alternative %s chair %d was not free: %v", a.Start.In(chicago), a.ChairID, err)
-		}
-		break
+	// The first alternative books (the patient may have one infusion that day).
+	a := alts[0]
+	if _, err := c.book(postgres.Booking{PatientID: c.patients[3], Start: a.Start, ChairID: a.ChairID}); err != nil {
+		t.Fatalf("alternative %s chair %d was not free: %v", a.Start.In(chicago), a.ChairID, err)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/auth"
@@ -237,57 +236,26 @@ func (db *DB) prepareMessage(ctx context.Context, id int64, d Delivery, now time
 		if err != nil {
 			return err
 		}
-		o := clinic.Outgoing{Channel: m.channel, MessageID: m.key + "@" + hostOf(d.BaseURL)}
+		check := clinic.CheckSend(m.channel, m.to, d.off(m.channel), now, sched.Loc)
 		switch {
-		case m.channel == clinic.ChannelEmail && d.Email == nil:
-			return drop("Email is off on this server: " + d.EmailOff)
-		case m.channel == clinic.ChannelSMS && d.SMS == nil:
-			return drop("Text messages are off on this server: " + d.SMSOff)
-		case !slices.Contains(m.to.ContactBy, m.channel):
-			return drop("The patient does not want messages by " + channelName(m.channel) + ".")
-		case m.channel == clinic.ChannelSMS && m.to.SMSOptedOut:
-			return drop("The patient texted STOP: no text messages until they text START.")
-		case m.channel == clinic.ChannelEmail:
-			if m.to.Email == "" {
-				return drop("There is no email address on file.")
-			}
-			o.To = m.to.Email
-		default:
-			phone, err := clinic.NormalizePhone(m.to.Phone)
-			if err != nil {
-				return drop("The phone number on file cannot receive text messages.")
-			}
-			o.To = phone
-			if at := clinic.TextSendTime(now, sched.Loc); at.After(now) {
-				wait = at.Sub(now)
-				return nil
-			}
+		case check.Drop != "":
+			return drop(check.Drop)
+		case check.Wait > 0:
+			wait = check.Wait
+			return nil
 		}
+		o := clinic.Outgoing{Channel: m.channel, To: check.To, MessageID: m.key + "@" + hostOf(d.BaseURL)}
 		if m.kind == clinic.MessageInvitation {
-			inv := clinic.Invitation{ClinicName: sched.Settings.Name, FirstName: m.first, Link: m.link, Valid: InvitationTTL}
-			o.Subject, o.Text, o.HTML = inv.Subject(), inv.Text(), inv.HTML()
-			if m.channel == clinic.ChannelSMS {
-				o.Text, o.HTML = inv.SMS(), ""
-			}
+			o.Write(clinic.Invitation{ClinicName: sched.Settings.Name, FirstName: m.first, Link: m.link, Valid: InvitationTTL})
 		} else {
-			n, linkTo, err := noticeFor(ctx, tx, m.kind, m.visits, m.was, sched, now)
+			n, err := db.visitNotice(ctx, tx, id, m.kind, m.visits, m.was, sched, d.BaseURL, now)
 			if err != nil {
 				return err
 			}
 			if n == nil {
 				return drop("The visit moved or was cancelled since: this message no longer holds.")
 			}
-			if linkTo != 0 {
-				token, hash := auth.NewToken()
-				if _, err := tx.Exec(ctx, `INSERT INTO visit_links (token_hash, appointment_id, message_id) VALUES ($1, $2, $3)`, hash, linkTo, id); err != nil {
-					return err
-				}
-				n.Link = VisitLinkURL(d.BaseURL, token)
-			}
-			o.Subject, o.Text, o.HTML = n.Subject(), n.Text(), n.HTML()
-			if m.channel == clinic.ChannelSMS {
-				o.Text, o.HTML = n.SMS(), ""
-			}
+			o.Write(n)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE messages SET attempts = attempts + 1 WHERE id = $1`, id); err != nil {
 			return err
@@ -311,11 +279,31 @@ func hostOf(baseURL string) string {
 	return "infusiondesk.invalid"
 }
 
-func channelName(c clinic.Channel) string {
-	if c == clinic.ChannelSMS {
-		return "text message"
+// off says why a channel is off on this server; "" when it is on.
+func (d Delivery) off(c clinic.Channel) string {
+	switch {
+	case c == clinic.ChannelEmail && d.Email == nil:
+		return cmpOr(d.EmailOff, "no mail server is configured.")
+	case c == clinic.ChannelSMS && d.SMS == nil:
+		return cmpOr(d.SMSOff, "no text-message gateway is configured.")
 	}
-	return "email"
+	return ""
+}
+
+// visitNotice writes a message about visits as they stand now, with a
+// fresh visit link; nil when none of its visits holds any more.
+func (db *DB) visitNotice(ctx context.Context, tx pgx.Tx, id int64, kind clinic.MessageKind, visits, was []visitRef,
+	sched clinic.Schedule, baseURL string, now time.Time) (*clinic.Notice, error) {
+	n, linkTo, err := noticeFor(ctx, tx, kind, visits, was, sched, now)
+	if err != nil || n == nil || linkTo == 0 {
+		return n, err
+	}
+	token, hash := auth.NewToken()
+	if _, err := tx.Exec(ctx, `INSERT INTO visit_links (token_hash, appointment_id, message_id) VALUES ($1, $2, $3)`, hash, linkTo, id); err != nil {
+		return nil, err
+	}
+	n.Link = VisitLinkURL(baseURL, token)
+	return n, nil
 }
 
 // noticeFor writes what a message about visits says, from the visits as

@@ -305,9 +305,10 @@ func TestSeriesGetsOneConfirmation(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.settle(t)
-	mails := c.inbox.Wait(t, 1, 10*time.Second)
+	c.inbox.Wait(t, 1, 10*time.Second)
 	time.Sleep(300 * time.Millisecond) // nothing more may come
-	if mails = c.inbox.Messages(); len(mails) != 1 {
+	mails := c.inbox.Messages()
+	if len(mails) != 1 {
 		t.Fatalf("%d emails for one series", len(mails))
 	}
 	if texts := c.texts.Sent(); len(texts) != 1 {
@@ -425,10 +426,10 @@ func TestMailServerDownThenUp(t *testing.T) {
 		t.Fatalf("a failed try: %+v", failedOnce)
 	}
 	back := mailtest.Start(t, c.inbox.Addr)
-	got := back.Wait(t, 1, 30*time.Second)
+	back.Wait(t, 1, 30*time.Second)
 	c.settle(t)
 	time.Sleep(300 * time.Millisecond)
-	if got = back.Messages(); len(got) != 1 {
+	if got := back.Messages(); len(got) != 1 {
 		t.Fatalf("%d emails after the server came back", len(got))
 	}
 	for _, m := range c.log(t, a.ID) {

@@ -174,9 +174,7 @@ func TestSeriesStartsAfterConsultation(t *testing.T) {
 	if _, err := c.db.CancelSeries(c.ctx, booked.ID, "patient asked to start again", c.now); err != nil {
 		t.Fatal(err)
 	}
-	var consult2 clinic.Appointment
-	consult2 = mustBook(t, c, postgres.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(12, 10, 0)})
-	_ = consult2
+	mustBook(t, c, postgres.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(12, 10, 0)})
 	series2, _, err := c.db.BookSeries(c.ctx, postgres.SeriesRequest{PatientID: p, ProtocolID: short, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
 	if err != nil {
 		t.Fatal(err)

@@ -33,14 +33,6 @@ func days(as []clinic.Appointment) string {
 	return strings.Join(parts, ", ")
 }
 
-func slotsOf(as []clinic.Appointment) []clinic.Slot {
-	out := make([]clinic.Slot, len(as))
-	for i, a := range as {
-		out[i] = clinic.Slot{ChairID: a.ChairID, Interval: clinic.Interval{Start: a.Start, End: a.End}}
-	}
-	return out
-}
-
 func TestBookSeries(t *testing.T) {
 	c := newTestClinic(t, 2)
 	standard := c.protocol(t, "Standard IV loading", 6, 2, 3, 14, 60)

@@ -114,18 +114,33 @@ type putClinicRequest struct {
 	Version   *int              `json:"version"`
 }
 
-// apiPutClinic replaces the clinic's settings. With "version" the change is
-// refused when someone else saved meanwhile. The answer lists the booked
-// appointments that no longer fit.
-func (s *Server) apiPutClinic(w http.ResponseWriter, r *http.Request) {
-	var req putClinicRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st := clinic.Settings{Name: req.Name, TimeZone: req.TimeZone, SlotMinutes: req.SlotMinutes, BookingHorizonDays: req.BookingHorizonDays}
+// settings are the settings the request asks for: what it leaves out of
+// the optional parts (version, phone, address, reminders) stays as cur.
+func (req putClinicRequest) settings(cur clinic.Settings) (clinic.Settings, clinic.Problems) {
+	st := clinic.Settings{Name: req.Name, TimeZone: req.TimeZone, SlotMinutes: req.SlotMinutes, BookingHorizonDays: req.BookingHorizonDays,
+		Version: cur.Version, Phone: cur.Phone, Address: cur.Address, Reminders: cur.Reminders}
 	p := clinic.Problems{}
-	for key, ranges := range req.Hours {
+	st.Hours = hoursFromJSON(req.Hours, p)
+	if req.Version != nil {
+		st.Version = *req.Version
+	}
+	if req.Phone != nil {
+		st.Phone = *req.Phone
+	}
+	if req.Address != nil {
+		st.Address = *req.Address
+	}
+	if req.Reminders != nil {
+		st.Reminders = *req.Reminders
+		st.Reminders.OffsetsHours = append([]int{}, st.Reminders.OffsetsHours...) // [] is "no reminders", not "the default"
+	}
+	return st, p
+}
+
+// hoursFromJSON reads {"mon": [["07:00","16:30"]], …}, a message per weekday.
+func hoursFromJSON(hours map[string][][]string, p clinic.Problems) clinic.WeeklyHours {
+	var h clinic.WeeklyHours
+	for key, ranges := range hours {
 		wd, ok := clinic.ParseWeekday(key)
 		if !ok {
 			p.Add("hours."+key, "Use the weekdays mon, tue, wed, thu, fri, sat, sun.")
@@ -142,8 +157,20 @@ func (s *Server) apiPutClinic(w http.ResponseWriter, r *http.Request) {
 				p.Add("hours."+key, fmt.Sprintf("%q–%q: write times as HH:MM, e.g. 07:00.", pair[0], pair[1]))
 				continue
 			}
-			st.Hours[wd] = append(st.Hours[wd], clinic.Range{Opens: opens, Closes: closes})
+			h[wd] = append(h[wd], clinic.Range{Opens: opens, Closes: closes})
 		}
+	}
+	return h
+}
+
+// apiPutClinic replaces the clinic's settings. With "version" the change is
+// refused when someone else saved meanwhile. The answer lists the booked
+// appointments that no longer fit.
+func (s *Server) apiPutClinic(w http.ResponseWriter, r *http.Request) {
+	var req putClinicRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	ctx := r.Context()
 	cur, err := s.db.Schedule(ctx)
@@ -151,23 +178,7 @@ func (s *Server) apiPutClinic(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	st.Version = cur.Settings.Version
-	if req.Version != nil {
-		st.Version = *req.Version
-	}
-	st.Phone, st.Address, st.Reminders = cur.Settings.Phone, cur.Settings.Address, cur.Settings.Reminders
-	if req.Phone != nil {
-		st.Phone = *req.Phone
-	}
-	if req.Address != nil {
-		st.Address = *req.Address
-	}
-	if req.Reminders != nil {
-		st.Reminders = *req.Reminders
-		if st.Reminders.OffsetsHours == nil {
-			st.Reminders.OffsetsHours = []int{}
-		}
-	}
+	st, p := req.settings(cur.Settings)
 	for k, v := range clinic.ErrorFields(st.Validate()) {
 		p.Add(k, v)
 	}

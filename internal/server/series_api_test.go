@@ -70,6 +70,9 @@ func TestAPILoadingSeries(t *testing.T) {
 	body["dry_run"] = false
 	status, h, v := f.apiWith("POST", path, desk, map[string]string{"Idempotency-Key": "series-1"}, body)
 	expect(t, "book", status, 201, v)
+	if h.Get("Idempotent-Replayed") == "true" {
+		t.Fatal("the first booking says it was a replay")
+	}
 	series := obj(v)["series_id"]
 	appts := obj(v)["appointments"].([]any)
 	if len(appts) != 6 || obj(appts[5])["session_no"] != 6.0 || obj(appts[0])["series_id"] != series || obj(appts[0])["kind"] != "loading" {
