@@ -56,6 +56,8 @@ CREATE TABLE messages (
     CHECK ((kind = 'invitation') = (appointment_id IS NULL))
 );
 CREATE INDEX messages_appointment ON messages (appointment_id);
+-- The message log of a visit: every message that lists it.
+CREATE INDEX messages_visits ON messages USING gin (visits jsonb_path_ops);
 CREATE INDEX messages_failed ON messages (scheduled_for) WHERE status = 'failed';
 
 -- A visit link: only the token's hash is kept; it works until the visit ends.

@@ -1822,7 +1822,7 @@ type AppointmentView struct {
 	Alternatives []clinic.Slot
 	// The check-in form's input: the driver or escort.
 	DriverName, DriverPhone string
-	Messages                []MessageRow
+	Messages                []clinic.MessageEntry
 }
 
 func (v AppointmentView) ChairName(id int64) string {

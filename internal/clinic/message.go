@@ -480,3 +480,19 @@ func (o *Outgoing) Write(c MessageContent) {
 	}
 	o.Subject, o.Text, o.HTML = c.Subject(), c.Text(), c.HTML()
 }
+
+// MessageEntry is one message as the message log shows it.
+type MessageEntry struct {
+	ID            int64
+	AppointmentID *int64
+	PatientID     int64
+	PatientName   string
+	Kind          MessageKind
+	Channel       Channel
+	Status        string // scheduled, sent, failed or dropped
+	ScheduledFor  time.Time
+	SentAt        *time.Time
+	Error         string // the last try's error, or why it was dropped
+	Attempts      int
+	VisitStart    *time.Time // the appointment's start, for the desk's list
+}

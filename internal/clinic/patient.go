@@ -56,11 +56,6 @@ type Patient struct {
 	Version     int        `json:"version"`
 }
 
-// Texted reports whether the patient gets text messages.
-func (p Patient) Texted() bool {
-	return slices.Contains(p.ContactBy, ChannelSMS) && p.SMSOptedOut == nil
-}
-
 // FullName is "First Last".
 func (p Patient) FullName() string { return p.FirstName + " " + p.LastName }
 

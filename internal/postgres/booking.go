@@ -386,11 +386,7 @@ func (db *DB) change(ctx context.Context, id int64, version int, act clinic.Acti
 	apply func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error) (clinic.Appointment, error) {
 	var after clinic.Appointment
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		var patientID int64
-		err := tx.QueryRow(ctx, `SELECT patient_id FROM appointments WHERE id = $1`, id).Scan(&patientID)
-		if isNoRows(err) {
-			return clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment.")
-		}
+		patientID, err := patientOfAppointment(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -423,6 +419,16 @@ func (db *DB) change(ctx context.Context, id int64, version int, act clinic.Acti
 			PatientID: &after.PatientID, Before: before, After: after})
 	})
 	return after, err
+}
+
+// patientOfAppointment is whose appointment id is; ENOTFOUND for none.
+func patientOfAppointment(ctx context.Context, tx pgx.Tx, id int64) (int64, error) {
+	var patientID int64
+	err := tx.QueryRow(ctx, `SELECT patient_id FROM appointments WHERE id = $1`, id).Scan(&patientID)
+	if isNoRows(err) {
+		return 0, clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment.")
+	}
+	return patientID, err
 }
 
 // keepsSeriesSpacing refuses to move one session of a loading series to a

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,12 +69,12 @@ func (db *DB) StartDelivery(ctx context.Context, d Delivery) (*Delivering, error
 	}
 	cfg := &river.Config{
 		Schema:               RiverSchema,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmpOr(d.Workers, 4)}},
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp.Or(d.Workers, 4)}},
 		Workers:              workers,
 		Logger:               d.Log,
 		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: cmpOr(d.RescueAfter, 5*time.Minute),
-		RetryPolicy:          backoff{base: cmpOr(d.RetryBase, 30*time.Second), max: cmpOr(d.RetryMax, time.Hour)},
+		RescueStuckJobsAfter: cmp.Or(d.RescueAfter, 5*time.Minute),
+		RetryPolicy:          backoff{base: cmp.Or(d.RetryBase, 30*time.Second), max: cmp.Or(d.RetryMax, time.Hour)},
 		FetchPollInterval:    d.PollInterval,
 	}
 	if d.PollInterval > 0 {
@@ -117,14 +118,6 @@ func (db *DB) RunDelivery(ctx context.Context, d Delivery, grace time.Duration) 
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	return running.Stop(sctx)
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // backoff waits base after the first failure, doubling up to max.
@@ -283,9 +276,9 @@ func hostOf(baseURL string) string {
 func (d Delivery) off(c clinic.Channel) string {
 	switch {
 	case c == clinic.ChannelEmail && d.Email == nil:
-		return cmpOr(d.EmailOff, "no mail server is configured.")
+		return cmp.Or(d.EmailOff, "no mail server is configured.")
 	case c == clinic.ChannelSMS && d.SMS == nil:
-		return cmpOr(d.SMSOff, "no text-message gateway is configured.")
+		return cmp.Or(d.SMSOff, "no text-message gateway is configured.")
 	}
 	return ""
 }

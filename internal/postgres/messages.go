@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -152,11 +153,18 @@ func messageKey() string {
 
 // dropPending drops the messages still to go out about the appointments,
 // of the given kinds, saying why; their jobs are cancelled.
-func (db *DB) dropPending(ctx context.Context, tx pgx.Tx, appointments []int64, kinds []clinic.MessageKind, why string) error {
+func (db *DB) dropPending(ctx context.Context, tx pgx.Tx, appointments []clinic.Appointment, kinds []clinic.MessageKind, why string) error {
+	if len(appointments) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(appointments))
+	for i, a := range appointments {
+		ids[i] = a.ID
+	}
 	rows, err := tx.Query(ctx, `
 		UPDATE messages SET status = 'dropped', error = $3, link = NULL
 		WHERE appointment_id = ANY($1) AND kind = ANY($2) AND status = 'scheduled'
-		RETURNING job_id`, appointments, kinds, why)
+		RETURNING job_id`, ids, kinds, why)
 	if err != nil {
 		return err
 	}
@@ -175,19 +183,12 @@ func (db *DB) dropPending(ctx context.Context, tx pgx.Tx, appointments []int64, 
 	return nil
 }
 
-func isJobNotFound(err error) bool { return err == river.ErrNotFound }
+func isJobNotFound(err error) bool { return errors.Is(err, river.ErrNotFound) }
 
 // afterMove is what moving visits sends: their old reminders go, a
 // "moved" message and new reminders come.
 func (db *DB) afterMove(ctx context.Context, tx pgx.Tx, moved, was []clinic.Appointment, sched clinic.Schedule, now time.Time) error {
-	if len(moved) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(moved))
-	for i, a := range moved {
-		ids[i] = a.ID
-	}
-	if err := db.dropPending(ctx, tx, ids, []clinic.MessageKind{clinic.MessageReminder}, "The visit moved; reminders for the new time replace it."); err != nil {
+	if err := db.dropPending(ctx, tx, moved, []clinic.MessageKind{clinic.MessageReminder}, "The visit moved; reminders for the new time replace it."); err != nil {
 		return err
 	}
 	return db.notifyVisits(ctx, tx, clinic.MessageMoved, moved, was, sched, now)
@@ -196,34 +197,11 @@ func (db *DB) afterMove(ctx context.Context, tx pgx.Tx, moved, was []clinic.Appo
 // afterCancel is what cancelling visits sends: nothing more about them,
 // and one "cancelled" message.
 func (db *DB) afterCancel(ctx context.Context, tx pgx.Tx, cancelled []clinic.Appointment, sched clinic.Schedule, now time.Time) error {
-	if len(cancelled) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(cancelled))
-	for i, a := range cancelled {
-		ids[i] = a.ID
-	}
-	if err := db.dropPending(ctx, tx, ids, []clinic.MessageKind{clinic.MessageConfirmation, clinic.MessageReminder, clinic.MessageMoved},
+	if err := db.dropPending(ctx, tx, cancelled, []clinic.MessageKind{clinic.MessageConfirmation, clinic.MessageReminder, clinic.MessageMoved},
 		"The visit was cancelled."); err != nil {
 		return err
 	}
 	return db.notifyVisits(ctx, tx, clinic.MessageCancelled, cancelled, nil, sched, now)
-}
-
-// Message is one message as the log shows it.
-type Message struct {
-	ID            int64
-	AppointmentID *int64
-	PatientID     int64
-	PatientName   string
-	Kind          clinic.MessageKind
-	Channel       clinic.Channel
-	Status        string // scheduled, sent, failed or dropped
-	ScheduledFor  time.Time
-	SentAt        *time.Time
-	Error         string
-	Attempts      int
-	VisitStart    *time.Time // the appointment's start, for the desk's list
 }
 
 const messageSelect = `
@@ -231,8 +209,8 @@ const messageSelect = `
 	       m.scheduled_for, m.sent_at, coalesce(m.error, ''), m.attempts, a.starts_at
 	FROM messages m JOIN patients p ON p.id = m.patient_id LEFT JOIN appointments a ON a.id = m.appointment_id`
 
-func scanMessage(r pgx.CollectableRow) (Message, error) {
-	var m Message
+func scanMessage(r pgx.CollectableRow) (clinic.MessageEntry, error) {
+	var m clinic.MessageEntry
 	err := r.Scan(&m.ID, &m.AppointmentID, &m.PatientID, &m.PatientName, &m.Kind, &m.Channel, &m.Status,
 		&m.ScheduledFor, &m.SentAt, &m.Error, &m.Attempts, &m.VisitStart)
 	return m, err
@@ -240,19 +218,15 @@ func scanMessage(r pgx.CollectableRow) (Message, error) {
 
 // AppointmentMessages is the message log of one appointment, oldest
 // first: every message that names it. Audited as a read.
-func (db *DB) AppointmentMessages(ctx context.Context, appointmentID int64) ([]Message, error) {
-	var out []Message
+func (db *DB) AppointmentMessages(ctx context.Context, appointmentID int64) ([]clinic.MessageEntry, error) {
+	var out []clinic.MessageEntry
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		var patientID int64
-		err := tx.QueryRow(ctx, `SELECT patient_id FROM appointments WHERE id = $1`, appointmentID).Scan(&patientID)
-		if isNoRows(err) {
-			return clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment.")
-		}
+		patientID, err := patientOfAppointment(ctx, tx, appointmentID)
 		if err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, messageSelect+`
-			WHERE m.appointment_id = $1 OR m.visits @> jsonb_build_array(jsonb_build_object('id', $1::bigint))
+			WHERE m.visits @> jsonb_build_array(jsonb_build_object('id', $1::bigint)) -- every message lists the visits it is about
 			ORDER BY m.scheduled_for, m.id`, appointmentID)
 		if err != nil {
 			return err
@@ -266,7 +240,7 @@ func (db *DB) AppointmentMessages(ctx context.Context, appointmentID int64) ([]M
 }
 
 // FailedMessages lists the messages that could not be sent, newest first.
-func (db *DB) FailedMessages(ctx context.Context) ([]Message, error) {
+func (db *DB) FailedMessages(ctx context.Context) ([]clinic.MessageEntry, error) {
 	rows, err := db.pool.Query(ctx, messageSelect+` WHERE m.status = 'failed' ORDER BY m.scheduled_for DESC, m.id DESC LIMIT 200`)
 	if err != nil {
 		return nil, mapError(err)

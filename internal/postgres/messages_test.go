@@ -118,7 +118,7 @@ func (c *messagingClinic) visitDay(n int) clinic.Date {
 	return d
 }
 
-func (c *messagingClinic) log(t *testing.T, appointmentID int64) []postgres.Message {
+func (c *messagingClinic) log(t *testing.T, appointmentID int64) []clinic.MessageEntry {
 	t.Helper()
 	ms, err := c.db.AppointmentMessages(c.ctx, appointmentID)
 	if err != nil {
@@ -128,7 +128,7 @@ func (c *messagingClinic) log(t *testing.T, appointmentID int64) []postgres.Mess
 }
 
 // scheduled lists the log's pending messages as "kind/channel@RFC 3339".
-func scheduled(ms []postgres.Message) []string {
+func scheduled(ms []clinic.MessageEntry) []string {
 	var out []string
 	for _, m := range ms {
 		if m.Status == "scheduled" {
@@ -139,7 +139,7 @@ func scheduled(ms []postgres.Message) []string {
 	return out
 }
 
-func statuses(ms []postgres.Message) map[string]int {
+func statuses(ms []clinic.MessageEntry) map[string]int {
 	out := map[string]int{}
 	for _, m := range ms {
 		out[string(m.Kind)+"/"+string(m.Channel)+"/"+m.Status]++
@@ -409,7 +409,7 @@ func TestMailServerDownThenUp(t *testing.T) {
 	c.inbox.Close()
 	c.deliver(t)
 	a := mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
-	var failedOnce postgres.Message
+	var failedOnce clinic.MessageEntry
 	deadline := time.Now().Add(20 * time.Second)
 	for failedOnce.ID == 0 {
 		for _, m := range c.log(t, a.ID) {

@@ -20,8 +20,7 @@ const InvitationTTL = 72 * time.Hour
 func (db *DB) CreateInvitation(ctx context.Context, patientID int64, tokenHash []byte, link string, now time.Time) (time.Time, error) {
 	expires := now.Add(InvitationTTL)
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		var to clinic.Recipient
-		err := tx.QueryRow(ctx, `SELECT email, contact_by FROM patients WHERE id = $1`, patientID).Scan(&to.Email, &to.ContactBy)
+		to, err := recipient(ctx, tx, patientID)
 		if isNoRows(err) {
 			return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
 		}

@@ -17,14 +17,6 @@ import (
 // Messages to patients: the visit link's page, the message log, the desk's
 // failed messages and the text-message webhook.
 
-func messageRows(ms []postgres.Message) []web.MessageRow {
-	out := make([]web.MessageRow, len(ms))
-	for i, m := range ms {
-		out[i] = web.MessageRow(m)
-	}
-	return out
-}
-
 // visitLinkPage shows the visit behind a link, without signing in.
 func (s *Server) visitLinkPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.db.OpenVisitLink(r.Context(), auth.HashToken(chi.URLParam(r, "token")), s.now())
@@ -98,7 +90,7 @@ func (s *Server) renderFailedMessages(w http.ResponseWriter, r *http.Request, st
 		return
 	}
 	_, loc := s.clinicInfo(r.Context())
-	v := web.FailedMessagesView{Messages: messageRows(ms), Loc: loc, Message: message}
+	v := web.FailedMessagesView{Messages: ms, Loc: loc, Message: message}
 	if r.URL.Query().Get("done") == "retried" {
 		v.Notice = "The message is being sent again."
 	}

@@ -273,7 +273,7 @@ func (s *Server) appointmentView(r *http.Request, id int64) (web.AppointmentView
 	if err != nil {
 		return web.AppointmentView{}, err
 	}
-	view.Messages = messageRows(msgs)
+	view.Messages = msgs
 	return view, nil
 }
 
