@@ -356,7 +356,7 @@ func demoCmd(cfg config, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	sum, err := db.LoadDemo(ctx, c, hash)
+	sum, err := demo.Load(ctx, db, c, hash)
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ func (a Appointment) Minutes() int { return int(a.End.Sub(a.Start) / time.Minute
 
 // MaintenanceDefault is the occupancy of a maintenance infusion for a
 // patient without a treatment course: 60 minutes plus 30 of recovery.
-var MaintenanceDefault = Protocol{MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30}
+var MaintenanceDefault = Numbers{MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30}
 
 // Occupancy is how many minutes a visit of this kind holds its chair: a
 // consultation 30; an infusion the infusion and recovery minutes of the
@@ -104,7 +104,10 @@ var MaintenanceDefault = Protocol{MaintenanceInfusionMinutes: 60, MaintenanceRec
 // infusion without either takes the default 60 + 30; a loading session
 // needs one or the other.
 func Occupancy(kind AppointmentKind, course *Course, protocol *Protocol) (int, error) {
-	numbers := protocol
+	var numbers *Numbers
+	if protocol != nil {
+		numbers = &protocol.Numbers
+	}
 	if course != nil {
 		numbers = &course.Numbers
 	}

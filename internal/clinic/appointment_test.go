@@ -45,9 +45,9 @@ func TestAllow(t *testing.T) {
 }
 
 func TestOccupancy(t *testing.T) {
-	std := Protocol{InfusionMinutes: 60, RecoveryMinutes: 30, MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30}
-	crps := Protocol{InfusionMinutes: 240, RecoveryMinutes: 30, MaintenanceInfusionMinutes: 90, MaintenanceRecoveryMinutes: 45}
-	course := &Course{Numbers: crps}
+	std := Protocol{Numbers: Numbers{InfusionMinutes: 60, RecoveryMinutes: 30, MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30}}
+	crps := Protocol{Numbers: Numbers{InfusionMinutes: 240, RecoveryMinutes: 30, MaintenanceInfusionMinutes: 90, MaintenanceRecoveryMinutes: 45}}
+	course := &Course{Numbers: crps.Numbers}
 	tests := []struct {
 		kind     AppointmentKind
 		course   *Course

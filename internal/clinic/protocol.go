@@ -3,15 +3,14 @@ package clinic
 import (
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
-// Protocol is a treatment plan's numbers: the loading series (sessions, gaps,
-// span, occupancy, dose range) and the maintenance defaults.
-type Protocol struct {
-	ID                         int64   `json:"id"`
-	Name                       string  `json:"name"`
+// Numbers are a treatment plan's numbers: the loading series (sessions,
+// gaps, span, occupancy, dose range) and the maintenance defaults. A
+// protocol has them; a course keeps its own copy, which a physician may
+// adjust for the patient.
+type Numbers struct {
 	Sessions                   int     `json:"sessions"`
 	MinGapDays                 int     `json:"min_gap_days"`
 	MaxGapDays                 int     `json:"max_gap_days"`
@@ -27,18 +26,16 @@ type Protocol struct {
 	StepDays                   int     `json:"step_days"`
 	MaintenanceInfusionMinutes int     `json:"maintenance_infusion_minutes"`
 	MaintenanceRecoveryMinutes int     `json:"maintenance_recovery_minutes"`
-	Active                     bool    `json:"active"`
-	Version                    int     `json:"version"`
 }
 
-// LoadingOccupancy is how long a loading session holds its chair.
-func (p Protocol) LoadingOccupancy() time.Duration {
-	return time.Duration(p.InfusionMinutes+p.RecoveryMinutes) * time.Minute
-}
-
-// MaintenanceOccupancy is how long a maintenance infusion holds its chair.
-func (p Protocol) MaintenanceOccupancy() time.Duration {
-	return time.Duration(p.MaintenanceInfusionMinutes+p.MaintenanceRecoveryMinutes) * time.Minute
+// Protocol is a named treatment plan an admin keeps: its numbers, and
+// whether new courses may follow it.
+type Protocol struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Numbers
+	Active  bool `json:"active"`
+	Version int  `json:"version"`
 }
 
 // Validate tidies the protocol's name and names every number that is wrong.

@@ -23,8 +23,8 @@ type SeriesPlan struct {
 	Minutes     int // infusion + recovery
 }
 
-// PlanOf takes a protocol's loading numbers.
-func PlanOf(p Protocol) SeriesPlan {
+// PlanOf takes the loading numbers of a protocol or a course.
+func PlanOf(p Numbers) SeriesPlan {
 	return SeriesPlan{Sessions: p.Sessions, MinGapDays: p.MinGapDays, MaxGapDays: p.MaxGapDays,
 		MaxSpanDays: p.MaxSpanDays, Minutes: p.InfusionMinutes + p.RecoveryMinutes}
 }

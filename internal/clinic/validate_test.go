@@ -93,10 +93,10 @@ func TestSettingsValidate(t *testing.T) {
 }
 
 func TestProtocolValidate(t *testing.T) {
-	std := Protocol{Name: "Standard IV loading", Sessions: 6, MinGapDays: 2, MaxGapDays: 3, MaxSpanDays: 14,
+	std := Protocol{Name: "Standard IV loading", Numbers: Numbers{Sessions: 6, MinGapDays: 2, MaxGapDays: 3, MaxSpanDays: 14,
 		InfusionMinutes: 60, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5,
 		FirstIntervalDays: 28, MinIntervalDays: 28, MaxIntervalDays: 84, LeadDays: 7, StepDays: 7,
-		MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30}
+		MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30}}
 	if err := std.Validate(); err != nil {
 		t.Fatalf("DOMAIN.md's standard protocol refused: %v", err)
 	}

@@ -95,12 +95,12 @@ func Protocols() []clinic.Protocol {
 		return p
 	}
 	return []clinic.Protocol{
-		maint(clinic.Protocol{Name: "Standard IV loading", Sessions: 6, MinGapDays: 2, MaxGapDays: 3, MaxSpanDays: 14,
-			InfusionMinutes: 60, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5}),
-		maint(clinic.Protocol{Name: "Short loading", Sessions: 3, MinGapDays: 1, MaxGapDays: 3, MaxSpanDays: 7,
-			InfusionMinutes: 45, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5}),
-		maint(clinic.Protocol{Name: "CRPS extended", Sessions: 5, MinGapDays: 1, MaxGapDays: 4, MaxSpanDays: 10,
-			InfusionMinutes: 240, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.25, DoseMaxMgPerKgH: 0.75}),
+		maint(clinic.Protocol{Name: "Standard IV loading", Numbers: clinic.Numbers{Sessions: 6, MinGapDays: 2, MaxGapDays: 3, MaxSpanDays: 14,
+			InfusionMinutes: 60, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5}}),
+		maint(clinic.Protocol{Name: "Short loading", Numbers: clinic.Numbers{Sessions: 3, MinGapDays: 1, MaxGapDays: 3, MaxSpanDays: 7,
+			InfusionMinutes: 45, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5}}),
+		maint(clinic.Protocol{Name: "CRPS extended", Numbers: clinic.Numbers{Sessions: 5, MinGapDays: 1, MaxGapDays: 4, MaxSpanDays: 10,
+			InfusionMinutes: 240, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.25, DoseMaxMgPerKgH: 0.75}}),
 	}
 }
 

@@ -37,7 +37,7 @@ func BenchmarkProposeSeries(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := postgres.SeriesRequest{PatientID: p.ID, ProtocolID: standard, StartDate: clinic.D(2026, 6, 1), Preferred: 10 * 60}
+	req := clinic.SeriesRequest{PatientID: p.ID, ProtocolID: standard, StartDate: clinic.D(2026, 6, 1), Preferred: 10 * 60}
 	b.ResetTimer()
 	for b.Loop() {
 		p, err := c.db.ProposeSeries(c.ctx, req, c.now)

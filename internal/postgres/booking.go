@@ -6,27 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// Booking is one appointment to book.
-type Booking struct {
-	PatientID int64
-	Kind      clinic.AppointmentKind
-	Start     time.Time
-	ChairID   int64 // 0: the first free chair in chair order
-	// AdditionalReason books a maintenance infusion besides the patient's
-	// next one: a physician's decision, with the reason.
-	AdditionalReason string
-	// IdempotencyKey makes a retried or double-submitted booking return the
-	// appointment the first attempt made. "" for none.
-	IdempotencyKey string
-}
 
 // MaxIdempotencyKey is the longest idempotency key a client may send.
 const MaxIdempotencyKey = 64
@@ -36,87 +21,85 @@ const alternativesOffered = 5
 
 // Book books one appointment: on an open day, inside the opening hours, on
 // the grid, not in the past, in a chair and at a time neither the chair
-// nor the patient is busy. replayed is true when the idempotency key had
-// already booked it; the appointment is then returned as it stands.
+// nor the patient is busy (clinic.Booking.Appointment and the safety
+// gates decide). replayed is true when the idempotency key had already
+// booked it; the appointment is then returned as it stands.
 //
 // The database judges overlaps: two desks booking the same chair at once
 // both pass every check here, and the exclusion constraint lets exactly one
 // insert through. The other gets ECONFLICT with alternatives.
-func (db *DB) Book(ctx context.Context, b Booking, now time.Time) (a clinic.Appointment, replayed bool, err error) {
+func (db *DB) Book(ctx context.Context, b clinic.Booking, now time.Time) (a clinic.Appointment, replayed bool, err error) {
 	key, err := scopedKey(ctx, b.IdempotencyKey)
 	if err != nil {
 		return a, false, err
 	}
-	minutes := 0
 	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if key != nil {
-			prev, found, err := appointmentByKey(ctx, tx, *key)
-			if err != nil {
-				return err
-			}
-			if found {
-				a, replayed = prev, true
-				return sameBooking(prev, b)
-			}
-		}
-		if err := lockPatient(ctx, tx, b.PatientID); err != nil {
-			return err
-		}
-		sched, err := schedule(ctx, tx)
-		if err != nil {
-			return err
-		}
-		course, err := patientCourse(ctx, tx, b.PatientID)
-		if err != nil {
-			return err
-		}
-		if minutes, err = clinic.Occupancy(b.Kind, course, nil); err != nil {
-			return err
-		}
-		if err := sched.Check(b.Start, minutes, now); err != nil {
-			return err
-		}
-		a = clinic.Appointment{PatientID: b.PatientID, Kind: b.Kind, Status: clinic.StatusBooked,
-			Start: b.Start, End: b.Start.Add(time.Duration(minutes) * time.Minute), Version: 1,
-			AdditionalReason: strings.TrimSpace(b.AdditionalReason)}
-		if err := infusionGates(ctx, tx, b.PatientID, clinic.NewVisit{Kind: b.Kind, Start: b.Start, Additional: a.AdditionalReason}, sched.Loc); err != nil {
-			return err
-		}
-		if course != nil && b.Kind != clinic.KindConsult {
-			a.CourseID = &course.ID
-		}
-		if err := lockDays(ctx, tx, sched.Loc, a.Start); err != nil {
-			return err
-		}
-		chairs, err := candidateChairs(ctx, tx, b.ChairID, 0, 0, clinic.Interval{Start: a.Start, End: a.End}, sched.Loc)
-		if err != nil {
-			return err
-		}
-		err = tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {
-			a.ChairID = chair
-			a.ID, err = insertAppointment(ctx, tx, a, "", key)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if err := db.notifyVisits(ctx, tx, clinic.MessageConfirmation, []clinic.Appointment{a}, nil, sched, now); err != nil {
-			return err
-		}
-		return audit(ctx, tx, clinic.AuditEntry{Action: "appointment.book", Entity: "appointment",
-			EntityID: &a.ID, PatientID: &a.PatientID, After: a})
+		a, replayed, err = db.book(ctx, tx, b, key, now)
+		return err
 	})
 	if err != nil && key != nil && !replayed {
 		// A retry that raced the first attempt, or a commit reported as
 		// failed after it happened (pgx #2110): the key tells.
-		if prev, found, e := appointmentByKey(ctx, db.pool, *key); e == nil && found && sameBooking(prev, b) == nil {
+		if prev, found, e := appointmentByKey(ctx, db.pool, *key); e == nil && found && b.Replays(prev) == nil {
 			return prev, true, nil
 		}
 	}
-	if clinic.ErrorReason(mapError(err)) == clinic.ReasonSlotTaken && minutes > 0 {
-		err = withAlternatives(err, db.alternatives(ctx, b.Start, minutes, b.PatientID, now, alternativesOffered))
+	if clinic.ErrorReason(mapError(err)) == clinic.ReasonSlotTaken && a.Minutes() > 0 {
+		err = withAlternatives(err, db.alternatives(ctx, b.Start, a.Minutes(), b.PatientID, now, alternativesOffered))
 	}
 	return a, replayed, mapError(err)
+}
+
+// book is Book inside its transaction: the key's earlier booking, else
+// load → decide → place in the first chair free → messages → audit.
+func (db *DB) book(ctx context.Context, tx pgx.Tx, b clinic.Booking, key *string, now time.Time) (clinic.Appointment, bool, error) {
+	if key != nil {
+		prev, found, err := appointmentByKey(ctx, tx, *key)
+		if err != nil {
+			return prev, false, err
+		}
+		if found {
+			return prev, true, b.Replays(prev)
+		}
+	}
+	if err := lockPatient(ctx, tx, b.PatientID); err != nil {
+		return clinic.Appointment{}, false, err
+	}
+	sched, err := schedule(ctx, tx)
+	if err != nil {
+		return clinic.Appointment{}, false, err
+	}
+	course, err := patientCourse(ctx, tx, b.PatientID)
+	if err != nil {
+		return clinic.Appointment{}, false, err
+	}
+	a, err := b.Appointment(course, sched, now)
+	if err != nil {
+		return a, false, err
+	}
+	if err := infusionGates(ctx, tx, b.PatientID, clinic.NewVisit{Kind: b.Kind, Start: b.Start, Additional: a.AdditionalReason}, sched.Loc); err != nil {
+		return a, false, err
+	}
+	if err := lockDays(ctx, tx, sched.Loc, a.Start); err != nil {
+		return a, false, err
+	}
+	chairs, err := candidateChairs(ctx, tx, b.ChairID, 0, 0, clinic.Interval{Start: a.Start, End: a.End}, sched.Loc)
+	if err != nil {
+		return a, false, err
+	}
+	err = tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {
+		a.ChairID = chair
+		a.ID, err = insertAppointment(ctx, tx, a, "", key)
+		return err
+	})
+	if err != nil {
+		return a, false, err
+	}
+	if err := db.notifyVisits(ctx, tx, clinic.MessageConfirmation, []clinic.Appointment{a}, nil, sched, now); err != nil {
+		return a, false, err
+	}
+	return a, false, audit(ctx, tx, clinic.AuditEntry{Action: "appointment.book", Entity: "appointment",
+		EntityID: &a.ID, PatientID: &a.PatientID, After: a})
 }
 
 // scopedKey prefixes the client's key with the acting user's id, so that
@@ -142,50 +125,6 @@ func appointmentByKey(ctx context.Context, q querier, key string) (clinic.Appoin
 		return a, false, nil
 	}
 	return a, err == nil, err
-}
-
-// sameBooking refuses a key reused for a different booking.
-func sameBooking(prev clinic.Appointment, b Booking) error {
-	if prev.PatientID != b.PatientID || prev.Kind != b.Kind || (b.ChairID != 0 && prev.ChairID != b.ChairID) {
-		return clinic.Errorf(clinic.ECONFLICT, "This idempotency key was already used for a different booking.")
-	}
-	return nil
-}
-
-// patientCourse returns the patient's open course (nil when none), whose
-// numbers set how long an infusion holds its chair. An unknown patient is
-// refused.
-func patientCourse(ctx context.Context, q querier, patientID int64) (*clinic.Course, error) {
-	c, err := scanCourse(q.QueryRow(ctx, `SELECT `+courseColumns+` FROM courses WHERE patient_id = $1 AND phase <> 'ended'`, patientID))
-	if err == nil {
-		return &c, nil // a course means a patient: one round trip
-	}
-	if !isNoRows(err) {
-		return nil, err
-	}
-	var exists bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
-		return nil, err
-	}
-	if !exists {
-		return nil, clinic.Invalid(map[string]string{"patient_id": "There is no such patient."})
-	}
-	return nil, nil
-}
-
-const courseColumns = `id, patient_id, protocol_id, phase, started_on, version, sessions, min_gap_days, max_gap_days,
-	max_span_days, infusion_minutes, recovery_minutes, maintenance_infusion_minutes, maintenance_recovery_minutes,
-	dose_min_mg_per_kg_h::float8, dose_max_mg_per_kg_h::float8, first_interval_days, min_interval_days,
-	max_interval_days, lead_days, step_days, fixed_interval_days`
-
-func scanCourse(r pgx.Row) (clinic.Course, error) {
-	var c clinic.Course
-	n := &c.Numbers
-	err := r.Scan(&c.ID, &c.PatientID, &c.ProtocolID, &c.Phase, &c.StartedOn, &c.Version, &n.Sessions, &n.MinGapDays,
-		&n.MaxGapDays, &n.MaxSpanDays, &n.InfusionMinutes, &n.RecoveryMinutes, &n.MaintenanceInfusionMinutes,
-		&n.MaintenanceRecoveryMinutes, &n.DoseMinMgPerKgH, &n.DoseMaxMgPerKgH, &n.FirstIntervalDays, &n.MinIntervalDays,
-		&n.MaxIntervalDays, &n.LeadDays, &n.StepDays, &c.FixedIntervalDays)
-	return c, err
 }
 
 // candidateChairs lists the chairs to try for iv, in the order to try them:
@@ -265,7 +204,7 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 			if err := sched.Check(start, minutes, now); err != nil {
 				return err
 			}
-			if err := keepsSeriesSpacing(ctx, tx, *a, start, sched.Loc); err != nil {
+			if err := keepsSeriesSpacing(ctx, tx, *a, start, sched); err != nil {
 				return err
 			}
 			if err := infusionGates(ctx, tx, a.PatientID, clinic.NewVisit{ID: a.ID, Kind: a.Kind, Start: start, Additional: a.AdditionalReason}, sched.Loc); err != nil {
@@ -431,34 +370,21 @@ func patientOfAppointment(ctx context.Context, tx pgx.Tx, id int64) (int64, erro
 	return patientID, err
 }
 
-// keepsSeriesSpacing refuses to move one session of a loading series to a
-// day that breaks the series' gaps or span; such a move goes through a
-// re-flow, which moves the later sessions with it.
-func keepsSeriesSpacing(ctx context.Context, tx pgx.Tx, a clinic.Appointment, start time.Time, loc *time.Location) error {
+// keepsSeriesSpacing refuses to move a session of a loading series to a
+// day that breaks the series' gaps or span (clinic.CheckSessionMove).
+func keepsSeriesSpacing(ctx context.Context, tx pgx.Tx, a clinic.Appointment, start time.Time, sched clinic.Schedule) error {
 	if a.SeriesID == nil {
 		return nil
 	}
-	var n clinic.Protocol
-	if err := tx.QueryRow(ctx, `SELECT c.sessions, c.min_gap_days, c.max_gap_days, c.max_span_days FROM courses c
-		JOIN loading_series ls ON ls.course_id = c.id WHERE ls.id = $1`, *a.SeriesID).Scan(
-		&n.Sessions, &n.MinGapDays, &n.MaxGapDays, &n.MaxSpanDays); err != nil {
+	course, err := seriesCourse(ctx, tx, *a.SeriesID)
+	if err != nil {
 		return err
 	}
 	sessions, err := seriesSessions(ctx, tx, *a.SeriesID, false)
 	if err != nil {
 		return err
 	}
-	var dates []clinic.Date
-	for _, s := range sessions {
-		if s.ID == a.ID {
-			s.Start = start
-		}
-		dates = append(dates, clinic.DateOf(s.Start, loc))
-	}
-	if problem := clinic.CheckSpacing(clinic.PlanOf(n), dates); problem != "" {
-		return clinic.Invalid(map[string]string{"start": problem + " Move it with a re-flow of the series instead."})
-	}
-	return nil
+	return clinic.CheckSessionMove(clinic.PlanOf(course.Numbers), sessions, a.ID, start, sched.Loc)
 }
 
 // lockPatient serialises, until commit, the transactions that place or
@@ -492,13 +418,4 @@ func lockDays(ctx context.Context, tx pgx.Tx, loc *time.Location, starts ...time
 	// unnest keeps the array's order, so the locks are taken in date order.
 	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(2, d) FROM unnest($1::int[]) AS d`, days)
 	return err
-}
-
-// finishLoading moves a course from loading to maintenance when session is
-// its last loading session; it reports whether the course moved.
-func finishLoading(ctx context.Context, tx pgx.Tx, courseID int64, session int) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-		UPDATE courses SET phase = 'maintenance', version = version + 1, updated_at = now()
-		WHERE id = $1 AND phase = 'loading' AND sessions = $2`, courseID, session)
-	return tag.RowsAffected() > 0, err
 }

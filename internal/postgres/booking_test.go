@@ -76,7 +76,7 @@ func newTestClinic(t testing.TB, patients int) *testClinic {
 	return c
 }
 
-func (c *testClinic) book(b postgres.Booking) (clinic.Appointment, error) {
+func (c *testClinic) book(b clinic.Booking) (clinic.Appointment, error) {
 	if b.Kind == "" {
 		b.Kind = clinic.KindMaintenance // 60 + 30 minutes without a course
 	}
@@ -84,7 +84,7 @@ func (c *testClinic) book(b postgres.Booking) (clinic.Appointment, error) {
 	return a, err
 }
 
-func mustBook(t *testing.T, c *testClinic, b postgres.Booking) clinic.Appointment {
+func mustBook(t *testing.T, c *testClinic, b clinic.Booking) clinic.Appointment {
 	t.Helper()
 	a, err := c.book(b)
 	if err != nil {
@@ -98,7 +98,7 @@ func mustBook(t *testing.T, c *testClinic, b postgres.Booking) clinic.Appointmen
 func TestBookingRaceSameChair(t *testing.T) {
 	c := newTestClinic(t, 50)
 	results := race(50, func(i int) error {
-		_, err := c.book(postgres.Booking{PatientID: c.patients[i], Start: at(9, 9, 0), ChairID: c.chairs[0]})
+		_, err := c.book(clinic.Booking{PatientID: c.patients[i], Start: at(9, 9, 0), ChairID: c.chairs[0]})
 		return err
 	})
 	checkOneWins(t, results)
@@ -117,7 +117,7 @@ func TestBookingRaceSameChair(t *testing.T) {
 func TestBookingRaceSamePatientTwoChairs(t *testing.T) {
 	c := newTestClinic(t, 1)
 	results := race(50, func(i int) error {
-		_, err := c.book(postgres.Booking{PatientID: c.patients[0], Kind: clinic.KindConsult, Start: at(9, 9, 0), ChairID: c.chairs[i%2]})
+		_, err := c.book(clinic.Booking{PatientID: c.patients[0], Kind: clinic.KindConsult, Start: at(9, 9, 0), ChairID: c.chairs[i%2]})
 		return err
 	})
 	checkOneWins(t, results)
@@ -128,7 +128,7 @@ func TestBookingRaceSamePatientTwoChairs(t *testing.T) {
 func TestBookingRaceFirstFreeChair(t *testing.T) {
 	c := newTestClinic(t, 10)
 	results := race(10, func(i int) error {
-		_, err := c.book(postgres.Booking{PatientID: c.patients[i], Start: at(9, 9, 0)})
+		_, err := c.book(clinic.Booking{PatientID: c.patients[i], Start: at(9, 9, 0)})
 		return err
 	})
 	ok := 0
@@ -192,7 +192,7 @@ func checkOneWins(t *testing.T, results []error) {
 // one move stands, nineteen are told it changed meanwhile.
 func TestRescheduleRaceSameAppointment(t *testing.T) {
 	c := newTestClinic(t, 1)
-	a := mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
+	a := mustBook(t, c, clinic.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
 	results := race(20, func(i int) error {
 		_, err := c.db.Reschedule(c.ctx, a.ID, a.Version, at(10, 7, 0).Add(time.Duration(i%10*15)*time.Minute).AddDate(0, 0, i/10), 0, c.now)
 		return err
@@ -212,8 +212,8 @@ func TestRescheduleRaceIntoSameSlot(t *testing.T) {
 	c := newTestClinic(t, 2)
 	for round := 0; round < 5; round++ {
 		// Consultations: each patient gets one every day of the test.
-		a := mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Kind: clinic.KindConsult, Start: at(9, 7, 0).AddDate(0, 0, round), ChairID: c.chairs[0]})
-		b := mustBook(t, c, postgres.Booking{PatientID: c.patients[1], Kind: clinic.KindConsult, Start: at(9, 7, 0).AddDate(0, 0, round), ChairID: c.chairs[1]})
+		a := mustBook(t, c, clinic.Booking{PatientID: c.patients[0], Kind: clinic.KindConsult, Start: at(9, 7, 0).AddDate(0, 0, round), ChairID: c.chairs[0]})
+		b := mustBook(t, c, clinic.Booking{PatientID: c.patients[1], Kind: clinic.KindConsult, Start: at(9, 7, 0).AddDate(0, 0, round), ChairID: c.chairs[1]})
 		target := at(9, 10, 0).AddDate(0, 0, round)
 		results := race(2, func(i int) error {
 			appt := []clinic.Appointment{a, b}[i]
@@ -229,7 +229,7 @@ func TestBookingRefusals(t *testing.T) {
 	if err := c.db.AddClosure(c.ctx, clinic.D(2026, 3, 11), "Staff training", c.now); err != nil {
 		t.Fatal(err)
 	}
-	taken := mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
+	taken := mustBook(t, c, clinic.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
 	retired, err := c.db.SaveChair(c.ctx, clinic.Chair{Name: "Old chair", Position: 9, Active: false})
 	if err != nil {
 		t.Fatal(err)
@@ -237,29 +237,29 @@ func TestBookingRefusals(t *testing.T) {
 	p := c.patients[1]
 	cases := []struct {
 		name  string
-		b     postgres.Booking
+		b     clinic.Booking
 		code  string
 		field string
 	}{
-		{"before opening", postgres.Booking{PatientID: p, Start: at(9, 6, 0)}, clinic.EINVALID, "start"},
-		{"runs past closing", postgres.Booking{PatientID: p, Start: at(9, 16, 0)}, clinic.EINVALID, "start"},
-		{"runs into the lunch break", postgres.Booking{PatientID: p, Start: at(9, 11, 0)}, clinic.EINVALID, "start"},
-		{"Friday is short", postgres.Booking{PatientID: p, Start: at(6, 12, 0)}, clinic.EINVALID, "start"},
-		{"weekend", postgres.Booking{PatientID: p, Start: at(7, 9, 0)}, clinic.EINVALID, "start"},
-		{"closure", postgres.Booking{PatientID: p, Start: at(11, 9, 0)}, clinic.EINVALID, "start"},
-		{"off the grid", postgres.Booking{PatientID: p, Start: at(9, 9, 10)}, clinic.EINVALID, "start"},
-		{"seconds off the grid", postgres.Booking{PatientID: p, Start: at(9, 9, 0).Add(30 * time.Second)}, clinic.EINVALID, "start"},
-		{"in the past", postgres.Booking{PatientID: p, Start: at(2, 7, 0)}, clinic.EINVALID, "start"},
-		{"unknown patient", postgres.Booking{PatientID: 999999, Start: at(9, 9, 0)}, clinic.EINVALID, "patient_id"},
-		{"unknown chair", postgres.Booking{PatientID: p, Start: at(9, 9, 0), ChairID: 999999}, clinic.EINVALID, "chair_id"},
-		{"chair out of service", postgres.Booking{PatientID: p, Start: at(9, 9, 0), ChairID: retired.ID}, clinic.EINVALID, "chair_id"},
-		{"loading without a course", postgres.Booking{PatientID: p, Kind: clinic.KindLoading, Start: at(9, 9, 0)}, clinic.EINVALID, "protocol_id"},
-		{"unknown kind", postgres.Booking{PatientID: p, Kind: "massage", Start: at(9, 9, 0)}, clinic.EINVALID, "kind"},
-		{"chair taken", postgres.Booking{PatientID: p, Start: at(9, 9, 30), ChairID: c.chairs[0]}, clinic.ECONFLICT, ""},
-		{"patient busy", postgres.Booking{PatientID: taken.PatientID, Kind: clinic.KindConsult, Start: at(9, 10, 0), ChairID: c.chairs[1]}, clinic.ECONFLICT, ""},
-		{"second infusion that day", postgres.Booking{PatientID: taken.PatientID, Start: at(9, 14, 0), ChairID: c.chairs[1]}, clinic.EINVALID, "start"},
-		{"beyond the booking horizon", postgres.Booking{PatientID: p, Start: time.Date(3001, 3, 9, 9, 0, 0, 0, chicago)}, clinic.EINVALID, "start"},
-		{"long key", postgres.Booking{PatientID: p, Start: at(9, 13, 0), IdempotencyKey: string(make([]byte, 65))}, clinic.EINVALID, "idempotency_key"},
+		{"before opening", clinic.Booking{PatientID: p, Start: at(9, 6, 0)}, clinic.EINVALID, "start"},
+		{"runs past closing", clinic.Booking{PatientID: p, Start: at(9, 16, 0)}, clinic.EINVALID, "start"},
+		{"runs into the lunch break", clinic.Booking{PatientID: p, Start: at(9, 11, 0)}, clinic.EINVALID, "start"},
+		{"Friday is short", clinic.Booking{PatientID: p, Start: at(6, 12, 0)}, clinic.EINVALID, "start"},
+		{"weekend", clinic.Booking{PatientID: p, Start: at(7, 9, 0)}, clinic.EINVALID, "start"},
+		{"closure", clinic.Booking{PatientID: p, Start: at(11, 9, 0)}, clinic.EINVALID, "start"},
+		{"off the grid", clinic.Booking{PatientID: p, Start: at(9, 9, 10)}, clinic.EINVALID, "start"},
+		{"seconds off the grid", clinic.Booking{PatientID: p, Start: at(9, 9, 0).Add(30 * time.Second)}, clinic.EINVALID, "start"},
+		{"in the past", clinic.Booking{PatientID: p, Start: at(2, 7, 0)}, clinic.EINVALID, "start"},
+		{"unknown patient", clinic.Booking{PatientID: 999999, Start: at(9, 9, 0)}, clinic.EINVALID, "patient_id"},
+		{"unknown chair", clinic.Booking{PatientID: p, Start: at(9, 9, 0), ChairID: 999999}, clinic.EINVALID, "chair_id"},
+		{"chair out of service", clinic.Booking{PatientID: p, Start: at(9, 9, 0), ChairID: retired.ID}, clinic.EINVALID, "chair_id"},
+		{"loading without a course", clinic.Booking{PatientID: p, Kind: clinic.KindLoading, Start: at(9, 9, 0)}, clinic.EINVALID, "protocol_id"},
+		{"unknown kind", clinic.Booking{PatientID: p, Kind: "massage", Start: at(9, 9, 0)}, clinic.EINVALID, "kind"},
+		{"chair taken", clinic.Booking{PatientID: p, Start: at(9, 9, 30), ChairID: c.chairs[0]}, clinic.ECONFLICT, ""},
+		{"patient busy", clinic.Booking{PatientID: taken.PatientID, Kind: clinic.KindConsult, Start: at(9, 10, 0), ChairID: c.chairs[1]}, clinic.ECONFLICT, ""},
+		{"second infusion that day", clinic.Booking{PatientID: taken.PatientID, Start: at(9, 14, 0), ChairID: c.chairs[1]}, clinic.EINVALID, "start"},
+		{"beyond the booking horizon", clinic.Booking{PatientID: p, Start: time.Date(3001, 3, 9, 9, 0, 0, 0, chicago)}, clinic.EINVALID, "start"},
+		{"long key", clinic.Booking{PatientID: p, Start: at(9, 13, 0), IdempotencyKey: string(make([]byte, 65))}, clinic.EINVALID, "idempotency_key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -284,7 +284,7 @@ func TestBookingRefusals(t *testing.T) {
 		t.Fatalf("%d appointments stored; want only the first", len(visits))
 	}
 	// Back to back is fine: 09:00–10:30 then 10:30.
-	mustBook(t, c, postgres.Booking{PatientID: p, Start: at(9, 10, 30), ChairID: c.chairs[0]})
+	mustBook(t, c, clinic.Booking{PatientID: p, Start: at(9, 10, 30), ChairID: c.chairs[0]})
 }
 
 // The alternatives offered for a taken slot are free for the patient and
@@ -292,9 +292,9 @@ func TestBookingRefusals(t *testing.T) {
 func TestConflictOffersFreeAlternatives(t *testing.T) {
 	c := newTestClinic(t, 4)
 	for i := 0; i < 3; i++ {
-		mustBook(t, c, postgres.Booking{PatientID: c.patients[i], Start: at(9, 9, 0)})
+		mustBook(t, c, clinic.Booking{PatientID: c.patients[i], Start: at(9, 9, 0)})
 	}
-	_, err := c.book(postgres.Booking{PatientID: c.patients[3], Start: at(9, 9, 0)})
+	_, err := c.book(clinic.Booking{PatientID: c.patients[3], Start: at(9, 9, 0)})
 	if clinic.ErrorCode(err) != clinic.ECONFLICT {
 		t.Fatalf("all chairs busy: %v", err)
 	}
@@ -311,7 +311,7 @@ func TestConflictOffersFreeAlternatives(t *testing.T) {
 	}
 	// The first alternative books (the patient may have one infusion that day).
 	a := alts[0]
-	if _, err := c.book(postgres.Booking{PatientID: c.patients[3], Start: a.Start, ChairID: a.ChairID}); err != nil {
+	if _, err := c.book(clinic.Booking{PatientID: c.patients[3], Start: a.Start, ChairID: a.ChairID}); err != nil {
 		t.Fatalf("alternative %s chair %d was not free: %v", a.Start.In(chicago), a.ChairID, err)
 	}
 }
@@ -320,7 +320,7 @@ func TestConflictOffersFreeAlternatives(t *testing.T) {
 // the retries race; the same key for a different booking is refused.
 func TestIdempotentBooking(t *testing.T) {
 	c := newTestClinic(t, 2)
-	b := postgres.Booking{PatientID: c.patients[0], Kind: clinic.KindMaintenance, Start: at(9, 9, 0), IdempotencyKey: "form-123"}
+	b := clinic.Booking{PatientID: c.patients[0], Kind: clinic.KindMaintenance, Start: at(9, 9, 0), IdempotencyKey: "form-123"}
 	first, replayed, err := c.db.Book(c.ctx, b, c.now)
 	if err != nil || replayed {
 		t.Fatalf("first: %v replayed=%v", err, replayed)
@@ -330,7 +330,7 @@ func TestIdempotentBooking(t *testing.T) {
 		t.Fatalf("retry: %v replayed=%v id %d (first %d)", err, replayed, again.ID, first.ID)
 	}
 	// Ten at once with a new key: one appointment, every answer the same.
-	b2 := postgres.Booking{PatientID: c.patients[1], Kind: clinic.KindMaintenance, Start: at(9, 13, 0), IdempotencyKey: "form-456"}
+	b2 := clinic.Booking{PatientID: c.patients[1], Kind: clinic.KindMaintenance, Start: at(9, 13, 0), IdempotencyKey: "form-456"}
 	ids := make([]int64, 10)
 	results := race(10, func(i int) error {
 		a, _, err := c.db.Book(c.ctx, b2, c.now)
@@ -376,7 +376,7 @@ func TestDaylightSavingChicago(t *testing.T) {
 		want string
 	}{{6, "2026-03-06T15:00:00Z"}, {9, "2026-03-09T14:00:00Z"}} {
 		start := clinic.D(2026, 3, tc.day).At(9*60, chicago)
-		a, _, err := other.Book(c.ctx, postgres.Booking{PatientID: c.patients[0], Kind: clinic.KindConsult, Start: start}, c.now)
+		a, _, err := other.Book(c.ctx, clinic.Booking{PatientID: c.patients[0], Kind: clinic.KindConsult, Start: start}, c.now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -421,7 +421,7 @@ func containsClock(cs []clinic.Clock, c clinic.Clock) bool {
 
 func TestAvailability(t *testing.T) {
 	c := newTestClinic(t, 1)
-	mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
+	mustBook(t, c, clinic.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
 	_, days, err := c.db.Availability(c.ctx, clinic.D(2026, 3, 2), clinic.D(2026, 3, 9), 90, c.now)
 	if err != nil {
 		t.Fatal(err)
@@ -459,7 +459,7 @@ func TestAvailability(t *testing.T) {
 
 func TestAppointmentLifecycle(t *testing.T) {
 	c := newTestClinic(t, 2)
-	a := mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
+	a := mustBook(t, c, clinic.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
 	dayBefore := at(8, 12, 0)
 	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, dayBefore); clinic.ErrorCode(err) != clinic.EINVALID {
 		t.Fatalf("check-in the day before: %v", err)
@@ -489,7 +489,7 @@ func TestAppointmentLifecycle(t *testing.T) {
 	}
 
 	// Cancelling keeps the record and frees the chair.
-	b := mustBook(t, c, postgres.Booking{PatientID: c.patients[1], Start: at(10, 9, 0), ChairID: c.chairs[0]})
+	b := mustBook(t, c, clinic.Booking{PatientID: c.patients[1], Start: at(10, 9, 0), ChairID: c.chairs[0]})
 	if _, err := c.db.Cancel(c.ctx, b.ID, b.Version, "  ", c.now); clinic.ErrorFields(err)["reason"] == "" {
 		t.Fatalf("cancel without a reason: %v", err)
 	}
@@ -501,10 +501,10 @@ func TestAppointmentLifecycle(t *testing.T) {
 	if err != nil || v.CancelReason != "Patient has the flu" || v.Status != clinic.StatusCancelled {
 		t.Fatalf("cancelled record: %+v %v", v, err)
 	}
-	mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Start: at(10, 9, 0), ChairID: c.chairs[0]})
+	mustBook(t, c, clinic.Booking{PatientID: c.patients[0], Start: at(10, 9, 0), ChairID: c.chairs[0]})
 
 	// Rescheduling keeps the length, checks the rules, keeps the chair when free.
-	m := mustBook(t, c, postgres.Booking{PatientID: c.patients[1], Start: at(12, 13, 0), ChairID: c.chairs[1]})
+	m := mustBook(t, c, clinic.Booking{PatientID: c.patients[1], Start: at(12, 13, 0), ChairID: c.chairs[1]})
 	if _, err := c.db.Reschedule(c.ctx, m.ID, m.Version, at(13, 12, 0), 0, c.now); clinic.ErrorFields(err)["start"] == "" {
 		t.Fatalf("moving past Friday's closing: %v", err)
 	}
@@ -522,9 +522,9 @@ func TestAppointmentLifecycle(t *testing.T) {
 // appointment; those that no longer fit are listed.
 func TestMisfitsAfterSettingsChange(t *testing.T) {
 	c := newTestClinic(t, 3)
-	fri := mustBook(t, c, postgres.Booking{PatientID: c.patients[0], Start: at(6, 11, 0), ChairID: c.chairs[0]})
-	mon := mustBook(t, c, postgres.Booking{PatientID: c.patients[1], Start: at(9, 9, 0), ChairID: c.chairs[0]})
-	tue := mustBook(t, c, postgres.Booking{PatientID: c.patients[2], Start: at(10, 9, 0), ChairID: c.chairs[2]})
+	fri := mustBook(t, c, clinic.Booking{PatientID: c.patients[0], Start: at(6, 11, 0), ChairID: c.chairs[0]})
+	mon := mustBook(t, c, clinic.Booking{PatientID: c.patients[1], Start: at(9, 9, 0), ChairID: c.chairs[0]})
+	tue := mustBook(t, c, clinic.Booking{PatientID: c.patients[2], Start: at(10, 9, 0), ChairID: c.chairs[2]})
 	if m, err := c.db.Misfits(c.ctx, c.now); err != nil || len(m) != 0 {
 		t.Fatalf("misfits before any change: %v %v", m, err)
 	}

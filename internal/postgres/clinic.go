@@ -75,15 +75,7 @@ func (db *DB) ClinicInfo(ctx context.Context) (string, *time.Location, error) {
 
 // Chairs returns the active chairs in chair order.
 func (db *DB) Chairs(ctx context.Context) ([]clinic.Chair, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, name, position, active FROM chairs WHERE active ORDER BY position, id`)
-	if err != nil {
-		return nil, mapError(err)
-	}
-	chairs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Chair, error) {
-		var c clinic.Chair
-		err := r.Scan(&c.ID, &c.Name, &c.Position, &c.Active)
-		return c, err
-	})
+	chairs, err := activeChairs(ctx, db.pool)
 	return chairs, mapError(err)
 }
 
@@ -101,12 +93,16 @@ func scanProtocol(r pgx.Row) (clinic.Protocol, error) {
 
 // Protocols returns the active protocols by name.
 func (db *DB) Protocols(ctx context.Context) ([]clinic.Protocol, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+protocolColumns+` FROM protocols WHERE active ORDER BY name`)
-	if err != nil {
-		return nil, mapError(err)
-	}
-	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Protocol, error) { return scanProtocol(r) })
+	ps, err := activeProtocols(ctx, db.pool)
 	return ps, mapError(err)
+}
+
+func activeProtocols(ctx context.Context, q querier) ([]clinic.Protocol, error) {
+	rows, err := q.Query(ctx, `SELECT `+protocolColumns+` FROM protocols WHERE active ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Protocol, error) { return scanProtocol(r) })
 }
 
 // insertProtocol stores a protocol and returns its id.

@@ -1,10 +1,11 @@
 package postgres_test
 
 import (
-	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
 )
 
 // TestMain runs every test of the store with the process in a zone far from

@@ -178,7 +178,7 @@ func TestConfirmationAndRemindersAcrossDST(t *testing.T) {
 	}
 	monday := d.AddDays(2) // the change happens at 02:00 on Sunday d+1
 	start := monday.At(9*60, chicago)
-	a := mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Start: start})
+	a := mustBook(t, c.testClinic, clinic.Booking{PatientID: c.patient.ID, Start: start})
 
 	want := []string{
 		"reminder/email@" + start.Add(-72*time.Hour).UTC().Format(time.RFC3339),
@@ -245,7 +245,7 @@ func TestMoveReplacesRemindersAndCancelDropsThem(t *testing.T) {
 	c := newMessagingClinic(t)
 	c.deliver(t)
 	first := c.visitDay(7).At(9*60, chicago)
-	a := mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Start: first})
+	a := mustBook(t, c.testClinic, clinic.Booking{PatientID: c.patient.ID, Start: first})
 	c.settle(t)
 	second := c.visitDay(14).At(13*60, chicago)
 	moved, err := c.db.Reschedule(c.ctx, a.ID, a.Version, second, 0, c.now)
@@ -299,7 +299,7 @@ func TestSeriesGetsOneConfirmation(t *testing.T) {
 	c := newMessagingClinic(t)
 	c.deliver(t)
 	proto := c.protocol(t, "Six in two weeks", 6, 2, 3, 14, 240)
-	s, _, err := c.db.BookSeries(c.ctx, postgres.SeriesRequest{PatientID: c.patient.ID, ProtocolID: proto,
+	s, _, err := c.db.BookSeries(c.ctx, clinic.SeriesRequest{PatientID: c.patient.ID, ProtocolID: proto,
 		StartDate: c.visitDay(7), Preferred: 8 * 60}, c.now)
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +333,7 @@ func TestSeriesGetsOneConfirmation(t *testing.T) {
 func TestVisitLink(t *testing.T) {
 	c := newMessagingClinic(t)
 	c.deliver(t)
-	a := mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
+	a := mustBook(t, c.testClinic, clinic.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
 	m := c.inbox.Wait(t, 1, 10*time.Second)[0]
 	token := linkPattern.FindStringSubmatch(m.Text)[1]
 	hash := auth.HashToken(token)
@@ -362,7 +362,7 @@ func TestVisitLink(t *testing.T) {
 		t.Fatalf("reason %q", got.CancelReason)
 	}
 	// The chair is free again.
-	mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Start: a.Start, ChairID: a.ChairID})
+	mustBook(t, c.testClinic, clinic.Booking{PatientID: c.patient.ID, Start: a.Start, ChairID: a.ChairID})
 	if _, err := c.db.CancelByLink(c.ctx, hash, c.now); clinic.ErrorCode(err) != clinic.ECONFLICT {
 		t.Fatalf("cancelling twice: %v", err)
 	}
@@ -374,7 +374,7 @@ func TestVisitLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := c.db.BookSeries(c.ctx, postgres.SeriesRequest{PatientID: other.ID, ProtocolID: proto,
+	s, _, err := c.db.BookSeries(c.ctx, clinic.SeriesRequest{PatientID: other.ID, ProtocolID: proto,
 		StartDate: c.visitDay(21), Preferred: 8 * 60}, c.now)
 	if err != nil {
 		t.Fatal(err)
@@ -408,7 +408,7 @@ func TestMailServerDownThenUp(t *testing.T) {
 	c := newMessagingClinic(t)
 	c.inbox.Close()
 	c.deliver(t)
-	a := mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
+	a := mustBook(t, c.testClinic, clinic.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
 	var failedOnce clinic.MessageEntry
 	deadline := time.Now().Add(20 * time.Second)
 	for failedOnce.ID == 0 {
@@ -444,7 +444,7 @@ func TestMailServerDownThenUp(t *testing.T) {
 // died is found and tried again, and sent once.
 func TestKilledServerLosesNoMessage(t *testing.T) {
 	c := newMessagingClinic(t)
-	a := mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
+	a := mustBook(t, c.testClinic, clinic.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
 	conn := superuser(t, c.url)
 	// The email's job was taken by a process that then died: running,
 	// attempted an hour ago, never finished.
@@ -474,14 +474,14 @@ func TestTextOptOut(t *testing.T) {
 	if n, err := c.db.SetTexting(c.ctx, "+13125550142", false, c.now); err != nil || n != 1 {
 		t.Fatalf("%d %v", n, err)
 	}
-	a := mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
+	a := mustBook(t, c.testClinic, clinic.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
 	if n := statuses(c.log(t, a.ID)); n["confirmation/sms/scheduled"] != 0 || n["confirmation/email/scheduled"] != 1 {
 		t.Fatalf("opted out at booking: %v", n)
 	}
 	if n, err := c.db.SetTexting(c.ctx, "+13125550142", true, c.now); err != nil || n != 1 {
 		t.Fatalf("%d %v", n, err)
 	}
-	b := mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Kind: clinic.KindConsult, Start: c.visitDay(8).At(13*60, chicago)})
+	b := mustBook(t, c.testClinic, clinic.Booking{PatientID: c.patient.ID, Kind: clinic.KindConsult, Start: c.visitDay(8).At(13*60, chicago)})
 	// STOP again before anything went out: the text due is not sent.
 	if _, err := c.db.SetTexting(c.ctx, "+13125550142", false, c.now); err != nil {
 		t.Fatal(err)
@@ -514,7 +514,7 @@ func TestTextOptOut(t *testing.T) {
 func TestQuietHours(t *testing.T) {
 	c := newMessagingClinic(t)
 	c.now = clinic.DateOf(c.now, chicago).At(21*60+30, chicago)
-	a := mustBook(t, c.testClinic, postgres.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
+	a := mustBook(t, c.testClinic, clinic.Booking{PatientID: c.patient.ID, Start: c.visitDay(7).At(9*60, chicago)})
 	morning := clinic.DateOf(c.now, chicago).AddDays(1).At(8*60, chicago)
 	for _, m := range c.log(t, a.ID) {
 		if m.Kind != clinic.MessageConfirmation {

@@ -88,16 +88,22 @@ func (db *DB) Patient(ctx context.Context, id int64) (clinic.Patient, error) {
 	var p clinic.Patient
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		p, err = scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1`, id))
-		if isNoRows(err) {
-			return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
-		}
-		if err != nil {
-			return err
-		}
-		return audit(ctx, tx, clinic.AuditEntry{Action: "patient.read", Entity: "patient", EntityID: &id, PatientID: &id})
+		p, err = readPatient(ctx, tx, id)
+		return err
 	})
 	return p, err
+}
+
+// readPatient reads one patient's record, audited; ENOTFOUND for none.
+func readPatient(ctx context.Context, tx pgx.Tx, id int64) (clinic.Patient, error) {
+	p, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1`, id))
+	if isNoRows(err) {
+		return p, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
+	}
+	if err != nil {
+		return p, err
+	}
+	return p, audit(ctx, tx, clinic.AuditEntry{Action: "patient.read", Entity: "patient", EntityID: &id, PatientID: &id})
 }
 
 // SearchLimit is the most patients one search returns.

@@ -102,7 +102,7 @@ var dayFlags = map[string]bool{clinic.FlagReportMissing: true, clinic.FlagDueNot
 // refreshPlan recomputes a course's plan and stores it for the work lists.
 // Every change to the plan's inputs calls it in its own transaction.
 func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, loc *time.Location) error {
-	c, err := scanCourse(tx.QueryRow(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = $1`, courseID))
+	c, err := courseByID(ctx, tx, courseID)
 	if err != nil {
 		return err
 	}
@@ -238,16 +238,9 @@ func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version i
 			if a.Kind == clinic.KindConsult {
 				return clinic.Errorf(clinic.EINVALID, "A consultation has no infusion to record; complete it without one.")
 			}
-			course, err := patientCourse(ctx, tx, a.PatientID)
+			course, err := visitCourse(ctx, tx, *a)
 			if err != nil {
 				return err
-			}
-			if a.CourseID != nil {
-				c, err := scanCourse(tx.QueryRow(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = $1`, *a.CourseID))
-				if err != nil {
-					return err
-				}
-				course = &c
 			}
 			if course == nil {
 				return clinic.Errorf(clinic.ECONFLICT, "The patient has no treatment course; open one (with its protocol) before recording an infusion.")
@@ -568,14 +561,4 @@ func (db *DB) UpdateIntervals(ctx context.Context, patientID int64, u IntervalUp
 		return audit(ctx, tx, clinic.AuditEntry{Action: "course.intervals", Entity: "course", EntityID: &course.ID, PatientID: &patientID,
 			Before: before, After: map[string]any{"intervals": after, "note": u.Note}})
 	})
-}
-
-// courseOfPatient is patientCourse for a patient named in a URL: an unknown
-// patient is "not found".
-func courseOfPatient(ctx context.Context, q querier, patientID int64) (*clinic.Course, error) {
-	course, err := patientCourse(ctx, q, patientID)
-	if clinic.ErrorCode(err) == clinic.EINVALID {
-		return nil, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
-	}
-	return course, err
 }

@@ -22,8 +22,8 @@ func (c *testClinic) as(t *testing.T, role clinic.Role) context.Context {
 func TestOneNextInfusion(t *testing.T) {
 	c := newTestClinic(t, 2)
 	p := c.patients[0]
-	first := mustBook(t, c, postgres.Booking{PatientID: p, Start: at(9, 9, 0)})
-	_, err := c.book(postgres.Booking{PatientID: p, Start: at(11, 9, 30)})
+	first := mustBook(t, c, clinic.Booking{PatientID: p, Start: at(9, 9, 0)})
+	_, err := c.book(clinic.Booking{PatientID: p, Start: at(11, 9, 30)})
 	if clinic.ErrorCode(err) != clinic.ECONFLICT || clinic.ErrorReason(err) != clinic.ReasonNextInfusionBooked {
 		t.Fatalf("a second next infusion: %v; want a conflict", err)
 	}
@@ -35,11 +35,11 @@ func TestOneNextInfusion(t *testing.T) {
 		t.Fatalf("the refusal does not offer the booked visit to move: %+v", e)
 	}
 	// A consultation is not an infusion.
-	mustBook(t, c, postgres.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(11, 9, 0)})
+	mustBook(t, c, clinic.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(11, 9, 0)})
 
 	// The desk cannot book an additional infusion; a physician can, with a reason.
 	desk, physician := c.as(t, clinic.RoleFrontDesk), c.as(t, clinic.RolePhysician)
-	extra := postgres.Booking{PatientID: p, Kind: clinic.KindMaintenance, Start: at(12, 9, 0), AdditionalReason: "Flare after surgery"}
+	extra := clinic.Booking{PatientID: p, Kind: clinic.KindMaintenance, Start: at(12, 9, 0), AdditionalReason: "Flare after surgery"}
 	if _, _, err := c.db.Book(desk, extra, c.now); clinic.ErrorCode(err) != clinic.EFORBIDDEN {
 		t.Fatalf("the desk books an additional infusion: %v; want forbidden", err)
 	}
@@ -56,13 +56,13 @@ func TestOneNextInfusion(t *testing.T) {
 	if _, err := c.db.Cancel(c.ctx, first.ID, first.Version, "Moved by phone", c.now); err != nil {
 		t.Fatal(err)
 	}
-	mustBook(t, c, postgres.Booking{PatientID: p, Start: at(16, 9, 0)})
+	mustBook(t, c, clinic.Booking{PatientID: p, Start: at(16, 9, 0)})
 
 	// Racing desks booking the other patient's next infusion on different
 	// days: exactly one stands, the others are told which.
 	q := c.patients[1]
 	results := race(10, func(i int) error {
-		_, err := c.book(postgres.Booking{PatientID: q, Start: at(9+i%4, []int{7, 9, 13}[i/4], 0)})
+		_, err := c.book(clinic.Booking{PatientID: q, Start: at(9+i%4, []int{7, 9, 13}[i/4], 0)})
 		return err
 	})
 	won := 0
@@ -92,20 +92,20 @@ func asError(err error, target **clinic.Error) bool {
 func TestOneInfusionADay(t *testing.T) {
 	c := newTestClinic(t, 3)
 	p := c.patients[0]
-	mustBook(t, c, postgres.Booking{PatientID: p, Start: at(4, 9, 0)})
-	_, err := c.book(postgres.Booking{PatientID: p, Kind: clinic.KindLoading, Start: at(4, 15, 0)})
+	mustBook(t, c, clinic.Booking{PatientID: p, Start: at(4, 9, 0)})
+	_, err := c.book(clinic.Booking{PatientID: p, Kind: clinic.KindLoading, Start: at(4, 15, 0)})
 	if clinic.ErrorCode(err) == "" {
 		t.Fatal("a second infusion the same day was booked")
 	}
 	// A consultation the same day is fine.
-	consult := mustBook(t, c, postgres.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(4, 14, 0)})
+	consult := mustBook(t, c, clinic.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(4, 14, 0)})
 	_ = consult
 	// A loading series planned for that patient leaves that day out. (The
 	// consultation on the 4th also moves the series after it.)
 	short := c.protocol(t, "Short loading", 3, 1, 3, 7, 45)
 	q := c.patients[1]
-	mustBook(t, c, postgres.Booking{PatientID: q, Start: at(3, 9, 0)})
-	prop, err := c.db.ProposeSeries(c.ctx, postgres.SeriesRequest{PatientID: q, ProtocolID: short, StartDate: clinic.D(2026, 3, 2), Preferred: 13 * 60}, c.now)
+	mustBook(t, c, clinic.Booking{PatientID: q, Start: at(3, 9, 0)})
+	prop, err := c.db.ProposeSeries(c.ctx, clinic.SeriesRequest{PatientID: q, ProtocolID: short, StartDate: clinic.D(2026, 3, 2), Preferred: 13 * 60}, c.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,11 +116,11 @@ func TestOneInfusionADay(t *testing.T) {
 	}
 	// A move onto the day of another infusion is refused, naming it.
 	r := c.patients[2]
-	a := mustBook(t, c, postgres.Booking{PatientID: r, Kind: clinic.KindConsult, Start: at(5, 9, 0)})
-	b := mustBook(t, c, postgres.Booking{PatientID: r, Start: at(6, 9, 0)})
+	a := mustBook(t, c, clinic.Booking{PatientID: r, Kind: clinic.KindConsult, Start: at(5, 9, 0)})
+	b := mustBook(t, c, clinic.Booking{PatientID: r, Start: at(6, 9, 0)})
 	_ = a
 	physician := c.as(t, clinic.RolePhysician)
-	extra, _, err := c.db.Book(physician, postgres.Booking{PatientID: r, Kind: clinic.KindMaintenance, Start: at(10, 9, 0), AdditionalReason: "Second dose this week"}, c.now)
+	extra, _, err := c.db.Book(physician, clinic.Booking{PatientID: r, Kind: clinic.KindMaintenance, Start: at(10, 9, 0), AdditionalReason: "Second dose this week"}, c.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +144,8 @@ func TestSeriesStartsAfterConsultation(t *testing.T) {
 	c := newTestClinic(t, 1)
 	p := c.patients[0]
 	short := c.protocol(t, "Short loading", 3, 1, 3, 7, 45)
-	mustBook(t, c, postgres.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(5, 10, 0)})
-	req := postgres.SeriesRequest{PatientID: p, ProtocolID: short, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}
+	mustBook(t, c, clinic.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(5, 10, 0)})
+	req := clinic.SeriesRequest{PatientID: p, ProtocolID: short, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}
 	prop, err := c.db.ProposeSeries(c.ctx, req, c.now)
 	if err != nil {
 		t.Fatal(err)
@@ -174,8 +174,8 @@ func TestSeriesStartsAfterConsultation(t *testing.T) {
 	if _, err := c.db.CancelSeries(c.ctx, booked.ID, "patient asked to start again", c.now); err != nil {
 		t.Fatal(err)
 	}
-	mustBook(t, c, postgres.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(12, 10, 0)})
-	series2, _, err := c.db.BookSeries(c.ctx, postgres.SeriesRequest{PatientID: p, ProtocolID: short, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
+	mustBook(t, c, clinic.Booking{PatientID: p, Kind: clinic.KindConsult, Start: at(12, 10, 0)})
+	series2, _, err := c.db.BookSeries(c.ctx, clinic.SeriesRequest{PatientID: p, ProtocolID: short, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestSeriesStartsAfterConsultation(t *testing.T) {
 		t.Fatalf("series starts %s, before the day after the second consultation", first)
 	}
 	start := at(10, 9, 0)
-	_, err = c.db.PlanReflow(c.ctx, postgres.ReflowRequest{SeriesID: series2.ID, From: 1, Start: &start, Version: series2.Sessions[0].Version}, c.now)
+	_, err = c.db.PlanReflow(c.ctx, clinic.ReflowRequest{SeriesID: series2.ID, From: 1, Start: &start, Version: series2.Sessions[0].Version}, c.now)
 	if clinic.ErrorCode(err) != clinic.EINVALID || !strings.Contains(clinic.ErrorFields(err)["start"], "consultation") {
 		t.Fatalf("a re-flow moving session 1 before the consultation: %v", err)
 	}
@@ -195,7 +195,7 @@ func TestCheckInNeedsADriver(t *testing.T) {
 	c := newTestClinic(t, 2)
 	c.now = at(2, 8, 55)
 	noDriver := c.patients[0]
-	a := mustBook(t, c, postgres.Booking{PatientID: noDriver, Start: at(2, 9, 0)})
+	a := mustBook(t, c, clinic.Booking{PatientID: noDriver, Start: at(2, 9, 0)})
 	_, err := c.db.CheckIn(c.ctx, a.ID, a.Version, clinic.Driver{}, c.now)
 	if clinic.ErrorReason(err) != clinic.ReasonDriverMissing || clinic.ErrorFields(err)["driver_name"] == "" || clinic.ErrorFields(err)["driver_phone"] == "" {
 		t.Fatalf("check-in without a driver: %v", err)
@@ -222,11 +222,11 @@ func TestCheckInNeedsADriver(t *testing.T) {
 	if _, err := c.db.UpdatePatient(c.ctx, pat, clinic.D(2026, 3, 2)); err != nil {
 		t.Fatal(err)
 	}
-	b := mustBook(t, c, postgres.Booking{PatientID: pat.ID, Start: at(2, 10, 0)})
+	b := mustBook(t, c, clinic.Booking{PatientID: pat.ID, Start: at(2, 10, 0)})
 	if _, err := c.db.CheckIn(c.ctx, b.ID, b.Version, clinic.Driver{}, c.now); err != nil {
 		t.Fatalf("check-in with the driver on file: %v", err)
 	}
-	consult := mustBook(t, c, postgres.Booking{PatientID: noDriver, Kind: clinic.KindConsult, Start: at(2, 13, 0)})
+	consult := mustBook(t, c, clinic.Booking{PatientID: noDriver, Kind: clinic.KindConsult, Start: at(2, 13, 0)})
 	if _, err := c.db.CheckIn(c.ctx, consult.ID, consult.Version, clinic.Driver{}, c.now); err != nil {
 		t.Fatalf("a consultation checked in without a driver: %v", err)
 	}
@@ -237,7 +237,7 @@ func TestBookingHorizon(t *testing.T) {
 	c := newTestClinic(t, 1)
 	p := c.patients[0]
 	for _, start := range []time.Time{time.Date(3001, 3, 9, 9, 0, 0, 0, chicago), time.Date(2027, 9, 6, 9, 0, 0, 0, chicago)} {
-		if _, err := c.book(postgres.Booking{PatientID: p, Start: start}); clinic.ErrorFields(err)["start"] == "" {
+		if _, err := c.book(clinic.Booking{PatientID: p, Start: start}); clinic.ErrorFields(err)["start"] == "" {
 			t.Fatalf("a visit on %s: %v; want refused on start", start.Format("2006-01-02"), err)
 		}
 	}
@@ -250,7 +250,7 @@ func TestBookingHorizon(t *testing.T) {
 	if err := c.db.AddClosure(c.ctx, clinic.D(2026, 2, 16), "Presidents' Day", c.now); clinic.ErrorFields(err)["date"] == "" {
 		t.Fatalf("a closure last month: %v", err)
 	}
-	if _, err := c.db.ProposeSeries(c.ctx, postgres.SeriesRequest{PatientID: p, ProtocolID: c.protocol(t, "Short loading", 3, 1, 3, 7, 45),
+	if _, err := c.db.ProposeSeries(c.ctx, clinic.SeriesRequest{PatientID: p, ProtocolID: c.protocol(t, "Short loading", 3, 1, 3, 7, 45),
 		StartDate: clinic.D(2030, 1, 7), Preferred: 9 * 60}, c.now); clinic.ErrorFields(err)["start_date"] == "" {
 		t.Fatalf("a series in 2030: %v", err)
 	}
@@ -261,10 +261,10 @@ func TestBookingHorizon(t *testing.T) {
 	if _, err := c.db.UpdateSettings(c.ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.book(postgres.Booking{PatientID: p, Start: time.Date(2026, 4, 2, 9, 0, 0, 0, chicago)}); clinic.ErrorFields(err)["start"] == "" {
+	if _, err := c.book(clinic.Booking{PatientID: p, Start: time.Date(2026, 4, 2, 9, 0, 0, 0, chicago)}); clinic.ErrorFields(err)["start"] == "" {
 		t.Fatalf("31 days ahead with a 30-day horizon: %v", err)
 	}
-	mustBook(t, c, postgres.Booking{PatientID: p, Start: time.Date(2026, 4, 1, 9, 0, 0, 0, chicago)})
+	mustBook(t, c, clinic.Booking{PatientID: p, Start: time.Date(2026, 4, 1, 9, 0, 0, 0, chicago)})
 }
 
 // On the night the clocks go forward, times that do not exist are never
@@ -305,7 +305,7 @@ func TestNurseSaveIsAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.now = at(2, 8, 55)
-	a := mustBook(t, c, postgres.Booking{PatientID: p, Start: at(2, 9, 0)})
+	a := mustBook(t, c, clinic.Booking{PatientID: p, Start: at(2, 9, 0)})
 	in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, c.now)
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +356,7 @@ func TestPlanKnowsTheBookedVisit(t *testing.T) {
 	if err != nil || v.Slot == nil || v.Plan.Next != nil || !v.Plan.HasFlag(clinic.FlagDueNotBooked) {
 		t.Fatalf("before booking: slot %v next %v flags %v %v", v.Slot, v.Plan.Next, v.Plan.Flags, err)
 	}
-	a := mustBook(t, c, postgres.Booking{PatientID: p, Start: at(11, 9, 0)})
+	a := mustBook(t, c, clinic.Booking{PatientID: p, Start: at(11, 9, 0)})
 	v, err = c.db.PatientPlan(c.ctx, p, c.now)
 	if err != nil {
 		t.Fatal(err)

@@ -7,16 +7,15 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 // protocol stores a protocol with the given loading numbers.
 func (c *testClinic) protocol(t testing.TB, name string, sessions, minGap, maxGap, span, infusion int) int64 {
 	t.Helper()
-	p, err := c.db.SaveProtocol(c.ctx, clinic.Protocol{Name: name, Sessions: sessions, MinGapDays: minGap, MaxGapDays: maxGap,
+	p, err := c.db.SaveProtocol(c.ctx, clinic.Protocol{Name: name, Numbers: clinic.Numbers{Sessions: sessions, MinGapDays: minGap, MaxGapDays: maxGap,
 		MaxSpanDays: span, InfusionMinutes: infusion, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5,
 		FirstIntervalDays: 28, MinIntervalDays: 28, MaxIntervalDays: 84, LeadDays: 7, StepDays: 7,
-		MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30, Active: true})
+		MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30}, Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +35,7 @@ func days(as []clinic.Appointment) string {
 func TestBookSeries(t *testing.T) {
 	c := newTestClinic(t, 2)
 	standard := c.protocol(t, "Standard IV loading", 6, 2, 3, 14, 60)
-	req := postgres.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}
+	req := clinic.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}
 	p, err := c.db.ProposeSeries(c.ctx, req, c.now)
 	if err != nil || !p.OK || p.Course != nil {
 		t.Fatalf("proposal: %+v %v", p, err)
@@ -94,9 +93,9 @@ func TestBookSeriesRace(t *testing.T) {
 	for round := 0; round < 5; round++ {
 		start := clinic.D(2026, 3, 2).AddDays(7 * round * 3)
 		// Both desks were shown the same proposal and confirm it at once.
-		var reqs [2]postgres.SeriesRequest
+		var reqs [2]clinic.SeriesRequest
 		for i := range reqs {
-			reqs[i] = postgres.SeriesRequest{PatientID: c.patients[2*round+i], ProtocolID: standard, StartDate: start, Preferred: 9 * 60}
+			reqs[i] = clinic.SeriesRequest{PatientID: c.patients[2*round+i], ProtocolID: standard, StartDate: start, Preferred: 9 * 60}
 			p, err := c.db.ProposeSeries(c.ctx, reqs[i], c.now)
 			if err != nil {
 				t.Fatal(err)
@@ -126,7 +125,7 @@ func TestBookSeriesRace(t *testing.T) {
 func TestBookSeriesAsArranged(t *testing.T) {
 	c := newTestClinic(t, 2)
 	standard := c.protocol(t, "Standard IV loading", 6, 2, 3, 14, 60)
-	req := postgres.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60,
+	req := clinic.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60,
 		IdempotencyKey: "wizard-1"}
 	p, err := c.db.ProposeSeries(c.ctx, req, c.now)
 	if err != nil {
@@ -145,7 +144,7 @@ func TestBookSeriesAsArranged(t *testing.T) {
 	// Someone takes session 4's slot before the desk confirms: a conflict
 	// with a fresh proposal, nothing booked.
 	req.Sessions = sessions
-	mustBook(t, c, postgres.Booking{PatientID: c.patients[1], Start: at(9, 9, 0), ChairID: c.chairs[0]})
+	mustBook(t, c, clinic.Booking{PatientID: c.patients[1], Start: at(9, 9, 0), ChairID: c.chairs[0]})
 	_, _, err = c.db.BookSeries(c.ctx, req, c.now)
 	if clinic.ErrorCode(err) != clinic.ECONFLICT || len(clinic.ErrorAlternatives(err)) != 6 || clinic.ErrorFields(err)["session.4"] == "" {
 		t.Fatalf("taken meanwhile: %v %v", err, clinic.ErrorFields(err))
@@ -175,7 +174,7 @@ func TestReflowSeries(t *testing.T) {
 	c := newTestClinic(t, 1)
 	c.now = at(2, 6, 0)
 	crps := c.protocol(t, "CRPS extended", 5, 1, 4, 10, 240)
-	s, _, err := c.db.BookSeries(c.ctx, postgres.SeriesRequest{PatientID: c.patients[0], ProtocolID: crps,
+	s, _, err := c.db.BookSeries(c.ctx, clinic.SeriesRequest{PatientID: c.patients[0], ProtocolID: crps,
 		StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +185,7 @@ func TestReflowSeries(t *testing.T) {
 	}
 	// Session 2 to Wednesday 07:30 — where session 3 is now.
 	move := at(4, 7, 30)
-	r := postgres.ReflowRequest{SeriesID: s.ID, From: 2, Start: &move, Version: 1}
+	r := clinic.ReflowRequest{SeriesID: s.ID, From: 2, Start: &move, Version: 1}
 	preview, err := c.db.PlanReflow(c.ctx, r, c.now)
 	if err != nil || !preview.OK {
 		t.Fatalf("preview: %+v %v", preview, err)
@@ -230,7 +229,7 @@ func TestReflowSeries(t *testing.T) {
 	// A move that leaves no room for the rest is refused with the reason.
 	// A move that breaks a rule is previewed with the problem on its session, and not applied.
 	bad := at(6, 9, 0) // Friday 09:00 + 270 minutes runs past 13:00
-	badMove := postgres.ReflowRequest{SeriesID: s.ID, From: 4, Start: &bad}
+	badMove := clinic.ReflowRequest{SeriesID: s.ID, From: 4, Start: &bad}
 	if p, err := c.db.PlanReflow(c.ctx, badMove, c.now); err != nil || p.OK || !strings.Contains(p.Sessions[3].New.Problem, "opening hours") {
 		t.Fatalf("a move past closing: %+v %v", p, err)
 	}
@@ -239,7 +238,7 @@ func TestReflowSeries(t *testing.T) {
 	}
 	// A move too far from the session before is previewed with the gap rule.
 	late := at(11, 7, 30) // session 4 on Wed 11, six days after session 3
-	if p, err := c.db.PlanReflow(c.ctx, postgres.ReflowRequest{SeriesID: s.ID, From: 4, Start: &late}, c.now); err != nil || p.OK ||
+	if p, err := c.db.PlanReflow(c.ctx, clinic.ReflowRequest{SeriesID: s.ID, From: 4, Start: &late}, c.now); err != nil || p.OK ||
 		!strings.Contains(p.Sessions[3].New.Problem, "6 days after the previous session") {
 		t.Fatalf("a move too far: %+v %v", p, err)
 	}
@@ -249,7 +248,7 @@ func TestReflowSeries(t *testing.T) {
 	if _, err := c.db.Cancel(c.ctx, third.ID, third.Version, "Patient unwell", c.now); err != nil {
 		t.Fatal(err)
 	}
-	again := postgres.ReflowRequest{SeriesID: s.ID, From: 3}
+	again := clinic.ReflowRequest{SeriesID: s.ID, From: 3}
 	p, err := c.db.PlanReflow(c.ctx, again, c.now)
 	if err != nil || !p.OK || p.Sessions[2].Old != nil {
 		t.Fatalf("re-flow after a cancellation: %+v %v", p, err)
@@ -284,7 +283,7 @@ func TestReflowSeries(t *testing.T) {
 func TestLastSessionCompletedMovesCourseToMaintenance(t *testing.T) {
 	c := newTestClinic(t, 1)
 	short := c.protocol(t, "Short loading", 3, 1, 3, 7, 45)
-	s, _, err := c.db.BookSeries(c.ctx, postgres.SeriesRequest{PatientID: c.patients[0], ProtocolID: short,
+	s, _, err := c.db.BookSeries(c.ctx, clinic.SeriesRequest{PatientID: c.patients[0], ProtocolID: short,
 		StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
 	if err != nil {
 		t.Fatal(err)
@@ -327,7 +326,7 @@ func TestCreateCourse(t *testing.T) {
 		t.Fatalf("unknown patient: %v", err)
 	}
 	// The series of a patient with a course uses the course's numbers.
-	p, err := c.db.ProposeSeries(c.ctx, postgres.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard,
+	p, err := c.db.ProposeSeries(c.ctx, clinic.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard,
 		StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
 	if err != nil || p.Course == nil || p.Course.ID != course.ID {
 		t.Fatalf("proposal with a course: %+v %v", p.Course, err)
@@ -338,7 +337,7 @@ func TestCreateCourse(t *testing.T) {
 func TestRescheduleKeepsSeriesSpacing(t *testing.T) {
 	c := newTestClinic(t, 1)
 	standard := c.protocol(t, "Standard IV loading", 6, 2, 3, 14, 60)
-	s, _, err := c.db.BookSeries(c.ctx, postgres.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard,
+	s, _, err := c.db.BookSeries(c.ctx, clinic.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard,
 		StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
 	if err != nil {
 		t.Fatal(err)
@@ -371,7 +370,7 @@ func TestSeriesRacingSingleBookingsNeverDeadlocks(t *testing.T) {
 	}
 	for round := 0; round < 10; round++ {
 		start := clinic.D(2026, 3, 2).AddDays(7 * round)
-		req := postgres.SeriesRequest{PatientID: c.patients[2*round], ProtocolID: short, StartDate: start, Preferred: 9 * 60}
+		req := clinic.SeriesRequest{PatientID: c.patients[2*round], ProtocolID: short, StartDate: start, Preferred: 9 * 60}
 		p, err := c.db.ProposeSeries(c.ctx, req, c.now)
 		if err != nil {
 			t.Fatal(err)
@@ -384,7 +383,7 @@ func TestSeriesRacingSingleBookingsNeverDeadlocks(t *testing.T) {
 			}
 			// Single bookings for the series' second and third slots.
 			s := req.Sessions[1+i%2]
-			_, err := c.book(postgres.Booking{PatientID: c.patients[2*round+1], Kind: clinic.KindConsult, Start: s.Start, ChairID: s.ChairID})
+			_, err := c.book(clinic.Booking{PatientID: c.patients[2*round+1], Kind: clinic.KindConsult, Start: s.Start, ChairID: s.ChairID})
 			return err
 		})
 		for i, err := range results {

@@ -53,7 +53,7 @@ func TestWorkListsFollowChanges(t *testing.T) {
 	}
 	// Booked: off the due lists. Reported: off the report list.
 	c.now = feb14
-	if _, _, err := c.db.Book(c.ctx, postgres.Booking{PatientID: p, Kind: clinic.KindMaintenance, Start: at(16, 9, 0).AddDate(0, -1, 0)}, feb14); err != nil {
+	if _, _, err := c.db.Book(c.ctx, clinic.Booking{PatientID: p, Kind: clinic.KindMaintenance, Start: at(16, 9, 0).AddDate(0, -1, 0)}, feb14); err != nil {
 		t.Fatal(err)
 	}
 	if on(postgres.ListOverdue, feb14) {

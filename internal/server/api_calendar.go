@@ -493,7 +493,7 @@ func (s *Server) apiBook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	a, replayed, err := s.db.Book(r.Context(), postgres.Booking{PatientID: req.PatientID, Kind: kind, Start: start,
+	a, replayed, err := s.db.Book(r.Context(), clinic.Booking{PatientID: req.PatientID, Kind: kind, Start: start,
 		ChairID: chairID, AdditionalReason: req.AdditionalReason, IdempotencyKey: r.Header.Get("Idempotency-Key")}, s.now())
 	if err != nil {
 		s.fail(w, r, err)

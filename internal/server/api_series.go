@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 type courseRequest struct {
@@ -83,15 +82,52 @@ func proposedList(patientID int64, slots []clinic.Slot, loc *time.Location) []pr
 
 // apiLoadingSeries proposes (dry_run) or books a patient's loading series.
 func (s *Server) apiLoadingSeries(w http.ResponseWriter, r *http.Request) {
+	req, dryRun, err := seriesRequestOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	if dryRun {
+		proposal, err := s.db.ProposeSeries(r.Context(), req, s.now())
+		if err == nil && !proposal.OK {
+			err = clinic.Errorf(clinic.EINVALID, "The proposal breaks a rule.")
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out := map[string]any{"appointments": proposedList(req.PatientID, proposal.Sessions(), loc)}
+		if proposal.Note != "" {
+			out["note"] = proposal.Note // why the first date is later than asked
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	booked, replayed, err := s.db.BookSeries(r.Context(), req, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	out := make([]appointmentJSON, len(booked.Sessions))
+	for i, a := range booked.Sessions {
+		out[i] = toAppointmentJSON(a, loc)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"series_id": booked.ID, "appointments": out})
+}
+
+// seriesRequestOf reads a series request for the patient in the path.
+func seriesRequestOf(r *http.Request) (clinic.SeriesRequest, bool, error) {
 	id, err := urlID(r)
 	if err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient."))
-		return
+		return clinic.SeriesRequest{}, false, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
 	}
 	var body seriesRequest
 	if err := decodeJSON(r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return clinic.SeriesRequest{}, false, err
 	}
 	p := clinic.Problems{}
 	if body.ProtocolID <= 0 {
@@ -106,45 +142,6 @@ func (s *Server) apiLoadingSeries(w http.ResponseWriter, r *http.Request) {
 			p.Add("preferred_time", "Give the preferred start as HH:MM, e.g. 09:00.")
 		}
 	}
-	if err := p.Err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ctx := r.Context()
-	if _, err := s.db.Patient(ctx, id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	_, loc := s.clinicInfo(ctx)
-	req := postgres.SeriesRequest{PatientID: id, ProtocolID: body.ProtocolID, StartDate: body.StartDate, Preferred: pref,
-		IdempotencyKey: r.Header.Get("Idempotency-Key")}
-	if body.DryRun {
-		proposal, err := s.db.ProposeSeries(ctx, req, s.now())
-		if err == nil && !proposal.OK {
-			err = clinic.Errorf(clinic.EINVALID, "The proposal breaks a rule.")
-		}
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		out := map[string]any{"appointments": proposedList(id, proposal.Sessions(), loc)}
-		if proposal.Note != "" {
-			out["note"] = proposal.Note // why the first date is later than asked
-		}
-		writeJSON(w, http.StatusOK, out)
-		return
-	}
-	booked, replayed, err := s.db.BookSeries(ctx, req, s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	out := make([]appointmentJSON, len(booked.Sessions))
-	for i, a := range booked.Sessions {
-		out[i] = toAppointmentJSON(a, loc)
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"series_id": booked.ID, "appointments": out})
+	return clinic.SeriesRequest{PatientID: id, ProtocolID: body.ProtocolID, StartDate: body.StartDate, Preferred: pref,
+		IdempotencyKey: r.Header.Get("Idempotency-Key")}, body.DryRun, p.Err()
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/demo"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 // openDays returns the next n Monday-to-Thursday clinic days at least two
@@ -161,7 +160,7 @@ func TestBrowserDeskBooksReschedulesCancels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.db.Book(ctx, postgres.Booking{PatientID: other.ID, Kind: clinic.KindMaintenance,
+	if _, _, err := f.db.Book(ctx, clinic.Booking{PatientID: other.ID, Kind: clinic.KindMaintenance,
 		Start: days[2].At(clock, sched.Loc), ChairID: chair}, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func newFixture(t *testing.T, configure ...func(*server.Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.LoadDemo(context.Background(), c, demoHash()); err != nil {
+	if _, err := demo.Load(context.Background(), db, c, demoHash()); err != nil {
 		t.Fatal(err)
 	}
 	cfg := server.DefaultConfig()

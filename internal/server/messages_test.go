@@ -231,7 +231,7 @@ func TestVisitLinkPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	start, chair := aWeekOut(t, f, now)
-	a, _, err := f.db.Book(ctx, postgres.Booking{PatientID: p.ID, Kind: clinic.KindMaintenance, Start: start, ChairID: chair}, now)
+	a, _, err := f.db.Book(ctx, clinic.Booking{PatientID: p.ID, Kind: clinic.KindMaintenance, Start: start, ChairID: chair}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestSMSWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	start, chair := aWeekOut(t, f, now)
-	a, _, err := f.db.Book(ctx, postgres.Booking{PatientID: p.ID, Kind: clinic.KindConsult, Start: start, ChairID: chair}, now)
+	a, _, err := f.db.Book(ctx, clinic.Booking{PatientID: p.ID, Kind: clinic.KindConsult, Start: start, ChairID: chair}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

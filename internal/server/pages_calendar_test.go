@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 // post sends a form and returns the status and the page.
@@ -38,7 +37,7 @@ func TestPageStaleAppointmentChangeIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _, err := f.db.Book(ctx, postgres.Booking{PatientID: p.ID, Kind: clinic.KindConsult, Start: days[0].At(16*60, sched.Loc)}, time.Now())
+	a, _, err := f.db.Book(ctx, clinic.Booking{PatientID: p.ID, Kind: clinic.KindConsult, Start: days[0].At(16*60, sched.Loc)}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

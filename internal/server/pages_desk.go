@@ -10,7 +10,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
@@ -198,7 +197,7 @@ func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
 	var err error = p.Err()
 	var a clinic.Appointment
 	if err == nil {
-		a, _, err = s.db.Book(r.Context(), postgres.Booking{PatientID: patientID, Kind: kind, Start: start,
+		a, _, err = s.db.Book(r.Context(), clinic.Booking{PatientID: patientID, Kind: kind, Start: start,
 			ChairID: chairID, IdempotencyKey: f.Key}, s.now())
 	}
 	switch clinic.ErrorCode(err) {

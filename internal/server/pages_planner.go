@@ -213,7 +213,7 @@ func (s *Server) physicianAdditional(w http.ResponseWriter, r *http.Request) {
 	case strings.TrimSpace(f.Reason) == "":
 		err = clinic.Invalid(map[string]string{"additional_reason": "Say why the patient needs an additional infusion."})
 	default:
-		_, _, err = s.db.Book(r.Context(), postgres.Booking{PatientID: id, Kind: clinic.KindMaintenance, Start: start, AdditionalReason: f.Reason}, s.now())
+		_, _, err = s.db.Book(r.Context(), clinic.Booking{PatientID: id, Kind: clinic.KindMaintenance, Start: start, AdditionalReason: f.Reason}, s.now())
 	}
 	switch code := clinic.ErrorCode(err); code {
 	case "":

@@ -10,43 +10,34 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
-// seriesWizard loads what the wizard shows around the person's input.
-func (s *Server) seriesWizard(r *http.Request, w web.SeriesWizard) (web.SeriesWizard, clinic.Schedule, error) {
-	ctx := r.Context()
+// seriesSetting puts around the person's input what the wizard shows of
+// the patient and the clinic (one store call).
+func (s *Server) seriesSetting(r *http.Request, wiz web.SeriesWizard) (web.SeriesWizard, error) {
 	id, err := urlID(r)
 	if err != nil {
-		return w, clinic.Schedule{}, err
+		return wiz, err
 	}
-	if w.Patient, err = s.db.Patient(ctx, id); err != nil {
-		return w, clinic.Schedule{}, err
-	}
-	if w.Protocols, err = s.db.Protocols(ctx); err != nil {
-		return w, clinic.Schedule{}, err
-	}
-	if w.Chairs, err = s.db.Chairs(ctx); err != nil {
-		return w, clinic.Schedule{}, err
-	}
-	sched, err := s.db.Schedule(ctx)
+	set, err := s.db.SeriesSetting(r.Context(), id)
 	if err != nil {
-		return w, sched, err
+		return wiz, err
 	}
-	w.SlotMinutes = sched.Settings.SlotMinutes
-	if w.Key == "" {
+	wiz.Patient, wiz.Protocols, wiz.Chairs, wiz.SlotMinutes = set.Patient, set.Protocols, set.Chairs, set.Schedule.Settings.SlotMinutes
+	if wiz.Key == "" {
 		key, _ := auth.NewToken()
-		w.Key = key[:32]
+		wiz.Key = key[:32]
 	}
-	if w.Fields == nil {
-		w.Fields = map[string]string{}
+	if wiz.Fields == nil {
+		wiz.Fields = map[string]string{}
 	}
-	return w, sched, nil
+	return wiz, nil
 }
 
+// renderSeries renders the wizard page.
 func (s *Server) renderSeries(w http.ResponseWriter, r *http.Request, status int, wiz web.SeriesWizard) {
-	wiz, _, err := s.seriesWizard(r, wiz)
+	wiz, err := s.seriesSetting(r, wiz)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -63,24 +54,32 @@ func (s *Server) deskSeriesForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // seriesForm reads the wizard's posted choices for the patient in the
-// path; false when the form could not be read (the answer is sent).
-func (s *Server) seriesForm(w http.ResponseWriter, r *http.Request) (web.SeriesWizard, postgres.SeriesRequest, clinic.Problems, bool) {
+// path, and (withRows) the sessions as the desk left them, as rows too:
+// when a row cannot be read, the error says so and the rows are shown.
+func (s *Server) seriesForm(r *http.Request, withRows bool) (web.SeriesWizard, clinic.SeriesRequest, error) {
 	var wiz web.SeriesWizard
 	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
-		return wiz, postgres.SeriesRequest{}, nil, false
+		return wiz, clinic.SeriesRequest{}, clinic.Errorf(clinic.EMALFORMED, "The form could not be read.")
 	}
 	req, problems := seriesInput(r, &wiz)
 	req.PatientID, _ = urlID(r)
-	return wiz, req, problems, true
+	if err := problems.Err(); err != nil || !withRows {
+		return wiz, req, err
+	}
+	_, loc := s.clinicInfo(r.Context())
+	req.Sessions, wiz.Rows = sessionsInput(r, loc)
+	if len(req.Sessions) != len(wiz.Rows) {
+		return wiz, req, clinic.Errorf(clinic.EINVALID, "Every session needs a date, a time and a chair.")
+	}
+	return wiz, req, nil
 }
 
 // seriesInput reads the wizard's choices.
-func seriesInput(r *http.Request, wiz *web.SeriesWizard) (postgres.SeriesRequest, clinic.Problems) {
+func seriesInput(r *http.Request, wiz *web.SeriesWizard) (clinic.SeriesRequest, clinic.Problems) {
 	wiz.ProtocolID, wiz.StartDate, wiz.Preferred = r.PostForm.Get("protocol_id"), r.PostForm.Get("start_date"), r.PostForm.Get("preferred")
 	wiz.Key = r.PostForm.Get("key")
 	p := clinic.Problems{}
-	req := postgres.SeriesRequest{IdempotencyKey: wiz.Key}
+	req := clinic.SeriesRequest{IdempotencyKey: wiz.Key}
 	var err error
 	if req.ProtocolID, err = strconv.ParseInt(wiz.ProtocolID, 10, 64); err != nil {
 		p.Add("protocol_id", "Choose a protocol.")
@@ -97,8 +96,9 @@ func seriesInput(r *http.Request, wiz *web.SeriesWizard) (postgres.SeriesRequest
 	return req, p
 }
 
-// sessionsInput reads the proposal's rows as the desk left them.
-func sessionsInput(r *http.Request, sched clinic.Schedule, minutes int) ([]clinic.Slot, []web.SeriesRow) {
+// sessionsInput reads the proposal's rows as the desk left them: each
+// session's start and chair (its length is the plan's).
+func sessionsInput(r *http.Request, loc *time.Location) ([]clinic.Slot, []web.SeriesRow) {
 	n, _ := strconv.Atoi(r.PostForm.Get("sessions"))
 	n = min(max(n, 0), 20)
 	var slots []clinic.Slot
@@ -114,13 +114,13 @@ func sessionsInput(r *http.Request, sched clinic.Schedule, minutes int) ([]clini
 			rows = append(rows, row)
 			continue
 		}
-		start, err := clinic.LocalStart(d, c, sched.Loc)
+		start, err := clinic.LocalStart(d, c, loc)
 		if err != nil {
 			row.Problem = clinic.ErrorFields(err)["time"]
 			rows = append(rows, row)
 			continue
 		}
-		slots = append(slots, clinic.Slot{ChairID: chair, Interval: clinic.Interval{Start: start, End: start.Add(time.Duration(minutes) * time.Minute)}})
+		slots = append(slots, clinic.Slot{ChairID: chair, Interval: clinic.Interval{Start: start}})
 		rows = append(rows, row)
 	}
 	return slots, rows
@@ -141,7 +141,7 @@ func rowsOf(checks []clinic.SessionCheck, loc *time.Location, seen []clinic.Slot
 	return rows
 }
 
-func (s *Server) proposalNote(p postgres.SeriesProposal) string {
+func proposalNote(p clinic.SeriesProposal) string {
 	if p.Course != nil {
 		return fmt.Sprintf("Planned with the numbers of the patient's open course: %d sessions, %d–%d days apart, within %d days, %d minutes each.",
 			p.Plan.Sessions, p.Plan.MinGapDays, p.Plan.MaxGapDays, p.Plan.MaxSpanDays, p.Plan.Minutes)
@@ -150,30 +150,37 @@ func (s *Server) proposalNote(p postgres.SeriesProposal) string {
 		p.Protocol.Name, p.Plan.Sessions, p.Plan.MinGapDays, p.Plan.MaxGapDays, p.Plan.MaxSpanDays, p.Plan.Minutes)
 }
 
+// showProposal puts a proposal's rows and notes on the wizard; seen, when
+// not nil, are the sessions the desk had, to mark what changed.
+func showProposal(wiz *web.SeriesWizard, p clinic.SeriesProposal, loc *time.Location, seen []clinic.Slot) {
+	wiz.Rows, wiz.Note, wiz.Moved = rowsOf(p.Checks, loc, seen), proposalNote(p), p.Note
+}
+
+// seriesRefused re-renders the wizard with the refusal's message and
+// fields, or fails the request when the error is not the person's to mend.
+func (s *Server) seriesRefused(w http.ResponseWriter, r *http.Request, wiz web.SeriesWizard, err error) {
+	if !isFormError(err) {
+		s.fail(w, r, err)
+		return
+	}
+	wiz.Message, wiz.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
+	status, _ := httpStatus(clinic.ErrorCode(err))
+	s.renderSeries(w, r, status, wiz)
+}
+
 // deskSeriesPropose plans the series from the choices.
 func (s *Server) deskSeriesPropose(w http.ResponseWriter, r *http.Request) {
-	wiz, req, problems, ok := s.seriesForm(w, r)
-	if !ok {
-		return
-	}
-	err := problems.Err()
-	var p postgres.SeriesProposal
+	wiz, req, err := s.seriesForm(r, false)
 	if err == nil {
-		p, err = s.db.ProposeSeries(r.Context(), req, s.now())
-	}
-	if err != nil {
-		if !isFormError(err) {
-			s.fail(w, r, err)
+		var p clinic.SeriesProposal
+		if p, err = s.db.ProposeSeries(r.Context(), req, s.now()); err == nil {
+			_, loc := s.clinicInfo(r.Context())
+			showProposal(&wiz, p, loc, nil)
+			s.renderSeries(w, r, http.StatusOK, wiz)
 			return
 		}
-		wiz.Message, wiz.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderSeries(w, r, status, wiz)
-		return
 	}
-	_, loc := s.clinicInfo(r.Context())
-	wiz.Rows, wiz.Note, wiz.Moved = rowsOf(p.Checks, loc, nil), s.proposalNote(p), p.Note
-	s.renderSeries(w, r, http.StatusOK, wiz)
+	s.seriesRefused(w, r, wiz, err)
 }
 
 func isFormError(err error) bool {
@@ -181,99 +188,60 @@ func isFormError(err error) bool {
 	return code == clinic.EINVALID || code == clinic.ECONFLICT
 }
 
-// deskSeriesCheck re-checks the rows as the desk changed them (htmx).
+// deskSeriesCheck re-checks the rows as the desk changed them (htmx): the
+// rows as sent when one cannot be read, else each with its problem.
 func (s *Server) deskSeriesCheck(w http.ResponseWriter, r *http.Request) {
-	wiz, req, problems, ok := s.seriesForm(w, r)
-	if !ok {
-		return
-	}
-	wiz, sched, err := s.seriesWizard(r, wiz)
-	if err != nil {
+	wiz, req, err := s.seriesForm(r, true)
+	if clinic.ErrorCode(err) == clinic.EMALFORMED || len(clinic.ErrorFields(err)) > 0 {
 		s.fail(w, r, err)
 		return
 	}
-	if len(problems) > 0 {
-		s.fail(w, r, problems.Err())
-		return
-	}
-	p, err := s.db.ProposeSeries(r.Context(), req, s.now()) // for the plan's numbers
-	if err != nil && !isFormError(err) {
-		s.fail(w, r, err)
-		return
-	}
-	slots, rows := sessionsInput(r, sched, p.Plan.Minutes)
-	if len(slots) == len(rows) && len(slots) > 0 {
-		req.Sessions = slots
-		checked, err := s.db.ProposeSeries(r.Context(), req, s.now())
+	if err == nil {
+		p, err := s.db.ProposeSeries(r.Context(), req, s.now())
 		if err != nil && !isFormError(err) {
 			s.fail(w, r, err)
 			return
 		}
 		if err == nil {
-			rows = rowsOf(checked.Checks, sched.Loc, nil)
+			_, loc := s.clinicInfo(r.Context())
+			wiz.Rows = rowsOf(p.Checks, loc, nil)
 		}
 	}
-	wiz.Rows = rows
+	if wiz, err = s.seriesSetting(r, wiz); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, web.SeriesRows(wiz))
 }
 
-// deskSeriesBook books the series as the desk confirmed it: all or nothing.
+// deskSeriesBook books the series as the desk confirmed it: all or
+// nothing. Refused, it shows the sessions with their problems, or the
+// fresh proposal after a slot was taken meanwhile, its differences marked.
 func (s *Server) deskSeriesBook(w http.ResponseWriter, r *http.Request) {
-	wiz, req, problems, ok := s.seriesForm(w, r)
-	if !ok {
-		return
-	}
-	sched, err := s.db.Schedule(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	err = problems.Err()
-	var plan postgres.SeriesProposal
+	wiz, req, err := s.seriesForm(r, true)
 	if err == nil {
-		plan, err = s.db.ProposeSeries(r.Context(), req, s.now())
-	}
-	var slots []clinic.Slot
-	if err == nil {
-		var rows []web.SeriesRow
-		slots, rows = sessionsInput(r, sched, plan.Plan.Minutes)
-		if len(slots) != len(rows) {
-			wiz.Rows = rows
-			err = clinic.Errorf(clinic.EINVALID, "Every session needs a date, a time and a chair.")
-		} else {
-			req.Sessions = slots
-			_, _, err = s.db.BookSeries(r.Context(), req, s.now())
+		wiz.Rows = nil // the rows shown are the checked ones
+		var booked clinic.BookedSeries
+		if booked, _, err = s.db.BookSeries(r.Context(), req, s.now()); err == nil {
+			http.Redirect(w, r, web.PatientURL(req.PatientID)+"?done=series", http.StatusSeeOther)
+			return
+		}
+		if booked.Refused != nil {
+			_, loc := s.clinicInfo(r.Context())
+			var seen []clinic.Slot
+			if booked.Fresh {
+				seen = req.Sessions
+			}
+			showProposal(&wiz, *booked.Refused, loc, seen)
 		}
 	}
-	switch {
-	case err == nil:
-		http.Redirect(w, r, web.PatientURL(req.PatientID)+"?done=series", http.StatusSeeOther)
-	case isFormError(err):
-		wiz.Message, wiz.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-		if fresh := clinic.ErrorAlternatives(err); len(fresh) > 0 {
-			// Taken meanwhile: the fresh proposal, its differences marked.
-			freshReq := req
-			freshReq.Sessions = fresh
-			if p, perr := s.db.ProposeSeries(r.Context(), freshReq, s.now()); perr == nil {
-				wiz.Rows, wiz.Note, wiz.Moved = rowsOf(p.Checks, sched.Loc, slots), s.proposalNote(p), p.Note
-			}
-		} else if wiz.Rows == nil && slots != nil {
-			req.Sessions = slots
-			if p, perr := s.db.ProposeSeries(r.Context(), req, s.now()); perr == nil {
-				wiz.Rows, wiz.Note, wiz.Moved = rowsOf(p.Checks, sched.Loc, nil), s.proposalNote(p), p.Note
-			}
-		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderSeries(w, r, status, wiz)
-	default:
-		s.fail(w, r, err)
-	}
+	s.seriesRefused(w, r, wiz, err)
 }
 
 // reflowInput reads a re-flow request from a form.
-func reflowInput(r *http.Request, loc *time.Location) (postgres.ReflowRequest, web.ReflowView, error) {
+func reflowInput(r *http.Request, loc *time.Location) (clinic.ReflowRequest, web.ReflowView, error) {
 	v := web.ReflowView{Date: r.PostForm.Get("date"), Time: r.PostForm.Get("time"), ChairID: r.PostForm.Get("chair_id")}
-	req := postgres.ReflowRequest{}
+	req := clinic.ReflowRequest{}
 	var err error
 	if req.SeriesID, err = strconv.ParseInt(chi.URLParam(r, "id"), 10, 64); err != nil {
 		return req, v, clinic.Errorf(clinic.ENOTFOUND, "There is no such series.")
@@ -298,7 +266,7 @@ func reflowInput(r *http.Request, loc *time.Location) (postgres.ReflowRequest, w
 	return req, v, nil
 }
 
-func (s *Server) reflowView(v web.ReflowView, rf postgres.Reflow, loc *time.Location, chairs []clinic.Chair) web.ReflowView {
+func reflowView(v web.ReflowView, rf clinic.Reflow, loc *time.Location, chairs []clinic.Chair) web.ReflowView {
 	name := func(id int64) string { return web.BookingForm{Chairs: chairs}.ChairName(id) }
 	v.OK, v.Moved = rf.OK, rf.Note
 	for _, rs := range rf.Sessions {
@@ -328,72 +296,84 @@ func (s *Server) deskReflowConfirm(w http.ResponseWriter, r *http.Request) {
 	s.reflow(w, r, true)
 }
 
+// reflow previews a re-flow or (apply) applies exactly the preview the
+// person confirmed; when the calendar changed meanwhile, the new preview
+// is shown with the reason.
 func (s *Server) reflow(w http.ResponseWriter, r *http.Request, apply bool) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
-		return
-	}
-	ctx := r.Context()
-	sched, err := s.db.Schedule(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	chairs, err := s.db.Chairs(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	req, v, err := reflowInput(r, sched.Loc)
-	var rf postgres.Reflow
-	if err == nil && apply {
-		var want []clinic.Slot
-		for i := 1; i <= 20; i++ {
-			parts := strings.Fields(r.PostForm.Get("want." + strconv.Itoa(i)))
-			if len(parts) != 3 {
-				break
-			}
-			d, err1 := clinic.ParseDate(parts[0])
-			c, err2 := clinic.ParseClock(parts[1])
-			chair, err3 := strconv.ParseInt(parts[2], 10, 64)
-			if err1 != nil || err2 != nil || err3 != nil {
-				s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The preview could not be read."))
-				return
-			}
-			want = append(want, clinic.Slot{ChairID: chair, Interval: clinic.Interval{Start: d.At(c, sched.Loc)}})
-		}
-		rf, err = s.db.ApplyReflow(ctx, req, want, s.now())
-		if err == nil {
+	req, v, want, err := s.reflowForm(r, apply)
+	var rf clinic.Reflow
+	switch {
+	case err != nil:
+	case apply:
+		if rf, err = s.db.ApplyReflow(r.Context(), req, want, s.now()); err == nil {
 			http.Redirect(w, r, web.PatientURL(rf.PatientID)+"?done=reflowed", http.StatusSeeOther)
 			return
 		}
-	}
-	if err == nil || clinic.ErrorCode(err) == clinic.ECONFLICT && apply {
-		// A preview; or, the calendar having changed, a new one.
-		msg := clinic.ErrorMessage(err)
-		rf, err = s.db.PlanReflow(ctx, req, s.now())
-		if err == nil && msg != "" && apply {
-			v.Message = msg
+		if clinic.ErrorCode(err) == clinic.ECONFLICT && len(rf.Sessions) > 0 {
+			v.Message, err = clinic.ErrorMessage(err), nil // the new preview
 		}
+	default:
+		rf, err = s.db.PlanReflow(r.Context(), req, s.now())
 	}
 	if err != nil {
-		if !isFormError(err) {
-			s.fail(w, r, err)
-			return
-		}
-		v.Message, v.OK = clinic.ErrorMessage(err), false
-		if f := clinic.ErrorFields(err); f["start"] != "" {
-			v.Message = f["start"]
-		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.render(w, r, status, web.ReflowPage(s.meta(r, "Re-flow", "/desk/patients"), v))
+		s.reflowRefused(w, r, v, err)
 		return
 	}
-	if p, perr := s.db.Patient(ctx, rf.PatientID); perr == nil {
-		v.Patient = p.FullName()
+	set, err := s.db.SeriesSetting(r.Context(), rf.PatientID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	v = s.reflowView(v, rf, sched.Loc, chairs)
+	v.Patient = set.Patient.FullName()
+	v = reflowView(v, rf, set.Schedule.Loc, set.Chairs)
 	s.render(w, r, http.StatusOK, web.ReflowPage(s.meta(r, "Re-flow", "/desk/patients"), v))
+}
+
+// reflowForm reads a re-flow request and, to apply, the preview confirmed.
+func (s *Server) reflowForm(r *http.Request, apply bool) (clinic.ReflowRequest, web.ReflowView, []clinic.Slot, error) {
+	if err := r.ParseForm(); err != nil {
+		return clinic.ReflowRequest{}, web.ReflowView{}, nil, clinic.Errorf(clinic.EMALFORMED, "The form could not be read.")
+	}
+	_, loc := s.clinicInfo(r.Context())
+	req, v, err := reflowInput(r, loc)
+	if err != nil || !apply {
+		return req, v, nil, err
+	}
+	want, err := previewInput(r, loc)
+	return req, v, want, err
+}
+
+// previewInput reads the sessions of the preview the person confirmed.
+func previewInput(r *http.Request, loc *time.Location) ([]clinic.Slot, error) {
+	var want []clinic.Slot
+	for i := 1; i <= 20; i++ {
+		parts := strings.Fields(r.PostForm.Get("want." + strconv.Itoa(i)))
+		if len(parts) != 3 {
+			break
+		}
+		d, err1 := clinic.ParseDate(parts[0])
+		c, err2 := clinic.ParseClock(parts[1])
+		chair, err3 := strconv.ParseInt(parts[2], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return nil, clinic.Errorf(clinic.EMALFORMED, "The preview could not be read.")
+		}
+		want = append(want, clinic.Slot{ChairID: chair, Interval: clinic.Interval{Start: d.At(c, loc)}})
+	}
+	return want, nil
+}
+
+// reflowRefused shows why a re-flow cannot be previewed or applied.
+func (s *Server) reflowRefused(w http.ResponseWriter, r *http.Request, v web.ReflowView, err error) {
+	if !isFormError(err) {
+		s.fail(w, r, err)
+		return
+	}
+	v.Message, v.OK = clinic.ErrorMessage(err), false
+	if f := clinic.ErrorFields(err); f["start"] != "" {
+		v.Message = f["start"]
+	}
+	status, _ := httpStatus(clinic.ErrorCode(err))
+	s.render(w, r, status, web.ReflowPage(s.meta(r, "Re-flow", "/desk/patients"), v))
 }
 
 // deskCancelSeries cancels every session of a series still to come.

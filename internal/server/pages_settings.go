@@ -249,9 +249,9 @@ func protocolForm(p clinic.Protocol) web.ProtocolForm {
 }
 
 func (s *Server) adminProtocol(w http.ResponseWriter, r *http.Request) {
-	f := protocolForm(clinic.Protocol{Active: true, Sessions: 6, MinGapDays: 2, MaxGapDays: 3, MaxSpanDays: 14,
+	f := protocolForm(clinic.Protocol{Active: true, Numbers: clinic.Numbers{Sessions: 6, MinGapDays: 2, MaxGapDays: 3, MaxSpanDays: 14,
 		InfusionMinutes: 240, RecoveryMinutes: 30, DoseMinMgPerKgH: 0.1, DoseMaxMgPerKgH: 0.5, FirstIntervalDays: 35,
-		MinIntervalDays: 21, MaxIntervalDays: 84, LeadDays: 7, StepDays: 7, MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30})
+		MinIntervalDays: 21, MaxIntervalDays: 84, LeadDays: 7, StepDays: 7, MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30}})
 	f.Values["name"] = ""
 	if chi.URLParam(r, "id") != "" {
 		id, err := urlID(r)

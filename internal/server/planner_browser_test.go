@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 // nextMonday is 07:30 on the next Monday in the demo clinic's zone.
@@ -62,7 +61,7 @@ func TestBrowserPlannerFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _, err := f.db.Book(ctx, postgres.Booking{PatientID: p.ID, Kind: clinic.KindMaintenance, Start: today.At(10*60, sched.Loc), ChairID: chair.ID}, now)
+	a, _, err := f.db.Book(ctx, clinic.Booking{PatientID: p.ID, Kind: clinic.KindMaintenance, Start: today.At(10*60, sched.Loc), ChairID: chair.ID}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 // On a phone-sized screen: the patient opens the desk's invitation, sets a
@@ -34,7 +33,7 @@ func TestBrowserPortalOnAPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := openDays(t, f, 1)[0]
-	if _, _, err := f.db.Book(ctx, postgres.Booking{PatientID: p.ID, Kind: clinic.KindMaintenance, Start: day.At(13*60, sched.Loc)}, time.Now()); err != nil {
+	if _, _, err := f.db.Book(ctx, clinic.Booking{PatientID: p.ID, Kind: clinic.KindMaintenance, Start: day.At(13*60, sched.Loc)}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	before, err := f.db.PatientPlan(ctx, p.ID, time.Now())

@@ -14,7 +14,6 @@ import (
 	ical "github.com/emersion/go-ical"
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/internal/server"
 )
 
@@ -118,7 +117,7 @@ func portalPair(t *testing.T, f *fixture) (*http.Client, string, clinic.Patient,
 		if _, err := f.db.ImportInfusion(ctx, p.ID, clinic.DateOf(time.Now(), sched.Loc).AddDays(-20), nil, clinic.PhaseMaintenance, 0.3, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		a, _, err := f.db.Book(ctx, postgres.Booking{PatientID: p.ID, Kind: clinic.KindMaintenance, Start: days[i].At(13*60, sched.Loc)}, time.Now())
+		a, _, err := f.db.Book(ctx, clinic.Booking{PatientID: p.ID, Kind: clinic.KindMaintenance, Start: days[i].At(13*60, sched.Loc)}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

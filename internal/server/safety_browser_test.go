@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 // The safety gates as the desk and the nurse meet them: a patient whose
@@ -53,7 +52,7 @@ func TestBrowserSafetyGates(t *testing.T) {
 	}
 	// Due 28 days after the last loading infusion, 31 days ago: overdue.
 	booked := newPatient("Maria", "Alvarado")
-	next, _, err := f.db.Book(ctx, postgres.Booking{PatientID: booked.ID, Kind: clinic.KindMaintenance,
+	next, _, err := f.db.Book(ctx, clinic.Booking{PatientID: booked.ID, Kind: clinic.KindMaintenance,
 		Start: today.AddDays(2).At(8*60, sched.Loc), ChairID: chair.ID}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +91,7 @@ func TestBrowserSafetyGates(t *testing.T) {
 
 	// Today's visit of a patient with no driver on file: check-in asks for one.
 	walker := newPatient("Walt", "Walker")
-	visit, _, err := f.db.Book(ctx, postgres.Booking{PatientID: walker.ID, Kind: clinic.KindMaintenance,
+	visit, _, err := f.db.Book(ctx, clinic.Booking{PatientID: walker.ID, Kind: clinic.KindMaintenance,
 		Start: today.At(10*60, sched.Loc), ChairID: chair.ID}, now)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"io"
 	"net/http"
 	"net/url"
@@ -384,7 +383,7 @@ func TestPageSafetyGates(t *testing.T) {
 		t.Fatal(err)
 	}
 	consultDay := today.AddDays(3) // a Thursday
-	if _, _, err := f.db.Book(ctx, postgres.Booking{PatientID: p.ID, Kind: clinic.KindConsult, Start: consultDay.At(9*60, sched.Loc)}, now); err != nil {
+	if _, _, err := f.db.Book(ctx, clinic.Booking{PatientID: p.ID, Kind: clinic.KindConsult, Start: consultDay.At(9*60, sched.Loc)}, now); err != nil {
 		t.Fatal(err)
 	}
 	protocols, _ := f.db.Protocols(ctx)

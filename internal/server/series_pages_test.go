@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 // seriesForm is the wizard's confirm form for a proposal.
@@ -46,7 +45,7 @@ func TestPageSeriesConflictReflowCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := openDays(t, f, 1)[0]
-	req := postgres.SeriesRequest{PatientID: p.ID, ProtocolID: short, StartDate: start, Preferred: 9 * 60}
+	req := clinic.SeriesRequest{PatientID: p.ID, ProtocolID: short, StartDate: start, Preferred: 9 * 60}
 	proposal, err := f.db.ProposeSeries(ctx, req, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +54,7 @@ func TestPageSeriesConflictReflowCancel(t *testing.T) {
 	// Someone else takes session 2's chair and time.
 	other, _ := f.db.CreatePatient(ctx, clinic.Patient{FirstName: "Otto", LastName: "Other", DateOfBirth: clinic.D(1980, 1, 1),
 		Condition: clinic.ConditionOther}, clinic.D(2026, 1, 1))
-	if _, _, err := f.db.Book(ctx, postgres.Booking{PatientID: other.ID, Kind: clinic.KindMaintenance, Start: slots[1].Start,
+	if _, _, err := f.db.Book(ctx, clinic.Booking{PatientID: other.ID, Kind: clinic.KindMaintenance, Start: slots[1].Start,
 		ChairID: slots[1].ChairID}, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -126,7 +126,7 @@ func fingerprint(t *testing.T, f *fixture, name string) string {
 func TestSecureCookieBehindTLS(t *testing.T) {
 	db, _ := pgtest.Open(t)
 	c, _ := demo.Generate(time.Now())
-	db.LoadDemo(context.Background(), c, demoHash())
+	demo.Load(context.Background(), db, c, demoHash())
 	cfg := server.DefaultConfig()
 	cfg.SecureCookies = true
 	srv := httptest.NewTLSServer(server.New(db, cfg, testLogger(t)))

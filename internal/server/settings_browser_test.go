@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 // The admin shortens Fridays and closes a day; nothing is cancelled, and
@@ -37,7 +36,7 @@ func TestBrowserAdminChangesHoursDeskSeesMisfits(t *testing.T) {
 		}
 	}
 	for _, start := range []time.Time{friday.At(10*60+15, sched.Loc), tuesday.At(16*60-90, sched.Loc)} {
-		if _, _, err := f.db.Book(ctx, postgres.Booking{PatientID: p.ID, Kind: clinic.KindConsult, Start: start}, time.Now()); err != nil {
+		if _, _, err := f.db.Book(ctx, clinic.Booking{PatientID: p.ID, Kind: clinic.KindConsult, Start: start}, time.Now()); err != nil {
 			t.Fatalf("booking %s: %v", start, err)
 		}
 	}

@@ -2,9 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"github.com/jackc/pgx/v5"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/demo"
@@ -19,7 +20,7 @@ func TestLoadDemoIsIdempotentAndGuarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	sum, err := db.LoadDemo(ctx, c, "$argon2id$placeholder")
+	sum, err := demo.Load(ctx, db, c, "$argon2id$placeholder")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func TestLoadDemoIsIdempotentAndGuarded(t *testing.T) {
 	if sum.AlreadyLoaded || sum.Patients != 40 || sum.Appointments < 200 || sum.Infusions < 150 || sum.Reliefs < 100 {
 		t.Fatalf("summary %+v", sum)
 	}
-	again, err := db.LoadDemo(ctx, c, "x")
+	again, err := demo.Load(ctx, db, c, "x")
 	if err != nil || !again.AlreadyLoaded {
 		t.Fatalf("second load: %+v %v; want already loaded", again, err)
 	}
@@ -84,7 +85,7 @@ func TestLoadDemoIsIdempotentAndGuarded(t *testing.T) {
 	// A database that holds a real clinic is never given demo accounts.
 	db2, _ := pgtest.Open(t)
 	newUser(t, db2, "real@clinic.example", clinic.RoleAdmin)
-	if _, err := db2.LoadDemo(ctx, c, "x"); clinic.ErrorCode(err) != clinic.ECONFLICT {
+	if _, err := demo.Load(ctx, db2, c, "x"); clinic.ErrorCode(err) != clinic.ECONFLICT {
 		t.Fatalf("demo into a real clinic: %v; want conflict", err)
 	}
 }
