@@ -21,7 +21,7 @@ type Course struct {
 	Phase             Phase
 	StartedOn         Date
 	EndedOn           Date
-	Numbers           Numbers  // the course's own copy of the protocol's numbers
+	Numbers           Numbers // the course's own copy of the protocol's numbers
 	FixedIntervalDays *int
 	Version           int
 }

@@ -67,7 +67,7 @@ func TestPlanSeries(t *testing.T) {
 		note     bool
 	}{
 		{name: "the planner's proposal",
-			req: SeriesRequest{StartDate: D(2026, 3, 2), Preferred: clk("09:00")},
+			req:  SeriesRequest{StartDate: D(2026, 3, 2), Preferred: clk("09:00")},
 			want: "Mon 2 Mar 09:00 #1, Tue 3 Mar 09:00 #1, Wed 4 Mar 09:00 #1", ok: true},
 		{name: "after a consultation, with a note",
 			req: SeriesRequest{StartDate: D(2026, 3, 2), Preferred: clk("09:00")}, consults: consultOn(3),

@@ -81,7 +81,9 @@ func (s *Seeder) Chair(name string, position int) (int64, error) {
 func (s *Seeder) Protocol(p clinic.Protocol) (int64, error) { return insertProtocol(s.ctx, s.tx, p) }
 
 // Patient adds a patient.
-func (s *Seeder) Patient(p clinic.Patient) (clinic.Patient, error) { return insertPatient(s.ctx, s.tx, p) }
+func (s *Seeder) Patient(p clinic.Patient) (clinic.Patient, error) {
+	return insertPatient(s.ctx, s.tx, p)
+}
 
 // Course opens a course under a protocol, copying its numbers.
 func (s *Seeder) Course(patientID, protocolID int64, phase clinic.Phase, startedOn, endedOn clinic.Date, fixedInterval *int) (int64, error) {
