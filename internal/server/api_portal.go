@@ -2,25 +2,9 @@ package server
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 )
-
-// apiInvite creates a one-time portal invitation for a patient.
-func (s *Server) apiInvite(w http.ResponseWriter, r *http.Request) {
-	id, err := urlID(r)
-	if err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient."))
-		return
-	}
-	link, expires, err := s.invite(r, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"url": link, "expires_at": expires.UTC().Format(time.RFC3339)})
-}
 
 // apiMyAppointments lists the signed-in patient's own appointments.
 func (s *Server) apiMyAppointments(w http.ResponseWriter, r *http.Request) {

@@ -183,11 +183,6 @@ func (s *Server) deskSeriesPropose(w http.ResponseWriter, r *http.Request) {
 	s.seriesRefused(w, r, wiz, err)
 }
 
-func isFormError(err error) bool {
-	code := clinic.ErrorCode(err)
-	return code == clinic.EINVALID || code == clinic.ECONFLICT
-}
-
 // deskSeriesCheck re-checks the rows as the desk changed them (htmx): the
 // rows as sent when one cannot be read, else each with its problem.
 func (s *Server) deskSeriesCheck(w http.ResponseWriter, r *http.Request) {

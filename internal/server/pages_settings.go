@@ -333,3 +333,42 @@ func (s *Server) adminSaveProtocol(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 	}
 }
+
+func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.clinicDays(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o := web.AdminOverview{Settings: c.Settings, Users: map[clinic.Role]int{}}
+	for d, reason := range c.Closures {
+		if !d.Before(c.today) && d.Before(c.today.AddDays(120)) {
+			o.Closures = append(o.Closures, web.Closure{Date: d, Reason: reason})
+		}
+	}
+	sort.Slice(o.Closures, func(i, j int) bool { return o.Closures[i].Date.Before(o.Closures[j].Date) })
+	if o.Chairs, err = s.db.Chairs(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if o.Protocols, err = s.db.Protocols(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	users, err := s.db.Users(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, u := range users {
+		if !u.Disabled() {
+			o.Users[u.Role]++
+		}
+	}
+	if o.Audit, err = s.db.VerifyAudit(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.AdminHome(s.meta(r, "Overview", "/admin"), o))
+}

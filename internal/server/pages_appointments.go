@@ -4,100 +4,12 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/web"
 )
-
-// deskNotice is the message a redirect after a change asks the next page
-// to show. Only fixed texts: nothing the person typed travels in a URL.
-func deskNotice(r *http.Request) string {
-	switch r.URL.Query().Get("done") {
-	case "booked":
-		return "The appointment is booked."
-	case "checked-in":
-		return "Checked in."
-	case "saved":
-		return "Saved."
-	case "series":
-		return "The loading series is booked."
-	case "reflowed":
-		return "The series is re-flowed."
-	case "series-cancelled":
-		return "The rest of the series is cancelled."
-	case "relief":
-		return "The relief report is saved and the plan recomputed."
-	case "recorded":
-		return "The infusion is recorded and the visit completed."
-	case "portal-revoked":
-		return "Portal access is revoked: the account is disabled and signed out everywhere."
-	case "imported":
-		return "The past infusion is added and the plan recomputed."
-	}
-	return ""
-}
-
-// dayParam reads ?date=YYYY-MM-DD, today when absent or unreadable.
-func dayParam(r *http.Request, today clinic.Date) clinic.Date {
-	if d, err := clinic.ParseDate(r.URL.Query().Get("date")); err == nil {
-		return d
-	}
-	return today
-}
-
-// deskDay is the day view: chairs as columns, the grid down the side.
-func (s *Server) deskDay(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := s.clinicDays(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d := dayParam(r, c.today)
-	visits, err := s.visits(ctx, c, d, 1)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	chairs, err := s.db.Chairs(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	g := web.NewDayGrid(c.Schedule, chairs, visits, d, s.now())
-	g.Notice = deskNotice(r)
-	s.render(w, r, http.StatusOK, web.DayCalendar(s.meta(r, d.Format("Mon 2 Jan"), "/desk/calendar"), g))
-}
-
-func (s *Server) deskWeek(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := s.clinicDays(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	monday := web.MondayOf(dayParam(r, c.today))
-	visits, err := s.visits(ctx, c, monday, 7)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, web.WeekCalendar(s.meta(r, "Week", "/desk/calendar"), web.NewWeekView(c.Schedule, monday, visits, s.now())))
-}
-
-func (s *Server) deskMisfits(w http.ResponseWriter, r *http.Request) {
-	misfits, err := s.db.Misfits(r.Context(), s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	_, loc := s.clinicInfo(r.Context())
-	s.render(w, r, http.StatusOK, web.MisfitsPage(s.meta(r, "Appointments to move", "/desk"), misfits, loc))
-}
 
 // bookingForm fills what the booking form shows besides the input: the
 // chairs, the grid and the zone.
@@ -141,32 +53,6 @@ func (s *Server) deskBookForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.renderBooking(w, r, http.StatusOK, web.BookingForm{PatientID: q.Get("patient"), Kind: string(clinic.KindMaintenance),
 		Date: q.Get("date"), Time: q.Get("time"), ChairID: q.Get("chair")})
-}
-
-// startFromForm reads the date and time fields, in clinic time.
-func startFromForm(date, clock string, loc *time.Location) (time.Time, map[string]string) {
-	p := clinic.Problems{}
-	d, err := clinic.ParseDate(strings.TrimSpace(date))
-	if err != nil {
-		p.Add("date", "Enter a date.")
-	}
-	c, err := clinic.ParseClock(strings.TrimSpace(clock))
-	if err != nil {
-		p.Add("time", "Enter a time like 09:00.")
-	}
-	if len(p) > 0 {
-		return time.Time{}, p
-	}
-	start, err := clinic.LocalStart(d, c, loc)
-	return start, clinic.ErrorFields(err)
-}
-
-func optionalID(s string) (int64, bool) {
-	if strings.TrimSpace(s) == "" {
-		return 0, true
-	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	return id, err == nil && id > 0
 }
 
 func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
@@ -274,14 +160,6 @@ func (s *Server) appointmentView(r *http.Request, id int64) (web.AppointmentView
 	}
 	view.Messages = msgs
 	return view, nil
-}
-
-func urlID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, clinic.Errorf(clinic.ENOTFOUND, "There is no such record.")
-	}
-	return id, nil
 }
 
 func (s *Server) deskAppointment(w http.ResponseWriter, r *http.Request) {

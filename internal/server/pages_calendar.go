@@ -9,6 +9,92 @@ import (
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
+// deskNotice is the message a redirect after a change asks the next page
+// to show. Only fixed texts: nothing the person typed travels in a URL.
+func deskNotice(r *http.Request) string {
+	switch r.URL.Query().Get("done") {
+	case "booked":
+		return "The appointment is booked."
+	case "checked-in":
+		return "Checked in."
+	case "saved":
+		return "Saved."
+	case "series":
+		return "The loading series is booked."
+	case "reflowed":
+		return "The series is re-flowed."
+	case "series-cancelled":
+		return "The rest of the series is cancelled."
+	case "relief":
+		return "The relief report is saved and the plan recomputed."
+	case "recorded":
+		return "The infusion is recorded and the visit completed."
+	case "portal-revoked":
+		return "Portal access is revoked: the account is disabled and signed out everywhere."
+	case "imported":
+		return "The past infusion is added and the plan recomputed."
+	}
+	return ""
+}
+
+// dayParam reads ?date=YYYY-MM-DD, today when absent or unreadable.
+func dayParam(r *http.Request, today clinic.Date) clinic.Date {
+	if d, err := clinic.ParseDate(r.URL.Query().Get("date")); err == nil {
+		return d
+	}
+	return today
+}
+
+// deskDay is the day view: chairs as columns, the grid down the side.
+func (s *Server) deskDay(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.clinicDays(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := dayParam(r, c.today)
+	visits, err := s.visits(ctx, c, d, 1)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	chairs, err := s.db.Chairs(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g := web.NewDayGrid(c.Schedule, chairs, visits, d, s.now())
+	g.Notice = deskNotice(r)
+	s.render(w, r, http.StatusOK, web.DayCalendar(s.meta(r, d.Format("Mon 2 Jan"), "/desk/calendar"), g))
+}
+
+func (s *Server) deskWeek(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.clinicDays(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	monday := web.MondayOf(dayParam(r, c.today))
+	visits, err := s.visits(ctx, c, monday, 7)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.WeekCalendar(s.meta(r, "Week", "/desk/calendar"), web.NewWeekView(c.Schedule, monday, visits, s.now())))
+}
+
+func (s *Server) deskMisfits(w http.ResponseWriter, r *http.Request) {
+	misfits, err := s.db.Misfits(r.Context(), s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	s.render(w, r, http.StatusOK, web.MisfitsPage(s.meta(r, "Appointments to move", "/desk"), misfits, loc))
+}
+
 // clinicDays is what the day pages need: the schedule and today's date in
 // the clinic's zone.
 type clinicDays struct {
@@ -122,20 +208,4 @@ func (s *Server) nurseHome(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, web.NurseFloor(s.meta(r, "Infusion floor", "/nurse"), day, floor, deskNotice(r)))
-}
-
-func (s *Server) physicianHome(w http.ResponseWriter, r *http.Request) {
-	courses, err := s.db.OpenCourses(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	_, loc := s.clinicInfo(r.Context())
-	counts, err := s.db.Counts(r.Context(), s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	work := []web.WorkTab{{Key: "flagged", Label: "flagged patients", Count: counts.Flagged}}
-	s.render(w, r, http.StatusOK, web.PhysicianHome(s.meta(r, "Patients", "/physician"), courses, loc, work))
 }

@@ -2,55 +2,14 @@ package server
 
 import (
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
-
-func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := s.clinicDays(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	o := web.AdminOverview{Settings: c.Settings, Users: map[clinic.Role]int{}}
-	for d, reason := range c.Closures {
-		if !d.Before(c.today) && d.Before(c.today.AddDays(120)) {
-			o.Closures = append(o.Closures, web.Closure{Date: d, Reason: reason})
-		}
-	}
-	sort.Slice(o.Closures, func(i, j int) bool { return o.Closures[i].Date.Before(o.Closures[j].Date) })
-	if o.Chairs, err = s.db.Chairs(ctx); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if o.Protocols, err = s.db.Protocols(ctx); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	users, err := s.db.Users(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	for _, u := range users {
-		if !u.Disabled() {
-			o.Users[u.Role]++
-		}
-	}
-	if o.Audit, err = s.db.VerifyAudit(ctx); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, web.AdminHome(s.meta(r, "Overview", "/admin"), o))
-}
 
 func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) {
 	notice := ""
@@ -133,26 +92,4 @@ func (s *Server) adminSetDisabled(disabled bool) http.HandlerFunc {
 			s.fail(w, r, err)
 		}
 	}
-}
-
-func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	const pageSize = 100
-	records, err := s.db.ListAudit(ctx, postgres.AuditFilter{BeforeSeq: before, Limit: pageSize})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	check, err := s.db.VerifyAudit(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	_, loc := s.clinicInfo(ctx)
-	v := web.AuditView{Records: records, Check: check, Loc: loc}
-	if len(records) == pageSize && records[len(records)-1].Seq > 1 {
-		v.Older = records[len(records)-1].Seq
-	}
-	s.render(w, r, http.StatusOK, web.AdminAudit(s.meta(r, "Audit log", "/admin/audit"), v))
 }

@@ -1,0 +1,214 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+)
+
+// clinicJSON is the clinic's settings on the wire; hours per weekday as
+// [["07:00","16:30"], …] in clinic-local time.
+type clinicJSON struct {
+	Name        string                `json:"name"`
+	TimeZone    string                `json:"timezone"`
+	SlotMinutes int                   `json:"slot_minutes"`
+	Hours       map[string][][]string `json:"hours"`
+	// BookingHorizonDays is how many days ahead appointments may be booked.
+	BookingHorizonDays int              `json:"booking_horizon_days"`
+	Phone              string           `json:"phone"`
+	Address            string           `json:"address"`
+	Reminders          clinic.Reminders `json:"reminders"`
+	Version            int              `json:"version"`
+}
+
+func toClinicJSON(st clinic.Settings) clinicJSON {
+	out := clinicJSON{Name: st.Name, TimeZone: st.TimeZone, SlotMinutes: st.SlotMinutes, BookingHorizonDays: st.BookingHorizonDays,
+		Phone: st.Phone, Address: st.Address, Reminders: st.Reminders, Version: st.Version, Hours: map[string][][]string{}}
+	for wd, key := range clinic.WeekdayKeys {
+		out.Hours[key] = [][]string{}
+		for _, r := range st.Hours[wd] {
+			out.Hours[key] = append(out.Hours[key], []string{r.Opens.String(), r.Closes.String()})
+		}
+	}
+	return out
+}
+
+func (s *Server) apiClinic(w http.ResponseWriter, r *http.Request) {
+	sched, err := s.db.Schedule(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toClinicJSON(sched.Settings))
+}
+
+type putClinicRequest struct {
+	Name        string                `json:"name"`
+	TimeZone    string                `json:"timezone"`
+	SlotMinutes int                   `json:"slot_minutes"`
+	Hours       map[string][][]string `json:"hours"`
+	// BookingHorizonDays defaults to 540 when left out.
+	BookingHorizonDays int `json:"booking_horizon_days"`
+	// Phone, Address and Reminders left out keep what is stored.
+	Phone     *string           `json:"phone"`
+	Address   *string           `json:"address"`
+	Reminders *clinic.Reminders `json:"reminders"`
+	Version   *int              `json:"version"`
+}
+
+// settings are the settings the request asks for: what it leaves out of
+// the optional parts (version, phone, address, reminders) stays as cur.
+func (req putClinicRequest) settings(cur clinic.Settings) (clinic.Settings, clinic.Problems) {
+	st := clinic.Settings{Name: req.Name, TimeZone: req.TimeZone, SlotMinutes: req.SlotMinutes, BookingHorizonDays: req.BookingHorizonDays,
+		Version: cur.Version, Phone: cur.Phone, Address: cur.Address, Reminders: cur.Reminders}
+	p := clinic.Problems{}
+	st.Hours = hoursFromJSON(req.Hours, p)
+	if req.Version != nil {
+		st.Version = *req.Version
+	}
+	if req.Phone != nil {
+		st.Phone = *req.Phone
+	}
+	if req.Address != nil {
+		st.Address = *req.Address
+	}
+	if req.Reminders != nil {
+		st.Reminders = *req.Reminders
+		st.Reminders.OffsetsHours = append([]int{}, st.Reminders.OffsetsHours...) // [] is "no reminders", not "the default"
+	}
+	return st, p
+}
+
+// hoursFromJSON reads {"mon": [["07:00","16:30"]], …}, a message per weekday.
+func hoursFromJSON(hours map[string][][]string, p clinic.Problems) clinic.WeeklyHours {
+	var h clinic.WeeklyHours
+	for key, ranges := range hours {
+		wd, ok := clinic.ParseWeekday(key)
+		if !ok {
+			p.Add("hours."+key, "Use the weekdays mon, tue, wed, thu, fri, sat, sun.")
+			continue
+		}
+		for _, pair := range ranges {
+			if len(pair) != 2 {
+				p.Add("hours."+key, `Give each range as ["HH:MM","HH:MM"].`)
+				continue
+			}
+			opens, err1 := clinic.ParseClock(pair[0])
+			closes, err2 := clinic.ParseClock(pair[1])
+			if err1 != nil || err2 != nil {
+				p.Add("hours."+key, fmt.Sprintf("%q–%q: write times as HH:MM, e.g. 07:00.", pair[0], pair[1]))
+				continue
+			}
+			h[wd] = append(h[wd], clinic.Range{Opens: opens, Closes: closes})
+		}
+	}
+	return h
+}
+
+// apiPutClinic replaces the clinic's settings. With "version" the change is
+// refused when someone else saved meanwhile. The answer lists the booked
+// appointments that no longer fit.
+func (s *Server) apiPutClinic(w http.ResponseWriter, r *http.Request) {
+	var req putClinicRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	cur, err := s.db.Schedule(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, p := req.settings(cur.Settings)
+	for k, v := range clinic.ErrorFields(st.Validate()) {
+		p.Add(k, v)
+	}
+	if err := p.Err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+
+	saved, err := s.db.UpdateSettings(ctx, st)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	misfits, err := s.db.Misfits(ctx, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	loc, _ := saved.Location()
+	out := struct {
+		clinicJSON
+		Misfits []misfitJSON `json:"misfits"`
+	}{toClinicJSON(saved), []misfitJSON{}}
+	for _, m := range misfits {
+		out.Misfits = append(out.Misfits, misfitJSON{toAppointmentJSON(m.Appointment, loc), m.Reason})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type misfitJSON struct {
+	appointmentJSON
+	Reason string `json:"reason"`
+}
+
+type closureRequest struct {
+	Date   clinic.Date `json:"date"`
+	Reason string      `json:"reason"`
+}
+
+func (s *Server) apiAddClosure(w http.ResponseWriter, r *http.Request) {
+	var req closureRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.db.AddClosure(r.Context(), req.Date, req.Reason, s.now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"date": req.Date.String(), "reason": strings.TrimSpace(req.Reason)})
+}
+
+func (s *Server) apiRemoveClosure(w http.ResponseWriter, r *http.Request) {
+	d, err := clinic.ParseDate(chi.URLParam(r, "date"))
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no closure on that date."))
+		return
+	}
+	if err := s.db.RemoveClosure(r.Context(), d, s.now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) apiChairs(w http.ResponseWriter, r *http.Request) {
+	chairs, err := s.db.Chairs(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if chairs == nil {
+		chairs = []clinic.Chair{}
+	}
+	writeJSON(w, http.StatusOK, chairs)
+}
+
+func (s *Server) apiProtocols(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.db.Protocols(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if ps == nil {
+		ps = []clinic.Protocol{}
+	}
+	writeJSON(w, http.StatusOK, ps)
+}

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/web"
+)
+
+func (s *Server) portalJournal(w http.ResponseWriter, r *http.Request) {
+	s.renderJournal(w, r, http.StatusOK, nil, nil)
+}
+
+func (s *Server) renderJournal(w http.ResponseWriter, r *http.Request, status int, form, fields map[string]string) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	today := clinic.DateOf(s.now(), loc)
+	entries, err := s.db.Journal(r.Context(), id, today.AddDays(-89))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if form == nil {
+		form = map[string]string{"date": today.String()}
+	}
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	v := web.JournalView{Entries: entries, Chart: web.NewJournalChart(entries, today), Form: form, Fields: fields, Today: today, Notice: portalNotice(r)}
+	s.render(w, r, status, web.JournalPage(s.meta(r, "My journal", "/portal/journal"), v))
+}
+
+func (s *Server) portalAddJournal(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	form := map[string]string{}
+	for _, k := range []string{"date", "pain", "sleep", "mobility", "mood", "breakthrough_medication", "note"} {
+		form[k] = r.PostFormValue(k)
+	}
+	e, problems := journalFromForm(form)
+	_, loc := s.clinicInfo(r.Context())
+	err := problems.Err()
+	if err == nil {
+		_, err = s.db.AddJournal(r.Context(), id, e, clinic.DateOf(s.now(), loc))
+	}
+	switch clinic.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/portal/journal?done=journal", http.StatusSeeOther)
+	case clinic.EINVALID:
+		s.renderJournal(w, r, http.StatusUnprocessableEntity, form, clinic.ErrorFields(err))
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+// journalFromForm reads the journal form (scores as 0–10 choices).
+func journalFromForm(form map[string]string) (clinic.JournalEntry, clinic.Problems) {
+	p := clinic.Problems{}
+	e := clinic.JournalEntry{Breakthrough: form["breakthrough_medication"], Note: form["note"]}
+	var err error
+	if e.On, err = clinic.ParseDate(strings.TrimSpace(form["date"])); err != nil {
+		p.Add("date", "Enter the day.")
+	}
+	if e.Pain, err = strconv.Atoi(form["pain"]); err != nil {
+		p.Add("pain", "Choose your pain from 0 (none) to 10 (worst).")
+	}
+	score := func(k string) *int {
+		if form[k] == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(form[k])
+		if err != nil {
+			p.Add(k, "Choose from 0 to 10.")
+			return nil
+		}
+		return &n
+	}
+	e.Sleep, e.Mobility, e.Mood = score("sleep"), score("mobility"), score("mood")
+	return e, p
+}
