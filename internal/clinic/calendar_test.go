@@ -13,7 +13,7 @@ func clk(s string) Clock {
 	return c
 }
 
-// demoSettings are the hours of DOMAIN.md's example clinic.
+// demoSettings are the hours of README.md's example clinic.
 func demoSettings() Settings {
 	var h WeeklyHours
 	for _, wd := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday} {

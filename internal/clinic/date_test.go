@@ -12,7 +12,7 @@ func TestDateArithmetic(t *testing.T) {
 		n    int
 		want Date
 	}{
-		{D(2026, 3, 6), 35, D(2026, 4, 10)},       // DOMAIN.md's example
+		{D(2026, 3, 6), 35, D(2026, 4, 10)},       // README.md's example
 		{D(2026, 3, 7), 1, D(2026, 3, 8)},         // US clock change
 		{D(2026, 10, 31), 1, D(2026, 11, 1)},      // and back
 		{D(2024, 2, 28), 1, D(2024, 2, 29)},       // leap day

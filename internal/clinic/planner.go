@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Flag codes, exactly as DOMAIN.md names them.
+// Flag codes, exactly as README.md names them.
 const (
 	FlagReliefShortening     = "RELIEF_SHORTENING"
 	FlagIntervalAtMinimum    = "INTERVAL_AT_MINIMUM"
@@ -92,7 +92,7 @@ type Plan struct {
 	Rationale    string
 	Flags        []Flag
 	Durations    []int // observed durations of the relevant infusions, newest last
-	Case         int   // which rule of DOMAIN.md set the interval (1–5)
+	Case         int   // which rule of the planner (README.md) set the interval (1–5)
 	// Next is the booked next infusion (nil: none), and NextNote how it
 	// sits against the plan, in words.
 	Next     *NextVisit
@@ -140,7 +140,7 @@ func plural(n int, unit string) string {
 }
 
 // PlanMaintenance computes the next maintenance infusion exactly as
-// DOMAIN.md's planner says: the interval (fixed; ended relief; holding
+// README.md's planner says: the interval (fixed; ended relief; holding
 // when the next was given; any observed relief; the first interval),
 // clamped to [min, max] except a fixed one, the due date, the rationale in
 // words and the flags with their reasons. It reads nothing but its input.

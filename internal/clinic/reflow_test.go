@@ -9,7 +9,7 @@ import (
 
 // reflowSeries is a CRPS series (5 sessions, 1–4 days apart, within 10,
 // 270 minutes) booked Mon 2, Tue 3, Wed 4, Thu 5 and Mon 9 March at 09:00
-// on chair 1 in DOMAIN.md's clinic, whose Friday is too short for it.
+// on chair 1 in README.md's clinic, whose Friday is too short for it.
 func reflowSeries(loc *time.Location) SeriesUnderWay {
 	s := SeriesUnderWay{ID: 7, PatientID: 1, CourseID: 3, Plan: crps, Preferred: clk("09:00")}
 	for i, day := range []int{2, 3, 4, 5, 9} {

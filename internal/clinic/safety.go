@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// The safety gates of the booking engine (DOMAIN.md, "Safety gates"): what
+// The safety gates of the booking engine (README.md, "Booking one visit"): what
 // a clinic must never book, whoever asks.
 
 // Infusion reports whether a visit of this kind is an infusion (loading or

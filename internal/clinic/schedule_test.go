@@ -51,7 +51,7 @@ func TestScheduleCheck(t *testing.T) {
 	}
 }
 
-// DOMAIN.md: 09:00 local stays 09:00 across the clock change.
+// README.md: 09:00 local stays 09:00 across the clock change.
 func TestScheduleChicagoDST(t *testing.T) {
 	chicago, _ := time.LoadLocation("America/Chicago")
 	s := demoSettings()

@@ -94,7 +94,7 @@ func (e *NoSeriesError) Error() string {
 	return b.String()
 }
 
-// ProposeSeries plans a loading series as DOMAIN.md says: the
+// ProposeSeries plans a loading series as README.md says: the
 // lexicographically earliest feasible dates (the first as early as
 // possible from earliest, within FirstDateWindow days; then each next one
 // as early as possible), every gap within [MinGapDays, MaxGapDays] and the

@@ -13,7 +13,7 @@ var (
 	crps     = SeriesPlan{Sessions: 5, MinGapDays: 1, MaxGapDays: 4, MaxSpanDays: 10, Minutes: 240 + 30}
 )
 
-// seriesCalendar is DOMAIN.md's clinic (Phoenix, Mon–Thu 07:00–16:30,
+// seriesCalendar is README.md's clinic (Phoenix, Mon–Thu 07:00–16:30,
 // Fri 08:00–12:00) with the given chairs, closures and no appointments.
 func seriesCalendar(t *testing.T, zone string, chairs int, closures map[Date]string) *Calendar {
 	t.Helper()
@@ -52,7 +52,7 @@ func TestProposeSeries(t *testing.T) {
 		pref     Clock
 		want     string // the series, or the refusal's words after "error: "
 	}{
-		{name: "DOMAIN.md example: Standard IV from Mon 2 Mar, empty calendar",
+		{name: "README.md example: Standard IV from Mon 2 Mar, empty calendar",
 			plan: standard, start: march(2), pref: clk("09:00"),
 			want: "Mon 2 Mar 09:00 #1, Wed 4 Mar 09:00 #1, Fri 6 Mar 09:00 #1, Mon 9 Mar 09:00 #1, Wed 11 Mar 09:00 #1, Fri 13 Mar 09:00 #1"},
 		{name: "a closure inside the series moves the start to Tuesday",

@@ -98,7 +98,7 @@ func TestProtocolValidate(t *testing.T) {
 		FirstIntervalDays: 28, MinIntervalDays: 28, MaxIntervalDays: 84, LeadDays: 7, StepDays: 7,
 		MaintenanceInfusionMinutes: 60, MaintenanceRecoveryMinutes: 30}}
 	if err := std.Validate(); err != nil {
-		t.Fatalf("DOMAIN.md's standard protocol refused: %v", err)
+		t.Fatalf("README.md's standard protocol refused: %v", err)
 	}
 	tests := map[string]struct {
 		change func(*Protocol)

@@ -86,7 +86,7 @@ type Relief struct {
 	Source string
 }
 
-// Protocols are DOMAIN.md's three protocols with their defaults.
+// Protocols are README.md's three protocols with their defaults.
 func Protocols() []clinic.Protocol {
 	maint := func(p clinic.Protocol) clinic.Protocol {
 		p.FirstIntervalDays, p.MinIntervalDays, p.MaxIntervalDays = 28, 28, 84

@@ -47,23 +47,7 @@ func mapError(err error) error {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		if e, ok := constraintErrors[pgErr.ConstraintName]; ok {
-			return copyError(e)
-		}
-		switch {
-		case pgErr.Code == "23P01": // exclusion_violation
-			return &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: "That time was just taken."}
-		case pgErr.Code == "40001" || pgErr.Code == "40P01": // serialization failure, deadlock
-			return clinic.Errorf(clinic.ECONFLICT, "Someone else changed this at the same moment. Please try again.")
-		case strings.HasPrefix(pgErr.Code, "08"), // connection exceptions
-			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, starting up
-			pgErr.Code == "53300": // too many connections
-			return unavailable(err)
-		case pgErr.Code == "55P03" || pgErr.Code == "57014": // lock_timeout, statement_timeout
-			return &unavailableError{app: &clinic.Error{Code: clinic.EUNAVAILABLE,
-				Message: "The clinic's database is too busy to answer right now; nothing was changed. Please try again in a moment."}, cause: err}
-		}
-		return err
+		return mapPgError(pgErr, err)
 	}
 	if errors.Is(err, context.Canceled) {
 		return err
@@ -74,6 +58,27 @@ func mapError(err error) error {
 		errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "conn closed") ||
 		strings.Contains(err.Error(), "unexpected EOF") {
 		return unavailable(err)
+	}
+	return err
+}
+
+// mapPgError converts an error PostgreSQL reported (pgErr, inside err).
+func mapPgError(pgErr *pgconn.PgError, err error) error {
+	if e, ok := constraintErrors[pgErr.ConstraintName]; ok {
+		return copyError(e)
+	}
+	switch {
+	case pgErr.Code == "23P01": // exclusion_violation
+		return &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: "That time was just taken."}
+	case pgErr.Code == "40001" || pgErr.Code == "40P01": // serialization failure, deadlock
+		return clinic.Errorf(clinic.ECONFLICT, "Someone else changed this at the same moment. Please try again.")
+	case strings.HasPrefix(pgErr.Code, "08"), // connection exceptions
+		pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, starting up
+		pgErr.Code == "53300": // too many connections
+		return unavailable(err)
+	case pgErr.Code == "55P03" || pgErr.Code == "57014": // lock_timeout, statement_timeout
+		return &unavailableError{app: &clinic.Error{Code: clinic.EUNAVAILABLE,
+			Message: "The clinic's database is too busy to answer right now; nothing was changed. Please try again in a moment."}, cause: err}
 	}
 	return err
 }

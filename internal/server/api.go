@@ -65,34 +65,46 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // 422 on its field; and each required key must be present and not null
 // (else a missing number would be stored as 0).
 func decodeJSON(r *http.Request, dst any, required ...string) error {
+	raw, err := jsonBody(r)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, extra := dec.Token(); extra != io.EOF {
+		return clinic.Errorf(clinic.EMALFORMED, "The request body has data after the JSON value.")
+	}
+	return checkJSONText(raw, required)
+}
+
+// jsonBody reads a body sent as JSON, as UTF-8 text without NUL.
+func jsonBody(r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" || r.ContentLength != 0 {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			return clinic.Errorf(clinic.EUNSUPPORTED, "Send the body as JSON, with the header Content-Type: application/json.")
+			return nil, clinic.Errorf(clinic.EUNSUPPORTED, "Send the body as JSON, with the header Content-Type: application/json.")
 		}
 	}
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
-		return err // over the size limit
+		return nil, err // over the size limit
 	}
 	if !utf8.Valid(raw) {
-		return clinic.Errorf(clinic.EMALFORMED, "The request body is not valid UTF-8 text.")
+		return nil, clinic.Errorf(clinic.EMALFORMED, "The request body is not valid UTF-8 text.")
 	}
 	if bytes.Contains(raw, []byte(`\u0000`)) {
-		return clinic.Errorf(clinic.EMALFORMED, "The request contains a NUL character, which is not text.")
+		return nil, clinic.Errorf(clinic.EMALFORMED, "The request contains a NUL character, which is not text.")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	err = dec.Decode(dst)
-	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			return clinic.Errorf(clinic.EMALFORMED, "The request body has data after the JSON value.")
-		}
-		return checkJSONText(raw, required)
-	}
+	return raw, nil
+}
+
+// decodeError says what is wrong with a body the decoder refused: a value
+// of the wrong type on its field, else the body as a whole.
+func decodeError(err error) error {
 	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &maxErr):
 		return err
 	case errors.Is(err, io.EOF):

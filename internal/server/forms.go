@@ -1,7 +1,12 @@
 package server
 
+// Helpers the pages share to read forms and answer them.
+
 import (
+	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,8 +62,8 @@ func newKey() string {
 
 func fieldMessages(fields map[string]string) []string {
 	var out []string
-	for _, m := range fields {
-		out = append(out, m)
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		out = append(out, fields[k])
 	}
 	return out
 }
@@ -81,4 +86,67 @@ func (s *Server) postedID(w http.ResponseWriter, r *http.Request) (int64, bool) 
 func isFormError(err error) bool {
 	code := clinic.ErrorCode(err)
 	return code == clinic.EINVALID || code == clinic.ECONFLICT
+}
+
+// refusal is an answer the person can mend by changing their input:
+// invalid input or a conflict with what is booked.
+type refusal struct {
+	Code         string // clinic.EINVALID or clinic.ECONFLICT
+	Status       int
+	Message      string
+	Fields       map[string]string   // a message per field; never nil
+	Alternatives []clinic.Slot       // free slots offered instead of one just taken
+	Existing     *clinic.Appointment // the appointment in the way
+}
+
+// refusalOf is err as a refusal; false for any other error (and nil).
+func refusalOf(err error) (refusal, bool) {
+	if !isFormError(err) {
+		return refusal{}, false
+	}
+	p := refusal{Code: clinic.ErrorCode(err), Message: clinic.ErrorMessage(err), Fields: clinic.ErrorFields(err), Alternatives: clinic.ErrorAlternatives(err)}
+	p.Status, _ = httpStatus(clinic.ErrorCode(err))
+	if p.Fields == nil {
+		p.Fields = map[string]string{}
+	}
+	var e *clinic.Error
+	if errors.As(err, &e) {
+		p.Existing = e.Existing
+	}
+	return p, true
+}
+
+// answerForm answers a posted form: with err nil, a redirect to done
+// (303: the browser then GETs it); a refusal re-renders the form through
+// again, which puts back the person's input with the message and a
+// message per field; any other error fails the request.
+func (s *Server) answerForm(w http.ResponseWriter, r *http.Request, err error, done string, again func(refusal)) {
+	if err == nil {
+		http.Redirect(w, r, done, http.StatusSeeOther)
+		return
+	}
+	if p, ok := refusalOf(err); ok {
+		again(p)
+		return
+	}
+	s.fail(w, r, err)
+}
+
+// answerInvalid is answerForm for a form whose conflicts are not the
+// person's to mend: only invalid input re-renders it.
+func (s *Server) answerInvalid(w http.ResponseWriter, r *http.Request, err error, done string, again func(refusal)) {
+	if clinic.ErrorCode(err) == clinic.ECONFLICT {
+		s.fail(w, r, err)
+		return
+	}
+	s.answerForm(w, r, err, done, again)
+}
+
+// about is what the refusal says about field, else its message: for a
+// page that shows one line instead of the field.
+func (p refusal) about(field string) string {
+	if m := p.Fields[field]; m != "" {
+		return m
+	}
+	return p.Message
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -86,25 +85,15 @@ func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
 		a, _, err = s.db.Book(r.Context(), clinic.Booking{PatientID: patientID, Kind: kind, Start: start,
 			ChairID: chairID, IdempotencyKey: f.Key}, s.now())
 	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, web.AppointmentURL(a.ID)+"?done=booked", http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		f.Message, f.Fields, f.Alternatives = clinic.ErrorMessage(err), clinic.ErrorFields(err), clinic.ErrorAlternatives(err)
-		var appErr *clinic.Error
-		if errors.As(err, &appErr) {
-			f.Existing = appErr.Existing
-		}
+	s.answerForm(w, r, err, web.AppointmentURL(a.ID)+"?done=booked", func(p refusal) {
+		f.Message, f.Fields, f.Alternatives, f.Existing = p.Message, p.Fields, p.Alternatives, p.Existing
 		if f.Fields["protocol_id"] != "" {
 			// The form has no protocol field: a loading session without an
 			// open course is refused on the kind.
 			f.Fields["kind"] = "The patient has no open treatment course, so a loading session has no length yet; book the loading series from the course."
 		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderBooking(w, r, status, f)
-	default:
-		s.fail(w, r, err)
-	}
+		s.renderBooking(w, r, p.Status, f)
+	})
 }
 
 // deskPatientPick answers the booking form's patient search (htmx) with
@@ -194,26 +183,63 @@ func (s *Server) deskAppointment(w http.ResponseWriter, r *http.Request) {
 // completes an appointment. A refusal shows the appointment as it stands
 // now, with the person's input kept and the reason.
 func (s *Server) deskAppointmentAction(w http.ResponseWriter, r *http.Request) {
-	id, err := urlID(r)
+	id, version, input, err := appointmentActionForm(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+	done, err := s.appointmentAction(r, chi.URLParam(r, "action"), id, version, input)
+	if clinic.ErrorCode(err) == clinic.ENOTFOUND && done == "" {
+		s.fail(w, r, err)
 		return
+	}
+	to := web.AppointmentURL(id) + "?done=" + done
+	if r.PostForm.Get("back") == "desk" {
+		to = "/desk?done=" + done
+	}
+	s.answerForm(w, r, err, to, func(p refusal) {
+		v, err := s.appointmentView(r, id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Message, v.Fields, v.Alternatives = p.Message, p.Fields, p.Alternatives
+		// Keep what the person typed.
+		if input.Date != "" {
+			v.Date, v.Time, v.ChairID = input.Date, input.Time, input.ChairID
+		}
+		v.Reason, v.DriverName, v.DriverPhone = input.Reason, input.DriverName, input.DriverPhone
+		s.render(w, r, p.Status, web.AppointmentPage(s.meta(r, "Appointment", "/desk/calendar"), v))
+	})
+}
+
+// appointmentActionForm reads an action's form: the appointment, the
+// version the person saw and what they typed.
+func appointmentActionForm(r *http.Request) (int64, int, web.AppointmentView, error) {
+	var input web.AppointmentView
+	id, err := urlID(r)
+	if err != nil {
+		return 0, 0, input, err
+	}
+	if err := r.ParseForm(); err != nil {
+		return 0, 0, input, clinic.Errorf(clinic.EMALFORMED, "The form could not be read.")
 	}
 	version, err := strconv.Atoi(r.PostForm.Get("version"))
 	if err != nil || version < 1 {
-		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form is missing the appointment's version."))
-		return
+		return 0, 0, input, clinic.Errorf(clinic.EMALFORMED, "The form is missing the appointment's version.")
 	}
-	ctx, now := r.Context(), s.now()
-	input := web.AppointmentView{Date: r.PostForm.Get("date"), Time: r.PostForm.Get("time"),
+	input = web.AppointmentView{Date: r.PostForm.Get("date"), Time: r.PostForm.Get("time"),
 		ChairID: r.PostForm.Get("chair_id"), Reason: r.PostForm.Get("reason"),
 		DriverName: r.PostForm.Get("driver_name"), DriverPhone: r.PostForm.Get("driver_phone")}
-	var done string
-	switch chi.URLParam(r, "action") {
+	return id, version, input, nil
+}
+
+// appointmentAction does one action to an appointment and names it for
+// the notice shown after ("" for an action there is not).
+func (s *Server) appointmentAction(r *http.Request, action string, id int64, version int, input web.AppointmentView) (string, error) {
+	ctx, now := r.Context(), s.now()
+	var err error
+	switch action {
 	case "reschedule":
 		_, loc := s.clinicInfo(ctx)
 		start, problems := startFromForm(input.Date, input.Time, loc)
@@ -226,47 +252,19 @@ func (s *Server) deskAppointmentAction(w http.ResponseWriter, r *http.Request) {
 		default:
 			_, err = s.db.Reschedule(ctx, id, version, start, chairID, now)
 		}
-		done = "moved"
+		return "moved", err
 	case "cancel":
 		_, err = s.db.Cancel(ctx, id, version, input.Reason, now)
-		done = "cancelled"
+		return "cancelled", err
 	case "check-in":
 		_, err = s.db.CheckIn(ctx, id, version, clinic.Driver{Name: input.DriverName, Phone: input.DriverPhone}, now)
-		done = "checked-in"
+		return "checked-in", err
 	case "no-show":
 		_, err = s.db.NoShow(ctx, id, version, now)
-		done = "no-show"
+		return "no-show", err
 	case "complete":
 		_, err = s.db.Complete(ctx, id, version, now)
-		done = "completed"
-	default:
-		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such page."))
-		return
+		return "completed", err
 	}
-	code := clinic.ErrorCode(err)
-	switch {
-	case code == "" && r.PostForm.Get("back") == "desk":
-		http.Redirect(w, r, "/desk?done="+done, http.StatusSeeOther)
-	case code == "":
-		http.Redirect(w, r, web.AppointmentURL(id)+"?done="+done, http.StatusSeeOther)
-	case code == clinic.EINVALID || code == clinic.ECONFLICT:
-		v, verr := s.appointmentView(r, id)
-		if verr != nil {
-			s.fail(w, r, verr)
-			return
-		}
-		v.Message, v.Fields, v.Alternatives = clinic.ErrorMessage(err), clinic.ErrorFields(err), clinic.ErrorAlternatives(err)
-		if v.Fields == nil {
-			v.Fields = map[string]string{}
-		}
-		// Keep what the person typed.
-		if input.Date != "" {
-			v.Date, v.Time, v.ChairID = input.Date, input.Time, input.ChairID
-		}
-		v.Reason, v.DriverName, v.DriverPhone = input.Reason, input.DriverName, input.DriverPhone
-		status, _ := httpStatus(code)
-		s.render(w, r, status, web.AppointmentPage(s.meta(r, "Appointment", "/desk/calendar"), v))
-	default:
-		s.fail(w, r, err)
-	}
+	return "", clinic.Errorf(clinic.ENOTFOUND, "There is no such page.")
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/web"
@@ -122,6 +123,28 @@ func (s *Server) nurseRecord(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	rec, reliefOn, p := recordInput(r, &f, s.now())
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
+	err = p.Err()
+	var previous *clinic.ReliefReport
+	if err == nil && f.Values["relief_status"] != "" && f.PrevInfusion != nil {
+		if prev, perr := s.previousInfusion(r, f.Visit.PatientID); perr == nil {
+			previous = &clinic.ReliefReport{InfusionID: prev, Status: clinic.ReliefStatus(f.Values["relief_status"]), OnDate: reliefOn, Source: "nurse"}
+		}
+	}
+	if err == nil {
+		_, err = s.db.RecordInfusion(r.Context(), id, version, rec, previous, s.now())
+	}
+	s.answerForm(w, r, err, "/nurse?done=recorded", func(p refusal) {
+		f.Message, f.Fields = p.Message, p.Fields
+		s.render(w, r, p.Status, web.InfusionRecordPage(s.meta(r, "Record infusion", "/nurse"), f))
+	})
+}
+
+// recordInput reads the nurse's record from the form (its values already
+// in f) and, when asked at this visit, the date of the relief report
+// about the infusion before; each problem on its field.
+func recordInput(r *http.Request, f *web.RecordForm, now time.Time) (clinic.InfusionRecord, clinic.Date, clinic.Problems) {
 	p := clinic.Problems{}
 	rec := clinic.InfusionRecord{Route: f.Values["route"], DriverConfirmed: f.DriverConfirmed, DoseConfirmed: f.DoseConfirmed, DoseReason: f.Values["dose_reason"]}
 	number := func(field string) float64 {
@@ -164,36 +187,14 @@ func (s *Server) nurseRecord(w http.ResponseWriter, r *http.Request) {
 	// A relief report about the infusion before, asked at this visit.
 	var reliefOn clinic.Date
 	if f.Values["relief_status"] != "" && f.PrevInfusion != nil {
+		var err error
 		if reliefOn, err = clinic.ParseDate(f.Values["relief_date"]); err != nil {
 			p.Add("relief_date", "Enter the date.")
-		} else if rerr := clinic.ReliefDate(reliefOn, *f.PrevInfusion, clinic.DateOf(s.now(), f.Loc)); rerr != nil {
+		} else if rerr := clinic.ReliefDate(reliefOn, *f.PrevInfusion, clinic.DateOf(now, f.Loc)); rerr != nil {
 			p.Add("relief_date", clinic.ErrorFields(rerr)["date"])
 		}
 	}
-	version, _ := strconv.Atoi(r.PostForm.Get("version"))
-	err = p.Err()
-	var previous *clinic.ReliefReport
-	if err == nil && f.Values["relief_status"] != "" && f.PrevInfusion != nil {
-		if prev, perr := s.previousInfusion(r, f.Visit.PatientID); perr == nil {
-			previous = &clinic.ReliefReport{InfusionID: prev, Status: clinic.ReliefStatus(f.Values["relief_status"]), OnDate: reliefOn, Source: "nurse"}
-		}
-	}
-	if err == nil {
-		_, err = s.db.RecordInfusion(r.Context(), id, version, rec, previous, s.now())
-	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/nurse?done=recorded", http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-		if f.Fields == nil {
-			f.Fields = map[string]string{}
-		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.render(w, r, status, web.InfusionRecordPage(s.meta(r, "Record infusion", "/nurse"), f))
-	default:
-		s.fail(w, r, err)
-	}
+	return rec, reliefOn, p
 }
 
 // previousInfusion is the patient's latest infusion.
@@ -226,17 +227,11 @@ func (s *Server) deskImport(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_, err = s.db.ImportInfusion(r.Context(), id, on, nil, clinic.Phase(f.Phase), rate, s.now())
 	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, web.PatientURL(id)+"?done=imported", http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		f.Fields = clinic.ErrorFields(err)
-		if f.Fields == nil {
-			f.Fields = map[string]string{"date": clinic.ErrorMessage(err)}
+	s.answerForm(w, r, err, web.PatientURL(id)+"?done=imported", func(p refusal) {
+		f.Fields = p.Fields
+		if len(f.Fields) == 0 {
+			f.Fields = map[string]string{"date": p.Message}
 		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderPatientFull(w, r, id, status, "The infusion was not added: "+strings.Join(fieldMessages(f.Fields), " "), patientExtras{imp: &f})
-	default:
-		s.fail(w, r, err)
-	}
+		s.renderPatientFull(w, r, id, p.Status, "The infusion was not added: "+strings.Join(fieldMessages(f.Fields), " "), patientExtras{imp: &f})
+	})
 }

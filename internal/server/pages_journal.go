@@ -50,14 +50,9 @@ func (s *Server) portalAddJournal(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_, err = s.db.AddJournal(r.Context(), id, e, clinic.DateOf(s.now(), loc))
 	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/portal/journal?done=journal", http.StatusSeeOther)
-	case clinic.EINVALID:
-		s.renderJournal(w, r, http.StatusUnprocessableEntity, form, clinic.ErrorFields(err))
-	default:
-		s.fail(w, r, err)
-	}
+	s.answerInvalid(w, r, err, "/portal/journal?done=journal", func(p refusal) {
+		s.renderJournal(w, r, p.Status, form, p.Fields)
+	})
 }
 
 // journalFromForm reads the journal form (scores as 0–10 choices).

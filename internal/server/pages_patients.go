@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/web"
@@ -65,51 +66,46 @@ type patientExtras struct {
 
 // renderPatientFull is renderPatient with the extras.
 func (s *Server) renderPatientFull(w http.ResponseWriter, r *http.Request, id int64, status int, message string, x patientExtras) {
-	relief, imp := x.relief, x.imp
-	ctx := r.Context()
-	p, err := s.db.Patient(ctx, id)
+	v, err := s.patientView(r, id, x)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	v.Notice, v.Message = deskNotice(r), message
+	s.render(w, r, status, web.PatientPage(s.meta(r, v.Patient.FullName(), "/desk/patients"), v))
+}
+
+// patientView reads what the patient page shows.
+func (s *Server) patientView(r *http.Request, id int64, x patientExtras) (web.PatientView, error) {
+	ctx := r.Context()
+	_, loc := s.clinicInfo(ctx)
+	v := web.PatientView{Loc: loc}
+	var err error
+	if v.Patient, err = s.db.Patient(ctx, id); err != nil {
+		return v, err
 	}
 	visits, err := s.db.PatientVisits(ctx, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return v, err
 	}
 	series, err := s.db.PatientSeries(ctx, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return v, err
 	}
-	_, loc := s.clinicInfo(ctx)
-	v := web.PatientView{Patient: p, Loc: loc, Notice: deskNotice(r), Message: message}
-	if relief != nil {
-		v.Relief = *relief
+	if x.relief != nil {
+		v.Relief = *x.relief
 		v.Relief.Infusions = nil
 	}
-	if imp != nil {
-		v.Import = *imp
+	if x.imp != nil {
+		v.Import = *x.imp
 	}
 	if err := s.patientPlanParts(r, id, &v); err != nil {
-		s.fail(w, r, err)
-		return
+		return v, err
 	}
-	access, err := s.db.Portal(ctx, id, s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if v.Portal, err = s.portalAccess(r, id, loc); err != nil {
+		return v, err
 	}
-	v.Portal = web.PortalAccessView{HasAccount: access.HasAccount, Active: access.Active, Email: access.Email,
-		InviteExpires: access.InviteExpires, InviteURL: x.inviteURL, Loc: loc}
-	if journal, err := s.db.Journal(ctx, id, clinic.DateOf(s.now(), loc).AddDays(-30)); err == nil {
-		for i := len(journal) - 1; i >= 0 && len(v.Portal.Journal) < 10; i-- {
-			v.Portal.Journal = append(v.Portal.Journal, journal[i])
-		}
-	} else {
-		s.fail(w, r, err)
-		return
-	}
+	v.Portal.InviteURL = x.inviteURL
 	for _, sr := range series {
 		v.Series = append(v.Series, web.SeriesSummary{ID: sr.ID, Protocol: sr.Protocol, Sessions: sr.Sessions, Done: sr.Done,
 			Cancelled: sr.Cancelled, CancelReason: sr.CancelReason, Visits: sr.Appointments})
@@ -122,7 +118,27 @@ func (s *Server) renderPatientFull(w http.ResponseWriter, r *http.Request, id in
 			v.Past = append([]clinic.Visit{visit}, v.Past...) // newest first
 		}
 	}
-	s.render(w, r, status, web.PatientPage(s.meta(r, p.FullName(), "/desk/patients"), v))
+	return v, nil
+}
+
+// portalAccess is the patient page's portal box: the account and the
+// latest ten journal entries of the last 30 days, newest first.
+func (s *Server) portalAccess(r *http.Request, id int64, loc *time.Location) (web.PortalAccessView, error) {
+	ctx := r.Context()
+	access, err := s.db.Portal(ctx, id, s.now())
+	if err != nil {
+		return web.PortalAccessView{}, err
+	}
+	v := web.PortalAccessView{HasAccount: access.HasAccount, Active: access.Active, Email: access.Email,
+		InviteExpires: access.InviteExpires, Loc: loc}
+	journal, err := s.db.Journal(ctx, id, clinic.DateOf(s.now(), loc).AddDays(-30))
+	if err != nil {
+		return v, err
+	}
+	for i := len(journal) - 1; i >= 0 && len(v.Journal) < 10; i-- {
+		v.Journal = append(v.Journal, journal[i])
+	}
+	return v, nil
 }
 
 // deskPatientForm shows the new-patient form, or the edit form filled from
@@ -222,23 +238,21 @@ func (s *Server) deskSavePatient(w http.ResponseWriter, r *http.Request) {
 	} else {
 		p, err = s.db.CreatePatient(ctx, p, today)
 	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/desk/patients/"+strconv.FormatInt(p.ID, 10)+"?done=saved", http.StatusSeeOther)
-	case clinic.EINVALID:
-		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-		s.render(w, r, http.StatusUnprocessableEntity, web.PatientEdit(s.meta(r, "Patient", "/desk/patients"), f))
-	case clinic.ECONFLICT:
-		// Show the record as it stands now beside the person's input; saving
-		// again (at the current version) means "mine, having seen theirs".
-		current, cerr := s.db.Patient(ctx, p.ID)
-		if cerr != nil {
-			s.fail(w, r, cerr)
-			return
+	s.answerForm(w, r, err, "/desk/patients/"+strconv.FormatInt(p.ID, 10)+"?done=saved", func(rf refusal) {
+		f.Message = rf.Message
+		if rf.Code == clinic.EINVALID {
+			f.Fields = rf.Fields
+		} else {
+			// Show the record as it stands now beside the person's input;
+			// saving again (at the current version) means "mine, having
+			// seen theirs".
+			current, err := s.db.Patient(ctx, p.ID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			f.Current, f.Version = &current, current.Version
 		}
-		f.Message, f.Current, f.Version = clinic.ErrorMessage(err), &current, current.Version
-		s.render(w, r, http.StatusConflict, web.PatientEdit(s.meta(r, "Patient", "/desk/patients"), f))
-	default:
-		s.fail(w, r, err)
-	}
+		s.render(w, r, rf.Status, web.PatientEdit(s.meta(r, "Patient", "/desk/patients"), f))
+	})
 }

@@ -81,15 +81,10 @@ func (s *Server) deskRelief(w http.ResponseWriter, r *http.Request) {
 	} else {
 		_, err = s.db.ReportRelief(r.Context(), infusion, clinic.ReliefStatus(f.Status), on, "desk", &id, s.now())
 	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, web.PatientURL(id)+"?done=relief", http.StatusSeeOther)
-	case clinic.EINVALID:
-		f.Fields = clinic.ErrorFields(err)
-		s.renderPatientWith(w, r, id, http.StatusUnprocessableEntity, "The relief report was not saved: "+strings.Join(fieldMessages(f.Fields), " "), &f)
-	default:
-		s.fail(w, r, err)
-	}
+	s.answerInvalid(w, r, err, web.PatientURL(id)+"?done=relief", func(p refusal) {
+		f.Fields = p.Fields
+		s.renderPatientWith(w, r, id, p.Status, "The relief report was not saved: "+strings.Join(fieldMessages(f.Fields), " "), &f)
+	})
 }
 
 // deskWork is the desk's work lists: due soon, overdue, relief report missing.
@@ -201,16 +196,10 @@ func (s *Server) physicianAdditional(w http.ResponseWriter, r *http.Request) {
 	default:
 		_, _, err = s.db.Book(r.Context(), clinic.Booking{PatientID: id, Kind: clinic.KindMaintenance, Start: start, AdditionalReason: f.Reason}, s.now())
 	}
-	switch code := clinic.ErrorCode(err); code {
-	case "":
-		http.Redirect(w, r, "/physician/patients/"+strconv.FormatInt(id, 10)+"?done=additional", http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-		status, _ := httpStatus(code)
-		s.renderPhysicianPlanWith(w, r, id, status, nil, "", &f)
-	default:
-		s.fail(w, r, err)
-	}
+	s.answerForm(w, r, err, "/physician/patients/"+strconv.FormatInt(id, 10)+"?done=additional", func(p refusal) {
+		f.Message, f.Fields = p.Message, p.Fields
+		s.renderPhysicianPlanWith(w, r, id, p.Status, nil, "", &f)
+	})
 }
 
 func (s *Server) renderPhysicianPlan(w http.ResponseWriter, r *http.Request, id int64, status int, form *web.IntervalForm, notice string) {
@@ -290,16 +279,10 @@ func (s *Server) physicianSavePlan(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.db.UpdateIntervals(r.Context(), id, u, s.now())
 	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, fmt.Sprintf("/physician/patients/%d?done=saved", id), http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderPhysicianPlan(w, r, id, status, &f, "")
-	default:
-		s.fail(w, r, err)
-	}
+	s.answerForm(w, r, err, fmt.Sprintf("/physician/patients/%d?done=saved", id), func(p refusal) {
+		f.Message, f.Fields = p.Message, p.Fields
+		s.renderPhysicianPlan(w, r, id, p.Status, &f, "")
+	})
 }
 
 var recordFields = []string{"started", "minutes", "route", "weight_kg", "dose_mg_per_kg_h", "dose_reason",

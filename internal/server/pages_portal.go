@@ -108,19 +108,9 @@ func (s *Server) portalRelief(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = clinic.Invalid(map[string]string{"date": "Enter the day."})
 	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/portal?done=relief-"+string(status), http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		msg := clinic.ErrorMessage(err)
-		if f := clinic.ErrorFields(err); f["date"] != "" {
-			msg = f["date"]
-		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderPortal(w, r, status, msg)
-	default:
-		s.fail(w, r, err)
-	}
+	s.answerForm(w, r, err, "/portal?done=relief-"+string(status), func(p refusal) {
+		s.renderPortal(w, r, p.Status, p.about("date"))
+	})
 }
 
 // reportOwnRelief reports relief for the patient's own latest infusion.

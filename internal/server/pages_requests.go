@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/web"
@@ -17,19 +18,9 @@ func (s *Server) portalRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	appt, _ := strconv.ParseInt(r.PostFormValue("appointment_id"), 10, 64)
 	_, err := s.db.CreateRequest(r.Context(), id, appt, clinic.RequestKind(r.PostFormValue("kind")), r.PostFormValue("message"), s.now())
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/portal?done=request", http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		msg := clinic.ErrorMessage(err)
-		for _, m := range clinic.ErrorFields(err) {
-			msg += " " + m
-		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderPortal(w, r, status, msg)
-	default:
-		s.fail(w, r, err)
-	}
+	s.answerForm(w, r, err, "/portal?done=request", func(p refusal) {
+		s.renderPortal(w, r, p.Status, strings.Join(append([]string{p.Message}, fieldMessages(p.Fields)...), " "))
+	})
 }
 
 func (s *Server) deskRequests(w http.ResponseWriter, r *http.Request) {
@@ -57,17 +48,7 @@ func (s *Server) deskAnswerRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = s.db.AnswerRequest(r.Context(), id, r.PostFormValue("answer"), s.now())
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/desk/requests?done=answered", http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		msg := clinic.ErrorMessage(err)
-		if f := clinic.ErrorFields(err); f["answer"] != "" {
-			msg = f["answer"]
-		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderRequests(w, r, status, msg)
-	default:
-		s.fail(w, r, err)
-	}
+	s.answerForm(w, r, err, "/desk/requests?done=answered", func(p refusal) {
+		s.renderRequests(w, r, p.Status, p.about("answer"))
+	})
 }

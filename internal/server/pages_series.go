@@ -159,13 +159,13 @@ func showProposal(wiz *web.SeriesWizard, p clinic.SeriesProposal, loc *time.Loca
 // seriesRefused re-renders the wizard with the refusal's message and
 // fields, or fails the request when the error is not the person's to mend.
 func (s *Server) seriesRefused(w http.ResponseWriter, r *http.Request, wiz web.SeriesWizard, err error) {
-	if !isFormError(err) {
+	p, ok := refusalOf(err)
+	if !ok {
 		s.fail(w, r, err)
 		return
 	}
-	wiz.Message, wiz.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-	status, _ := httpStatus(clinic.ErrorCode(err))
-	s.renderSeries(w, r, status, wiz)
+	wiz.Message, wiz.Fields = p.Message, p.Fields
+	s.renderSeries(w, r, p.Status, wiz)
 }
 
 // deskSeriesPropose plans the series from the choices.
@@ -359,16 +359,13 @@ func previewInput(r *http.Request, loc *time.Location) ([]clinic.Slot, error) {
 
 // reflowRefused shows why a re-flow cannot be previewed or applied.
 func (s *Server) reflowRefused(w http.ResponseWriter, r *http.Request, v web.ReflowView, err error) {
-	if !isFormError(err) {
+	p, ok := refusalOf(err)
+	if !ok {
 		s.fail(w, r, err)
 		return
 	}
-	v.Message, v.OK = clinic.ErrorMessage(err), false
-	if f := clinic.ErrorFields(err); f["start"] != "" {
-		v.Message = f["start"]
-	}
-	status, _ := httpStatus(clinic.ErrorCode(err))
-	s.render(w, r, status, web.ReflowPage(s.meta(r, "Re-flow", "/desk/patients"), v))
+	v.Message, v.OK = p.about("start"), false
+	s.render(w, r, p.Status, web.ReflowPage(s.meta(r, "Re-flow", "/desk/patients"), v))
 }
 
 // deskCancelSeries cancels every session of a series still to come.

@@ -59,6 +59,28 @@ func (s *Server) adminSaveClinic(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
 		return
 	}
+	f, settings, err := settingsInput(r)
+	if err == nil {
+		_, err = s.db.UpdateSettings(r.Context(), settings)
+	}
+	s.answerForm(w, r, err, "/admin/clinic?done=saved", func(p refusal) {
+		f.Message, f.Fields = p.Message, p.Fields
+		if p.Code == clinic.ECONFLICT {
+			// Keep the input, at the version now stored, so saving again
+			// is a deliberate choice made after seeing the current values.
+			if sched, serr := s.db.Schedule(r.Context()); serr == nil {
+				cur := web.SettingsFormOf(sched.Settings)
+				f.Version = cur.Version
+				f.Message += " Now stored: " + cur.Name + ", " + cur.TimeZone + ", every " + cur.SlotMinutes + " minutes."
+			}
+		}
+		s.settingsPage(w, r, p.Status, f)
+	})
+}
+
+// settingsInput reads the clinic's settings from the form, each problem
+// on its field.
+func settingsInput(r *http.Request) (web.SettingsForm, clinic.Settings, error) {
 	f := web.SettingsForm{Name: r.PostForm.Get("name"), TimeZone: r.PostForm.Get("timezone"), SlotMinutes: r.PostForm.Get("slot_minutes"),
 		Horizon: strings.TrimSpace(r.PostForm.Get("booking_horizon_days")), Phone: r.PostForm.Get("phone"), Address: r.PostForm.Get("address"),
 		Offsets: r.PostForm.Get("reminders.offsets_hours"), EmailOn: r.PostForm.Get("reminders.email") != "", SMSOn: r.PostForm.Get("reminders.sms") != ""}
@@ -88,32 +110,10 @@ func (s *Server) adminSaveClinic(w http.ResponseWriter, r *http.Request) {
 		}
 		settings.Hours[wd] = ranges
 	}
-	err := settings.Validate()
-	for k, v := range clinic.ErrorFields(err) {
+	for k, v := range clinic.ErrorFields(settings.Validate()) {
 		p.Add(k, v)
 	}
-	if err = p.Err(); err == nil {
-		_, err = s.db.UpdateSettings(r.Context(), settings)
-	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/admin/clinic?done=saved", http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-		if clinic.ErrorCode(err) == clinic.ECONFLICT {
-			// Keep the input, at the version now stored, so saving again
-			// is a deliberate choice made after seeing the current values.
-			if sched, serr := s.db.Schedule(r.Context()); serr == nil {
-				cur := web.SettingsFormOf(sched.Settings)
-				f.Version = cur.Version
-				f.Message += " Now stored: " + cur.Name + ", " + cur.TimeZone + ", every " + cur.SlotMinutes + " minutes."
-			}
-		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.settingsPage(w, r, status, f)
-	default:
-		s.fail(w, r, err)
-	}
+	return f, settings, p.Err()
 }
 
 func (s *Server) adminAddClosure(w http.ResponseWriter, r *http.Request) {
@@ -131,22 +131,17 @@ func (s *Server) adminAddClosure(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = s.db.AddClosure(r.Context(), d, cf.Reason, s.now())
 	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/admin/clinic?done=closed", http.StatusSeeOther)
-	case clinic.EINVALID:
-		sched, serr := s.db.Schedule(r.Context())
-		if serr != nil {
-			s.fail(w, r, serr)
+	s.answerInvalid(w, r, err, "/admin/clinic?done=closed", func(p refusal) {
+		sched, err := s.db.Schedule(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		f := web.SettingsFormOf(sched.Settings)
-		cf.Fields = clinic.ErrorFields(err)
+		cf.Fields = p.Fields
 		f.ClosureForm = cf
-		s.settingsPage(w, r, http.StatusUnprocessableEntity, f)
-	default:
-		s.fail(w, r, err)
-	}
+		s.settingsPage(w, r, p.Status, f)
+	})
 }
 
 func (s *Server) adminRemoveClosure(w http.ResponseWriter, r *http.Request) {
@@ -199,24 +194,15 @@ func (s *Server) adminSaveChair(w http.ResponseWriter, r *http.Request) {
 		v.NewName, v.NewPosition = "", ""
 	}
 	_, err := s.db.SaveChair(r.Context(), c)
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/admin/chairs?done=saved", http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
+	s.answerForm(w, r, err, "/admin/chairs?done=saved", func(p refusal) {
 		if c.ID == 0 {
-			v.Message, v.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
+			v.Message, v.Fields = p.Message, p.Fields
 		} else {
 			// A row's own form: say which field, for which chair.
-			v.Message = "Chair not saved: " + clinic.ErrorMessage(err)
-			for _, msg := range clinic.ErrorFields(err) {
-				v.Message += " " + msg
-			}
+			v.Message = strings.Join(append([]string{"Chair not saved: " + p.Message}, fieldMessages(p.Fields)...), " ")
 		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.renderChairs(w, r, status, v)
-	default:
-		s.fail(w, r, err)
-	}
+		s.renderChairs(w, r, p.Status, v)
+	})
 }
 
 func (s *Server) adminProtocols(w http.ResponseWriter, r *http.Request) {
@@ -317,21 +303,15 @@ func (s *Server) adminSaveProtocol(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_, err = s.db.SaveProtocol(r.Context(), p)
 	}
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, "/admin/protocols?done=saved", http.StatusSeeOther)
-	case clinic.EINVALID, clinic.ECONFLICT:
-		f.Message, f.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-		if clinic.ErrorCode(err) == clinic.ECONFLICT {
+	s.answerForm(w, r, err, "/admin/protocols?done=saved", func(rf refusal) {
+		f.Message, f.Fields = rf.Message, rf.Fields
+		if rf.Code == clinic.ECONFLICT {
 			if cur, cerr := s.db.Protocol(r.Context(), f.ID); cerr == nil {
 				f.Version = cur.Version
 			}
 		}
-		status, _ := httpStatus(clinic.ErrorCode(err))
-		s.render(w, r, status, web.ProtocolEdit(s.meta(r, "Protocol", "/admin/protocols"), f))
-	default:
-		s.fail(w, r, err)
-	}
+		s.render(w, r, rf.Status, web.ProtocolEdit(s.meta(r, "Protocol", "/admin/protocols"), f))
+	})
 }
 
 func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {

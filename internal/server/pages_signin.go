@@ -105,49 +105,11 @@ func (s *Server) signIn(ctx context.Context, email, password string, kind postgr
 		email = email[:len(email)-size] // cut on a character's edge
 	}
 	addr := clinic.ActorFrom(ctx).Address
-	failures, now, err := s.db.RecentFailures(ctx, email, addr, s.cfg.Throttle.Window)
-	if err != nil {
+	if err := s.throttle(ctx, email, addr); err != nil {
 		return "", nil, time.Time{}, err
 	}
-	d := s.cfg.Throttle.Decide(now, email, addr, failures)
-	if d.Refuse {
-		if err := s.db.Audit(ctx, clinic.AuditEntry{Action: "auth.sign_in_refused", Entity: "user"}); err != nil {
-			return "", nil, time.Time{}, err
-		}
-		mins := int(d.RetryAfter.Round(time.Minute).Minutes())
-		msg := "Too many failed sign-ins. Please wait a minute and try again."
-		if mins > 1 {
-			msg = fmt.Sprintf("Too many failed sign-ins. Please wait %d minutes and try again.", mins)
-		}
-		return "", nil, time.Time{}, &clinic.Error{Code: clinic.ETHROTTLED, Message: msg, RetryAfterSeconds: int(d.RetryAfter.Seconds()) + 1}
-	}
-	if d.Delay > 0 {
-		select {
-		case <-time.After(d.Delay):
-		case <-ctx.Done():
-			return "", nil, time.Time{}, ctx.Err()
-		}
-	}
-
-	var u *clinic.User
-	var hash string
-	err = clinic.Errorf(clinic.ENOTFOUND, "no such account")
-	if !overlong {
-		u, hash, err = s.db.UserCredentials(ctx, email)
-	} else {
-		password = "" // never hashed: as slow as a wrong password, on nothing
-	}
-	ok := false
-	switch clinic.ErrorCode(err) {
-	case "":
-		ok, err = auth.VerifyPassword(hash, password)
-		if err != nil {
-			s.log.Error("stored password hash unreadable", "user_id", u.ID, "err", err)
-		}
-		ok = ok && !u.Disabled()
-	case clinic.ENOTFOUND:
-		auth.SpendVerifyTime(password) // as slow as a wrong password
-	default:
+	u, ok, err := s.checkPassword(ctx, email, password, overlong)
+	if err != nil {
 		return "", nil, time.Time{}, err
 	}
 	if !ok {
@@ -173,3 +135,57 @@ func (s *Server) signIn(ctx context.Context, email, password string, kind postgr
 // badCredentials is the one message for an unknown email, a wrong password
 // and a disabled account, so that none can be told from the others.
 const badCredentials = "The email or password is not correct."
+
+// throttle refuses a sign-in after too many recent failures for the
+// address or the account (ETHROTTLED, audited), and slows down the ones
+// the throttle delays.
+func (s *Server) throttle(ctx context.Context, email, addr string) error {
+	failures, now, err := s.db.RecentFailures(ctx, email, addr, s.cfg.Throttle.Window)
+	if err != nil {
+		return err
+	}
+	d := s.cfg.Throttle.Decide(now, email, addr, failures)
+	if d.Refuse {
+		if err := s.db.Audit(ctx, clinic.AuditEntry{Action: "auth.sign_in_refused", Entity: "user"}); err != nil {
+			return err
+		}
+		mins := int(d.RetryAfter.Round(time.Minute).Minutes())
+		msg := "Too many failed sign-ins. Please wait a minute and try again."
+		if mins > 1 {
+			msg = fmt.Sprintf("Too many failed sign-ins. Please wait %d minutes and try again.", mins)
+		}
+		return &clinic.Error{Code: clinic.ETHROTTLED, Message: msg, RetryAfterSeconds: int(d.RetryAfter.Seconds()) + 1}
+	}
+	if d.Delay > 0 {
+		select {
+		case <-time.After(d.Delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// checkPassword reports whether password is the account's and the
+// account is enabled; the user is nil for an unknown address. It takes as
+// long for an unknown or overlong address as for a wrong password.
+func (s *Server) checkPassword(ctx context.Context, email, password string, overlong bool) (*clinic.User, bool, error) {
+	if overlong {
+		auth.SpendVerifyTime("") // never hashed: as slow as a wrong password, on nothing
+		return nil, false, nil
+	}
+	u, hash, err := s.db.UserCredentials(ctx, email)
+	switch clinic.ErrorCode(err) {
+	case "":
+	case clinic.ENOTFOUND:
+		auth.SpendVerifyTime(password) // as slow as a wrong password
+		return nil, false, nil
+	default:
+		return nil, false, err
+	}
+	ok, err := auth.VerifyPassword(hash, password)
+	if err != nil {
+		s.log.Error("stored password hash unreadable", "user_id", u.ID, "err", err)
+	}
+	return u, ok && !u.Disabled(), nil
+}

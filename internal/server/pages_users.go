@@ -52,16 +52,10 @@ func (s *Server) adminAddUser(w http.ResponseWriter, r *http.Request) {
 			_, err = s.db.CreateUser(r.Context(), n, hash)
 		}
 	}
-	if clinic.ErrorCode(err) == clinic.EINVALID {
-		form.Message, form.Fields = clinic.ErrorMessage(err), clinic.ErrorFields(err)
-		s.renderUsers(w, r, http.StatusUnprocessableEntity, form, "")
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/admin/users?done=added", http.StatusSeeOther)
+	s.answerInvalid(w, r, err, "/admin/users?done=added", func(p refusal) {
+		form.Message, form.Fields = p.Message, p.Fields
+		s.renderUsers(w, r, p.Status, form, "")
+	})
 }
 
 func (s *Server) adminSetDisabled(disabled bool) http.HandlerFunc {
@@ -77,19 +71,13 @@ func (s *Server) adminSetDisabled(disabled bool) http.HandlerFunc {
 			return
 		}
 		_, err = s.db.SetUserDisabled(r.Context(), id, version, disabled)
-		switch clinic.ErrorCode(err) {
-		case "":
-			done := "enabled"
-			if disabled {
-				done = "disabled"
-			}
-			http.Redirect(w, r, "/admin/users?done="+done, http.StatusSeeOther)
-		case clinic.ECONFLICT, clinic.EINVALID:
-			// Show the list as it stands now, with what happened.
-			status, _ := httpStatus(clinic.ErrorCode(err))
-			s.renderUsers(w, r, status, web.UserForm{}, clinic.ErrorMessage(err))
-		default:
-			s.fail(w, r, err)
+		done := "enabled"
+		if disabled {
+			done = "disabled"
 		}
+		s.answerForm(w, r, err, "/admin/users?done="+done, func(p refusal) {
+			// Show the list as it stands now, with what happened.
+			s.renderUsers(w, r, p.Status, web.UserForm{}, p.Message)
+		})
 	}
 }

@@ -14,7 +14,7 @@ import (
 var may22 = time.Date(2026, 5, 22, 14, 0, 0, 0, time.UTC)
 
 // A history built through the API — course, six loading infusions and two
-// maintenance ones imported, relief reports — gives the plan of DOMAIN.md's
+// maintenance ones imported, relief reports — gives the plan of README.md's
 // E2; the physician fixes the interval; the nurse records today's infusion.
 func TestAPIPlanFromHistory(t *testing.T) {
 	f := newFixture(t, fixedClock(may22))
