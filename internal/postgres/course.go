@@ -32,10 +32,10 @@ func insertCourse(ctx context.Context, tx pgx.Tx, patientID, protocolID int64, p
 	return id, err
 }
 
-// patientCourse returns the patient's open course (nil when none), whose
-// numbers set how long an infusion holds its chair. An unknown patient is
-// refused.
-func patientCourse(ctx context.Context, q querier, patientID int64) (*clinic.Course, error) {
+// courseOfPatient returns the patient's open course (nil when none), whose
+// numbers set how long an infusion holds its chair; ENOTFOUND for a
+// patient there is not (one named in a URL).
+func courseOfPatient(ctx context.Context, q querier, patientID int64) (*clinic.Course, error) {
 	c, err := scanCourse(q.QueryRow(ctx, `SELECT `+courseColumns+` FROM courses WHERE patient_id = $1 AND phase <> 'ended'`, patientID))
 	if err == nil {
 		return &c, nil // a course means a patient: one round trip
@@ -43,14 +43,17 @@ func patientCourse(ctx context.Context, q querier, patientID int64) (*clinic.Cou
 	if !isNoRows(err) {
 		return nil, err
 	}
-	var exists bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
-		return nil, err
+	return nil, patientExists(ctx, q, patientID)
+}
+
+// patientCourse is courseOfPatient for a patient named in a request's
+// body: an unknown patient is invalid input on patient_id.
+func patientCourse(ctx context.Context, q querier, patientID int64) (*clinic.Course, error) {
+	c, err := courseOfPatient(ctx, q, patientID)
+	if clinic.ErrorCode(err) == clinic.ENOTFOUND {
+		err = clinic.Invalid(map[string]string{"patient_id": "There is no such patient."})
 	}
-	if !exists {
-		return nil, clinic.Invalid(map[string]string{"patient_id": "There is no such patient."})
-	}
-	return nil, nil
+	return c, err
 }
 
 const courseColumns = `id, patient_id, protocol_id, phase, started_on, version, sessions, min_gap_days, max_gap_days,
@@ -123,16 +126,6 @@ func finishLoading(ctx context.Context, tx pgx.Tx, courseID int64, session int) 
 	return tag.RowsAffected() > 0, err
 }
 
-// courseOfPatient is patientCourse for a patient named in a URL: an unknown
-// patient is "not found".
-func courseOfPatient(ctx context.Context, q querier, patientID int64) (*clinic.Course, error) {
-	course, err := patientCourse(ctx, q, patientID)
-	if clinic.ErrorCode(err) == clinic.EINVALID {
-		return nil, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
-	}
-	return course, err
-}
-
 // CreateCourse opens a treatment course under a protocol, copying its
 // numbers. A patient has at most one open course.
 func (db *DB) CreateCourse(ctx context.Context, patientID, protocolID int64, startedOn clinic.Date) (clinic.Course, error) {
@@ -141,13 +134,10 @@ func (db *DB) CreateCourse(ctx context.Context, patientID, protocolID int64, sta
 		return c, clinic.Invalid(map[string]string{"started_on": "Give the date the course starts (YYYY-MM-DD)."})
 	}
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		var exists, active bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, patientID).Scan(&exists); err != nil {
+		if err := patientExists(ctx, tx, patientID); err != nil {
 			return err
 		}
-		if !exists {
-			return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
-		}
+		var active bool
 		err := tx.QueryRow(ctx, `SELECT active FROM protocols WHERE id = $1`, protocolID).Scan(&active)
 		if isNoRows(err) || err == nil && !active {
 			return clinic.Invalid(map[string]string{"protocol_id": "Choose a protocol in use."})

@@ -94,6 +94,18 @@ func (db *DB) Patient(ctx context.Context, id int64) (clinic.Patient, error) {
 	return p, err
 }
 
+// patientExists refuses a patient id there is not (ENOTFOUND).
+func patientExists(ctx context.Context, q querier, id int64) error {
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1)`, id).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
+	}
+	return nil
+}
+
 // readPatient reads one patient's record, audited; ENOTFOUND for none.
 func readPatient(ctx context.Context, tx pgx.Tx, id int64) (clinic.Patient, error) {
 	p, err := scanPatient(tx.QueryRow(ctx, `SELECT `+patientColumns+` FROM patients WHERE id = $1`, id))

@@ -189,7 +189,8 @@ type InfusionRow struct {
 	ReportCount int
 }
 
-// PatientInfusions lists a patient's infusions, newest first. Audited.
+// PatientInfusions lists a patient's infusions, newest first; ENOTFOUND
+// for a patient there is not. Audited.
 func (db *DB) PatientInfusions(ctx context.Context, patientID int64) ([]InfusionRow, error) {
 	var out []InfusionRow
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -217,6 +218,11 @@ func (db *DB) PatientInfusions(ctx context.Context, patientID int64) ([]Infusion
 		})
 		if err != nil {
 			return err
+		}
+		if len(out) == 0 {
+			if err := patientExists(ctx, tx, patientID); err != nil {
+				return err
+			}
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "infusion.list", Entity: "infusion", PatientID: &patientID})
 	})

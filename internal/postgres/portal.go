@@ -331,6 +331,28 @@ func (db *DB) LatestInfusion(ctx context.Context, patientID int64) (int64, clini
 	return id, on, mapError(err)
 }
 
+// ReportOwnRelief stores a patient's own relief report about their latest
+// infusion, in one transaction (the latest cannot change between finding
+// it and reporting on it). It returns the report's and the infusion's ids;
+// ECONFLICT when the patient has had no infusion yet.
+func (db *DB) ReportOwnRelief(ctx context.Context, patientID int64, status clinic.ReliefStatus, on clinic.Date, now time.Time) (reportID, infusionID int64, err error) {
+	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT id FROM infusions WHERE patient_id = $1 ORDER BY given_on DESC, id DESC LIMIT 1`, patientID).Scan(&infusionID)
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ECONFLICT, "There is no infusion yet to report relief for.")
+		}
+		if err != nil {
+			return err
+		}
+		if status != clinic.ReliefEnded && status != clinic.ReliefHolding {
+			return clinic.Invalid(map[string]string{"status": "Say whether relief ended or is still holding."})
+		}
+		reportID, err = reportRelief(ctx, tx, clinic.ReliefReport{InfusionID: infusionID, Status: status, OnDate: on, Source: "patient"}, &patientID, now)
+		return err
+	})
+	return reportID, infusionID, err
+}
+
 // ExistingCalendarToken returns the patient's feed token, "" when none.
 func (db *DB) ExistingCalendarToken(ctx context.Context, patientID int64) (string, error) {
 	var token string

@@ -174,10 +174,6 @@ func (s *Server) apiInfusions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such patient."))
 		return
 	}
-	if _, err := s.db.Patient(r.Context(), id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	rows, err := s.db.PatientInfusions(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)

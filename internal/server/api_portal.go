@@ -36,12 +36,7 @@ func (s *Server) apiMyRelief(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	infusion, _, err := s.db.LatestInfusion(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	reportID, err := s.db.ReportRelief(r.Context(), infusion, clinic.ReliefStatus(body.Status), body.Date, "patient", &id, s.now())
+	reportID, infusion, err := s.db.ReportOwnRelief(r.Context(), id, clinic.ReliefStatus(body.Status), body.Date, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return

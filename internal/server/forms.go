@@ -150,3 +150,10 @@ func (p refusal) about(field string) string {
 	}
 	return p.Message
 }
+
+// notices are the fixed texts a page shows after a redirect names what
+// was done (?done=…): nothing the person typed travels in a URL.
+type notices map[string]string
+
+// of is the notice the request asks for; "" for none.
+func (n notices) of(r *http.Request) string { return n[r.URL.Query().Get("done")] }

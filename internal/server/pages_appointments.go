@@ -162,22 +162,12 @@ func (s *Server) deskAppointment(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	switch r.URL.Query().Get("done") {
-	case "booked":
-		v.Notice = "Booked."
-	case "moved":
-		v.Notice = "Moved."
-	case "cancelled":
-		v.Notice = "Cancelled."
-	case "checked-in":
-		v.Notice = "Checked in."
-	case "no-show":
-		v.Notice = "Marked as a no-show."
-	case "completed":
-		v.Notice = "Completed."
-	}
+	v.Notice = appointmentNotices.of(r)
 	s.render(w, r, http.StatusOK, web.AppointmentPage(s.meta(r, "Appointment", "/desk/calendar"), v))
 }
+
+var appointmentNotices = notices{"booked": "Booked.", "moved": "Moved.", "cancelled": "Cancelled.",
+	"checked-in": "Checked in.", "no-show": "Marked as a no-show.", "completed": "Completed."}
 
 // deskAppointmentAction moves, cancels, checks in, marks a no-show or
 // completes an appointment. A refusal shows the appointment as it stands

@@ -9,33 +9,23 @@ import (
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
-// deskNotice is the message a redirect after a change asks the next page
-// to show. Only fixed texts: nothing the person typed travels in a URL.
-func deskNotice(r *http.Request) string {
-	switch r.URL.Query().Get("done") {
-	case "booked":
-		return "The appointment is booked."
-	case "checked-in":
-		return "Checked in."
-	case "saved":
-		return "Saved."
-	case "series":
-		return "The loading series is booked."
-	case "reflowed":
-		return "The series is re-flowed."
-	case "series-cancelled":
-		return "The rest of the series is cancelled."
-	case "relief":
-		return "The relief report is saved and the plan recomputed."
-	case "recorded":
-		return "The infusion is recorded and the visit completed."
-	case "portal-revoked":
-		return "Portal access is revoked: the account is disabled and signed out everywhere."
-	case "imported":
-		return "The past infusion is added and the plan recomputed."
-	}
-	return ""
+// deskNotices are what the desk's pages say after a change.
+var deskNotices = notices{
+	"booked":           "The appointment is booked.",
+	"checked-in":       "Checked in.",
+	"saved":            "Saved.",
+	"series":           "The loading series is booked.",
+	"reflowed":         "The series is re-flowed.",
+	"series-cancelled": "The rest of the series is cancelled.",
+	"relief":           "The relief report is saved and the plan recomputed.",
+	"recorded":         "The infusion is recorded and the visit completed.",
+	"portal-revoked":   "Portal access is revoked: the account is disabled and signed out everywhere.",
+	"imported":         "The past infusion is added and the plan recomputed.",
 }
+
+// deskNotice is the notice a redirect after a change asks the next page
+// to show.
+func deskNotice(r *http.Request) string { return deskNotices.of(r) }
 
 // dayParam reads ?date=YYYY-MM-DD, today when absent or unreadable.
 func dayParam(r *http.Request, today clinic.Date) clinic.Date {

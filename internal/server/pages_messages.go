@@ -86,9 +86,7 @@ func (s *Server) renderFailedMessages(w http.ResponseWriter, r *http.Request, st
 	}
 	_, loc := s.clinicInfo(r.Context())
 	v := web.FailedMessagesView{Messages: ms, Loc: loc, Message: message}
-	if r.URL.Query().Get("done") == "retried" {
-		v.Notice = "The message is being sent again."
-	}
+	v.Notice = notices{"retried": "The message is being sent again."}.of(r)
 	s.render(w, r, status, web.FailedMessages(s.meta(r, "Messages that failed", "/desk"), v))
 }
 

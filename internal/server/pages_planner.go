@@ -164,13 +164,8 @@ func (s *Server) physicianPlan(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	notice := ""
-	switch r.URL.Query().Get("done") {
-	case "saved":
-		notice = "The intervals are saved and the plan recomputed."
-	case "additional":
-		notice = "The additional infusion is booked."
-	}
+	notice := notices{"saved": "The intervals are saved and the plan recomputed.",
+		"additional": "The additional infusion is booked."}.of(r)
 	s.renderPhysicianPlan(w, r, id, http.StatusOK, nil, notice)
 }
 

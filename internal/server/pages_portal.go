@@ -23,23 +23,17 @@ func (s *Server) portalPatient(w http.ResponseWriter, r *http.Request) (int64, b
 	return *u.PatientID, true
 }
 
-func portalNotice(r *http.Request) string {
-	switch r.URL.Query().Get("done") {
-	case "relief-ended":
-		return "Thank you. The clinic knows your pain came back; your care team will plan your next infusion from it."
-	case "relief-holding":
-		return "Thank you. The clinic knows you still feel relief."
-	case "request":
-		return "Your request was sent to the front desk. You will see their answer here."
-	case "journal":
-		return "Your journal entry is saved."
-	case "calendar":
-		return "Your calendar address is ready."
-	case "calendar-off":
-		return "Your calendar address is turned off."
-	}
-	return ""
+// portalNotices are what the patient's pages say after a change.
+var portalNotices = notices{
+	"relief-ended":   "Thank you. The clinic knows your pain came back; your care team will plan your next infusion from it.",
+	"relief-holding": "Thank you. The clinic knows you still feel relief.",
+	"request":        "Your request was sent to the front desk. You will see their answer here.",
+	"journal":        "Your journal entry is saved.",
+	"calendar":       "Your calendar address is ready.",
+	"calendar-off":   "Your calendar address is turned off.",
 }
+
+func portalNotice(r *http.Request) string { return portalNotices.of(r) }
 
 // portalHome shows the patient's own visits, series progress, requests and
 // the relief buttons.
@@ -104,23 +98,13 @@ func (s *Server) portalRelief(w http.ResponseWriter, r *http.Request) {
 	}
 	on, err := clinic.ParseDate(strings.TrimSpace(date))
 	if err == nil {
-		err = s.reportOwnRelief(r, id, status, on)
+		_, _, err = s.db.ReportOwnRelief(r.Context(), id, status, on, s.now())
 	} else {
 		err = clinic.Invalid(map[string]string{"date": "Enter the day."})
 	}
 	s.answerForm(w, r, err, "/portal?done=relief-"+string(status), func(p refusal) {
 		s.renderPortal(w, r, p.Status, p.about("date"))
 	})
-}
-
-// reportOwnRelief reports relief for the patient's own latest infusion.
-func (s *Server) reportOwnRelief(r *http.Request, patientID int64, status clinic.ReliefStatus, on clinic.Date) error {
-	infusion, _, err := s.db.LatestInfusion(r.Context(), patientID)
-	if err != nil {
-		return err
-	}
-	_, err = s.db.ReportRelief(r.Context(), infusion, status, on, "patient", &patientID, s.now())
-	return err
 }
 
 func (s *Server) portalSignOutEverywhere(w http.ResponseWriter, r *http.Request) {

@@ -35,9 +35,7 @@ func (s *Server) renderRequests(w http.ResponseWriter, r *http.Request, status i
 	}
 	_, loc := s.clinicInfo(r.Context())
 	v := web.DeskRequestsView{Requests: reqs, Loc: loc, Message: message}
-	if r.URL.Query().Get("done") == "answered" {
-		v.Notice = "The answer was sent."
-	}
+	v.Notice = notices{"answered": "The answer was sent."}.of(r)
 	s.render(w, r, status, web.DeskRequests(s.meta(r, "Requests", "/desk/requests"), v))
 }
 

@@ -43,14 +43,7 @@ func (s *Server) adminClinic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := web.SettingsFormOf(sched.Settings)
-	switch r.URL.Query().Get("done") {
-	case "saved":
-		f.Notice = "The settings are saved."
-	case "closed":
-		f.Notice = "The closure is added."
-	case "opened":
-		f.Notice = "The closure is removed."
-	}
+	f.Notice = notices{"saved": "The settings are saved.", "closed": "The closure is added.", "opened": "The closure is removed."}.of(r)
 	s.settingsPage(w, r, http.StatusOK, f)
 }
 
@@ -168,9 +161,7 @@ func (s *Server) renderChairs(w http.ResponseWriter, r *http.Request, status int
 
 func (s *Server) adminChairs(w http.ResponseWriter, r *http.Request) {
 	v := web.ChairsView{}
-	if r.URL.Query().Get("done") == "saved" {
-		v.Notice = "The chair is saved."
-	}
+	v.Notice = notices{"saved": "The chair is saved."}.of(r)
 	s.renderChairs(w, r, http.StatusOK, v)
 }
 
@@ -211,10 +202,7 @@ func (s *Server) adminProtocols(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	notice := ""
-	if r.URL.Query().Get("done") == "saved" {
-		notice = "The protocol is saved."
-	}
+	notice := notices{"saved": "The protocol is saved."}.of(r)
 	s.render(w, r, http.StatusOK, web.ProtocolsPage(s.meta(r, "Protocols", "/admin/protocols"), ps, notice))
 }
 

@@ -12,15 +12,8 @@ import (
 )
 
 func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) {
-	notice := ""
-	switch r.URL.Query().Get("done") {
-	case "added":
-		notice = "The user was added."
-	case "disabled":
-		notice = "The account was disabled and its sessions ended."
-	case "enabled":
-		notice = "The account was enabled."
-	}
+	notice := notices{"added": "The user was added.", "disabled": "The account was disabled and its sessions ended.",
+		"enabled": "The account was enabled."}.of(r)
 	s.renderUsers(w, r, http.StatusOK, web.UserForm{}, notice)
 }
 
