@@ -396,3 +396,89 @@ func TestSeriesRacingSingleBookingsNeverDeadlocks(t *testing.T) {
 		}
 	}
 }
+
+// A refused series says what to show instead, in the one call: the
+// sessions as sent, each with its problem, for a rule broken; a fresh
+// proposal (its sessions also the error's alternatives) after a slot was
+// taken meanwhile.
+func TestBookSeriesRefusedShowsWhatToShow(t *testing.T) {
+	c := newTestClinic(t, 2)
+	standard := c.protocol(t, "Standard IV loading", 6, 2, 3, 14, 60)
+	req := clinic.SeriesRequest{PatientID: c.patients[0], ProtocolID: standard, StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}
+	p, err := c.db.ProposeSeries(c.ctx, req, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only starts and chairs are sent: each session lasts the plan's minutes.
+	var sent []clinic.Slot
+	for _, s := range p.Sessions() {
+		sent = append(sent, clinic.Slot{ChairID: s.ChairID, Interval: clinic.Interval{Start: s.Start}})
+	}
+	sent[4].Start = at(10, 9, 0) // a gap of one day: broken
+	req.Sessions = sent
+	refused, _, err := c.db.BookSeries(c.ctx, req, c.now)
+	if clinic.ErrorCode(err) != clinic.EINVALID || refused.Refused == nil || refused.Fresh {
+		t.Fatalf("a rule broken: %+v %v", refused, err)
+	}
+	if r := refused.Refused; len(r.Checks) != 6 || r.Checks[4].Problem == "" || r.Checks[3].Problem != "" || !r.Checks[4].Start.Equal(at(10, 9, 0)) ||
+		r.Checks[0].End.Sub(r.Checks[0].Start) != 90*time.Minute {
+		t.Fatalf("the sessions as sent: %+v", r.Checks)
+	}
+
+	sent[4].Start = p.Sessions()[4].Start
+	mustBook(t, c, clinic.Booking{PatientID: c.patients[1], Start: at(9, 9, 0), ChairID: c.chairs[0]})
+	refused, _, err = c.db.BookSeries(c.ctx, req, c.now)
+	if clinic.ErrorCode(err) != clinic.ECONFLICT || refused.Refused == nil || !refused.Fresh || !refused.Refused.OK {
+		t.Fatalf("taken meanwhile: %+v %v", refused, err)
+	}
+	fresh, alternatives := refused.Refused.Sessions(), clinic.ErrorAlternatives(err)
+	if len(fresh) != 6 || len(alternatives) != 6 {
+		t.Fatalf("fresh %d sessions, %d alternatives", len(fresh), len(alternatives))
+	}
+	for i := range fresh {
+		if !fresh[i].Start.Equal(alternatives[i].Start) || fresh[i].ChairID != alternatives[i].ChairID {
+			t.Fatalf("session %d: fresh %v, alternative %v", i+1, fresh[i], alternatives[i])
+		}
+	}
+	if v, _ := c.db.PatientVisits(c.ctx, c.patients[0]); len(v) != 0 {
+		t.Fatalf("%d appointments after refused series", len(v))
+	}
+}
+
+// A re-flow confirmed against a preview the calendar no longer gives is
+// refused, and the refusal carries the new preview, in the one call.
+func TestApplyReflowRefusedCarriesTheNewPreview(t *testing.T) {
+	c := newTestClinic(t, 1)
+	c.now = at(2, 6, 0)
+	crps := c.protocol(t, "CRPS extended", 5, 1, 4, 10, 240)
+	s, _, err := c.db.BookSeries(c.ctx, clinic.SeriesRequest{PatientID: c.patients[0], ProtocolID: crps,
+		StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	move := at(4, 7, 30)
+	r := clinic.ReflowRequest{SeriesID: s.ID, From: 2, Start: &move, Version: 1}
+	preview, err := c.db.PlanReflow(c.ctx, r, c.now)
+	if err != nil || !preview.OK {
+		t.Fatalf("preview: %+v %v", preview, err)
+	}
+	var stale []clinic.Slot
+	for _, rs := range preview.Sessions {
+		stale = append(stale, rs.New.Slot)
+	}
+	stale[4].Start = stale[4].Start.Add(time.Hour)
+	rf, err := c.db.ApplyReflow(c.ctx, r, stale, c.now)
+	if clinic.ErrorCode(err) != clinic.ECONFLICT || len(rf.Sessions) != 5 {
+		t.Fatalf("a stale preview: %+v %v", rf, err)
+	}
+	for i, rs := range rf.Sessions {
+		if !rs.New.Start.Equal(preview.Sessions[i].New.Start) {
+			t.Fatalf("session %d of the new preview at %v, want %v", i+1, rs.New.Start, preview.Sessions[i].New.Start)
+		}
+	}
+	// A stale version: nothing to preview, only the reason.
+	r.Version = 9
+	if rf, err := c.db.ApplyReflow(c.ctx, r, nil, c.now); clinic.ErrorCode(err) != clinic.ECONFLICT || len(rf.Sessions) != 0 {
+		t.Fatalf("a stale version: %+v %v", rf, err)
+	}
+}
