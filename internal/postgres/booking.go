@@ -298,24 +298,29 @@ func (db *DB) Complete(ctx context.Context, id int64, version int, now time.Time
 func (db *DB) setStatus(ctx context.Context, id int64, version int, act clinic.Action, to clinic.Status, now time.Time) (clinic.Appointment, error) {
 	return db.change(ctx, id, version, act, now, "appointment."+string(act),
 		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
-			a.Status = to
-			_, err := tx.Exec(ctx, `
-				UPDATE appointments SET status = $2,
-					checked_in_at = CASE WHEN $2 = 'checked_in' THEN $3 ELSE checked_in_at END,
-					completed_at = CASE WHEN $2 = 'completed' THEN $3 ELSE completed_at END,
-					version = version + 1, updated_at = now()
-				WHERE id = $1`, a.ID, string(to), now)
-			if err != nil || to != clinic.StatusCompleted || a.SeriesID == nil {
-				return err
-			}
-			// The last loading session done: the course moves to maintenance,
-			// and its plan with it.
-			moved, err := finishLoading(ctx, tx, *a.CourseID, *a.SessionNo)
-			if err != nil || !moved {
-				return err
-			}
-			return refreshPlan(ctx, tx, *a.CourseID, now, sched.Loc)
+			return applyStatus(ctx, tx, a, to, now, sched)
 		})
+}
+
+// applyStatus moves an appointment to a status inside tx; the last
+// loading session completed moves the course to maintenance, and its plan
+// with it.
+func applyStatus(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, to clinic.Status, now time.Time, sched clinic.Schedule) error {
+	a.Status = to
+	_, err := tx.Exec(ctx, `
+		UPDATE appointments SET status = $2,
+			checked_in_at = CASE WHEN $2 = 'checked_in' THEN $3 ELSE checked_in_at END,
+			completed_at = CASE WHEN $2 = 'completed' THEN $3 ELSE completed_at END,
+			version = version + 1, updated_at = now()
+		WHERE id = $1`, a.ID, string(to), now)
+	if err != nil || to != clinic.StatusCompleted || a.SeriesID == nil {
+		return err
+	}
+	moved, err := finishLoading(ctx, tx, *a.CourseID, *a.SessionNo)
+	if err != nil || !moved {
+		return err
+	}
+	return refreshPlan(ctx, tx, *a.CourseID, now, sched.Loc)
 }
 
 // change locks one appointment, refuses it when its version is not the one

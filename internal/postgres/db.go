@@ -1,6 +1,9 @@
 // Package postgres stores the clinic in PostgreSQL with pgx v5: hand-written
-// SQL, one file per aggregate, every write in a transaction that also writes
-// its audit row. Constraint violations are turned into *clinic.Error here.
+// SQL, one file per aggregate. Each action the server asks for is one
+// method and one transaction that loads the facts, lets the domain
+// (package clinic) decide, and writes what it decided together with its
+// audit row; the database's constraints have the last word on overlaps.
+// Constraint violations are turned into *clinic.Error here (errors.go).
 package postgres
 
 import (

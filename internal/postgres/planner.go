@@ -194,29 +194,8 @@ type InfusionRow struct {
 func (db *DB) PatientInfusions(ctx context.Context, patientID int64) ([]InfusionRow, error) {
 	var out []InfusionRow
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
-			SELECT i.id, i.patient_id, i.course_id, i.appointment_id, i.given_on, i.started_at, i.phase, i.route,
-			       i.dose_mg_per_kg_h::float8, i.weight_kg::float8, i.minutes, i.source, i.dose_mg_per_h::float8, i.total_mg::float8,
-			       r.status, r.on_date, (SELECT count(*) FROM relief_reports rr WHERE rr.infusion_id = i.id)
-			FROM infusions i
-			LEFT JOIN LATERAL (SELECT status, on_date FROM relief_reports WHERE infusion_id = i.id
-			                   ORDER BY created_at DESC, id DESC LIMIT 1) r ON true
-			WHERE i.patient_id = $1 ORDER BY i.given_on DESC, i.id DESC`, patientID)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (InfusionRow, error) {
-			var x InfusionRow
-			var status *string
-			var on *clinic.Date
-			err := r.Scan(&x.ID, &x.PatientID, &x.CourseID, &x.AppointmentID, &x.GivenOn, &x.StartedAt, &x.Phase, &x.Route,
-				&x.DoseMgPerKgH, &x.WeightKg, &x.Minutes, &x.Source, &x.DoseMgPerH, &x.TotalMg, &status, &on, &x.ReportCount)
-			if status != nil && on != nil {
-				x.Relief = &clinic.Relief{Status: clinic.ReliefStatus(*status), On: *on}
-			}
-			return x, err
-		})
-		if err != nil {
+		var err error
+		if out, err = queryInfusions(ctx, tx, `WHERE i.patient_id = $1 ORDER BY i.given_on DESC, i.id DESC`, patientID); err != nil {
 			return err
 		}
 		if len(out) == 0 {
@@ -226,6 +205,75 @@ func (db *DB) PatientInfusions(ctx context.Context, patientID int64) ([]Infusion
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "infusion.list", Entity: "infusion", PatientID: &patientID})
 	})
+	return out, err
+}
+
+// queryInfusions reads infusions with their latest relief report; where
+// selects them.
+func queryInfusions(ctx context.Context, tx pgx.Tx, where string, args ...any) ([]InfusionRow, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT i.id, i.patient_id, i.course_id, i.appointment_id, i.given_on, i.started_at, i.phase, i.route,
+		       i.dose_mg_per_kg_h::float8, i.weight_kg::float8, i.minutes, i.source, i.dose_mg_per_h::float8, i.total_mg::float8,
+		       r.status, r.on_date, (SELECT count(*) FROM relief_reports rr WHERE rr.infusion_id = i.id)
+		FROM infusions i
+		LEFT JOIN LATERAL (SELECT status, on_date FROM relief_reports WHERE infusion_id = i.id
+		                   ORDER BY created_at DESC, id DESC LIMIT 1) r ON true
+		`+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (InfusionRow, error) {
+		var x InfusionRow
+		var status *string
+		var on *clinic.Date
+		err := r.Scan(&x.ID, &x.PatientID, &x.CourseID, &x.AppointmentID, &x.GivenOn, &x.StartedAt, &x.Phase, &x.Route,
+			&x.DoseMgPerKgH, &x.WeightKg, &x.Minutes, &x.Source, &x.DoseMgPerH, &x.TotalMg, &status, &on, &x.ReportCount)
+		if status != nil && on != nil {
+			x.Relief = &clinic.Relief{Status: clinic.ReliefStatus(*status), On: *on}
+		}
+		return x, err
+	})
+}
+
+// CompletedVisit is a visit completed: the appointment and, for an
+// infusion visit, the infusion recorded.
+type CompletedVisit struct {
+	Appointment clinic.Appointment
+	Infusion    *InfusionRow // nil for a consultation
+}
+
+// CompleteVisit completes a visit in one transaction: a consultation as it
+// is, an infusion visit with the record (as RecordInfusion does). Without
+// a weight (weightGiven false) the record takes the one on the patient's
+// file.
+func (db *DB) CompleteVisit(ctx context.Context, id int64, version int, rec clinic.InfusionRecord, weightGiven bool, now time.Time) (CompletedVisit, error) {
+	var out CompletedVisit
+	a, err := db.change(ctx, id, version, clinic.ActComplete, now, "appointment.complete",
+		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
+			out.Infusion = nil // a retried transaction starts afresh
+			if a.Kind == clinic.KindConsult {
+				return applyStatus(ctx, tx, a, clinic.StatusCompleted, now, sched)
+			}
+			if !weightGiven {
+				var onFile *float64
+				if err := tx.QueryRow(ctx, `SELECT weight_kg::float8 FROM patients WHERE id = $1`, a.PatientID).Scan(&onFile); err != nil {
+					return err
+				}
+				if onFile != nil {
+					rec.WeightKg = *onFile
+				}
+			}
+			infusionID, err := recordInfusion(ctx, tx, a, sched, rec, nil, now)
+			if err != nil {
+				return err
+			}
+			rows, err := queryInfusions(ctx, tx, `WHERE i.id = $1`, infusionID)
+			if err == nil && len(rows) == 1 {
+				out.Infusion = &rows[0]
+			}
+			return err
+		})
+	out.Appointment = a
 	return out, err
 }
 
@@ -241,70 +289,79 @@ func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version i
 	var infusionID int64
 	_, err := db.change(ctx, appointmentID, version, clinic.ActComplete, now, "appointment.complete",
 		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
-			if a.Kind == clinic.KindConsult {
-				return clinic.Errorf(clinic.EINVALID, "A consultation has no infusion to record; complete it without one.")
-			}
-			course, err := visitCourse(ctx, tx, *a)
-			if err != nil {
-				return err
-			}
-			if course == nil {
-				return clinic.Errorf(clinic.ECONFLICT, "The patient has no treatment course; open one (with its protocol) before recording an infusion.")
-			}
-			if err := rec.Validate(course.Numbers.DoseMinMgPerKgH, course.Numbers.DoseMaxMgPerKgH); err != nil {
-				return err
-			}
-			if previous != nil {
-				if _, err := reportRelief(ctx, tx, *previous, &a.PatientID, now); err != nil {
-					return err
-				}
-			}
-			if rec.StartedAt.IsZero() {
-				rec.StartedAt = a.Start
-			}
-			phase := clinic.PhaseMaintenance
-			if a.Kind == clinic.KindLoading {
-				phase = clinic.PhaseLoading
-			}
-			effects, err := json.Marshal(append([]clinic.SideEffect{}, rec.SideEffects...))
-			if err != nil {
-				return err
-			}
-			err = tx.QueryRow(ctx, `
-				INSERT INTO infusions (patient_id, course_id, appointment_id, given_on, started_at, phase, route,
-					dose_mg_per_kg_h, weight_kg, minutes, source, recorded_by, dose_mg_per_h, total_mg, dose_reason,
-					bp_systolic_before, bp_diastolic_before, heart_rate_before, spo2_before,
-					bp_systolic_after, bp_diastolic_after, heart_rate_after, spo2_after,
-					pain_before, pain_after, side_effects, driver_confirmed)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'recorded', $11, $12, $13, $14,
-					$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
-				RETURNING id`,
-				a.PatientID, course.ID, a.ID, clinic.DateOf(rec.StartedAt, sched.Loc), rec.StartedAt, phase, rec.Route,
-				rec.DoseRate, rec.WeightKg, rec.Minutes, clinic.ActorFrom(ctx).UserID(),
-				clinic.DoseMgPerHour(rec.DoseRate, rec.WeightKg), clinic.TotalMg(rec.DoseRate, rec.WeightKg, rec.Minutes), rec.DoseReason,
-				rec.Before.Systolic, rec.Before.Diastolic, rec.Before.HeartRate, rec.Before.SpO2,
-				rec.After.Systolic, rec.After.Diastolic, rec.After.HeartRate, rec.After.SpO2,
-				rec.PainBefore, rec.PainAfter, effects, rec.DriverConfirmed).Scan(&infusionID)
-			if err != nil {
-				return err
-			}
-			a.Status = clinic.StatusCompleted
-			if _, err := tx.Exec(ctx, `UPDATE appointments SET status = 'completed', completed_at = $2,
-				course_id = coalesce(course_id, $3), version = version + 1, updated_at = now() WHERE id = $1`, a.ID, now, course.ID); err != nil {
-				return err
-			}
-			if a.SeriesID != nil {
-				if _, err := finishLoading(ctx, tx, course.ID, *a.SessionNo); err != nil {
-					return err
-				}
-			}
-			if err := refreshPlan(ctx, tx, course.ID, now, sched.Loc); err != nil {
-				return err
-			}
-			return audit(ctx, tx, clinic.AuditEntry{Action: "infusion.record", Entity: "infusion", EntityID: &infusionID,
-				PatientID: &a.PatientID, After: rec})
+			var err error
+			infusionID, err = recordInfusion(ctx, tx, a, sched, rec, previous, now)
+			return err
 		})
 	return infusionID, err
+}
+
+// recordInfusion stores an infusion visit's record inside tx and
+// completes the visit (RecordInfusion).
+func recordInfusion(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule, rec clinic.InfusionRecord, previous *clinic.ReliefReport, now time.Time) (int64, error) {
+	var infusionID int64
+	if a.Kind == clinic.KindConsult {
+		return 0, clinic.Errorf(clinic.EINVALID, "A consultation has no infusion to record; complete it without one.")
+	}
+	course, err := visitCourse(ctx, tx, *a)
+	if err != nil {
+		return 0, err
+	}
+	if course == nil {
+		return 0, clinic.Errorf(clinic.ECONFLICT, "The patient has no treatment course; open one (with its protocol) before recording an infusion.")
+	}
+	if err := rec.Validate(course.Numbers.DoseMinMgPerKgH, course.Numbers.DoseMaxMgPerKgH); err != nil {
+		return 0, err
+	}
+	if previous != nil {
+		if _, err := reportRelief(ctx, tx, *previous, &a.PatientID, now); err != nil {
+			return 0, err
+		}
+	}
+	if rec.StartedAt.IsZero() {
+		rec.StartedAt = a.Start
+	}
+	phase := clinic.PhaseMaintenance
+	if a.Kind == clinic.KindLoading {
+		phase = clinic.PhaseLoading
+	}
+	effects, err := json.Marshal(append([]clinic.SideEffect{}, rec.SideEffects...))
+	if err != nil {
+		return 0, err
+	}
+	err = tx.QueryRow(ctx, `
+		INSERT INTO infusions (patient_id, course_id, appointment_id, given_on, started_at, phase, route,
+			dose_mg_per_kg_h, weight_kg, minutes, source, recorded_by, dose_mg_per_h, total_mg, dose_reason,
+			bp_systolic_before, bp_diastolic_before, heart_rate_before, spo2_before,
+			bp_systolic_after, bp_diastolic_after, heart_rate_after, spo2_after,
+			pain_before, pain_after, side_effects, driver_confirmed)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'recorded', $11, $12, $13, $14,
+			$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+		RETURNING id`,
+		a.PatientID, course.ID, a.ID, clinic.DateOf(rec.StartedAt, sched.Loc), rec.StartedAt, phase, rec.Route,
+		rec.DoseRate, rec.WeightKg, rec.Minutes, clinic.ActorFrom(ctx).UserID(),
+		clinic.DoseMgPerHour(rec.DoseRate, rec.WeightKg), clinic.TotalMg(rec.DoseRate, rec.WeightKg, rec.Minutes), rec.DoseReason,
+		rec.Before.Systolic, rec.Before.Diastolic, rec.Before.HeartRate, rec.Before.SpO2,
+		rec.After.Systolic, rec.After.Diastolic, rec.After.HeartRate, rec.After.SpO2,
+		rec.PainBefore, rec.PainAfter, effects, rec.DriverConfirmed).Scan(&infusionID)
+	if err != nil {
+		return 0, err
+	}
+	a.Status = clinic.StatusCompleted
+	if _, err := tx.Exec(ctx, `UPDATE appointments SET status = 'completed', completed_at = $2,
+		course_id = coalesce(course_id, $3), version = version + 1, updated_at = now() WHERE id = $1`, a.ID, now, course.ID); err != nil {
+		return 0, err
+	}
+	if a.SeriesID != nil {
+		if _, err := finishLoading(ctx, tx, course.ID, *a.SessionNo); err != nil {
+			return 0, err
+		}
+	}
+	if err := refreshPlan(ctx, tx, course.ID, now, sched.Loc); err != nil {
+		return 0, err
+	}
+	return infusionID, audit(ctx, tx, clinic.AuditEntry{Action: "infusion.record", Entity: "infusion", EntityID: &infusionID,
+		PatientID: &a.PatientID, After: rec})
 }
 
 // ImportInfusion records a past infusion from a paper chart, attached to

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strings"
@@ -32,50 +33,47 @@ type infusionRecordJSON struct {
 // infusion record and answers 201 with the infusion; a consultation needs
 // nothing and answers 200 with the appointment.
 func (s *Server) apiComplete(w http.ResponseWriter, r *http.Request) {
-	id, err := urlID(r)
+	id, rec, weightGiven, version, err := completeRequestOf(r)
 	if err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment."))
+		s.fail(w, r, err)
 		return
+	}
+	done, err := s.db.CompleteVisit(r.Context(), id, version, rec, weightGiven, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	if done.Infusion == nil { // a consultation
+		writeJSON(w, http.StatusOK, toAppointmentJSON(done.Appointment, loc))
+		return
+	}
+	writeJSON(w, http.StatusCreated, toInfusionJSON(*done.Infusion, loc))
+}
+
+// completeRequestOf reads a completion: the appointment in the path and,
+// for an infusion visit, the record (route iv unless given); weightGiven
+// is false when the body has no weight.
+func completeRequestOf(r *http.Request) (id int64, rec clinic.InfusionRecord, weightGiven bool, version int, err error) {
+	if id, err = urlID(r); err != nil {
+		return 0, rec, false, 0, clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment.")
 	}
 	var body infusionRecordJSON
 	if err := decodeJSON(r, &body); err != nil && !errors.Is(err, errEmptyBody) {
-		s.fail(w, r, err)
-		return
+		return 0, rec, false, 0, err
 	}
-	ctx := r.Context()
-	v, err := s.db.Visit(ctx, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if v.Kind == clinic.KindConsult {
-		a, err := s.db.Complete(ctx, id, body.Version, s.now())
-		s.appointmentResult(w, r, a, err)
-		return
-	}
-	rec := clinic.InfusionRecord{Minutes: body.Minutes, Route: body.Route, DoseRate: body.DoseRate, Before: body.Before, After: body.After,
+	rec = clinic.InfusionRecord{Minutes: body.Minutes, Route: cmp.Or(body.Route, "iv"), DoseRate: body.DoseRate, Before: body.Before, After: body.After,
 		SideEffects: body.SideEffects, PainBefore: body.PainBefore, PainAfter: body.PainAfter, DriverConfirmed: body.DriverConfirmed,
 		DoseConfirmed: body.DoseConfirmed, DoseReason: body.DoseReason}
-	if rec.Route == "" {
-		rec.Route = "iv"
-	}
 	if body.StartedAt != "" {
 		if rec.StartedAt, err = time.Parse(time.RFC3339, body.StartedAt); err != nil {
-			s.fail(w, r, clinic.Invalid(map[string]string{"started_at": "Give the start as an RFC 3339 time."}))
-			return
+			return 0, rec, false, 0, clinic.Invalid(map[string]string{"started_at": "Give the start as an RFC 3339 time."})
 		}
 	}
 	if body.WeightKg != nil {
 		rec.WeightKg = *body.WeightKg
-	} else if p, err := s.db.Patient(ctx, v.PatientID); err == nil && p.WeightKg != nil {
-		rec.WeightKg = *p.WeightKg
 	}
-	infusionID, err := s.db.RecordInfusion(ctx, id, body.Version, rec, nil, s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeInfusion(w, r, v.PatientID, infusionID, http.StatusCreated)
+	return id, rec, body.WeightKg != nil, body.Version, nil
 }
 
 // infusionJSON is an infusion with its latest relief report.
