@@ -173,3 +173,22 @@ func ReliefDate(on, givenOn, today Date) error {
 	}
 	return nil
 }
+
+// CheckImport checks an infusion imported from a paper chart: a date not
+// after today, a phase, a dose rate above 0 and at most MaxDoseRate.
+func CheckImport(on Date, phase Phase, rate float64, today Date) error {
+	p := Problems{}
+	switch {
+	case on.IsZero():
+		p.Add("date", "Give the date of the infusion (YYYY-MM-DD).")
+	case on.After(today):
+		p.Add("date", "An imported infusion cannot be in the future.")
+	}
+	if phase != PhaseLoading && phase != PhaseMaintenance {
+		p.Add("phase", "Use loading or maintenance.")
+	}
+	if rate <= 0 || rate > MaxDoseRate {
+		p.Add("dose_mg_per_kg_h", fmt.Sprintf("Give the dose rate in mg/kg/h, above 0 and at most %g.", MaxDoseRate))
+	}
+	return p.Err()
+}

@@ -1,6 +1,7 @@
 package clinic
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -121,6 +122,35 @@ func TestProtocolValidate(t *testing.T) {
 		tt.change(&p)
 		if ErrorFields(p.Validate())[tt.field] == "" {
 			t.Errorf("%s: no message for %s", name, tt.field)
+		}
+	}
+}
+
+func TestCheckImport(t *testing.T) {
+	today := D(2026, 3, 10)
+	for _, c := range []struct {
+		on     Date
+		phase  Phase
+		rate   float64
+		fields string
+	}{
+		{D(2026, 3, 10), PhaseLoading, 0.3, ""},
+		{D(2026, 1, 2), PhaseMaintenance, MaxDoseRate, ""},
+		{Date{}, PhaseLoading, 0.3, "date"},
+		{D(2026, 3, 11), PhaseLoading, 0.3, "date"},
+		{D(2026, 3, 1), PhasePaused, 0.3, "phase"},
+		{D(2026, 3, 1), PhaseLoading, 0, "dose_mg_per_kg_h"},
+		{D(2026, 3, 1), PhaseLoading, 1.01, "dose_mg_per_kg_h"},
+		{D(2026, 3, 11), "", -1, "date dose_mg_per_kg_h phase"},
+	} {
+		var got []string
+		for _, f := range []string{"date", "dose_mg_per_kg_h", "phase"} {
+			if ErrorFields(CheckImport(c.on, c.phase, c.rate, today))[f] != "" {
+				got = append(got, f)
+			}
+		}
+		if strings.Join(got, " ") != c.fields {
+			t.Errorf("CheckImport(%s, %q, %g): problems on %v, want %q", c.on, c.phase, c.rate, got, c.fields)
 		}
 	}
 }

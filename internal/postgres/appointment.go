@@ -162,43 +162,49 @@ func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
 func (db *DB) Misfits(ctx context.Context, now time.Time) ([]clinic.Misfit, error) {
 	var out []clinic.Misfit
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		out = nil // a retried transaction starts afresh
-		sched, err := schedule(ctx, tx)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, visitSelect+`
-			WHERE a.status = 'booked' AND a.starts_at >= $1
-			ORDER BY a.starts_at, c.position, a.id`, now)
-		if err != nil {
-			return err
-		}
-		visits, err := pgx.CollectRows(rows, scanVisit)
-		if err != nil {
-			return err
-		}
-		active, err := activeChairs(ctx, tx)
-		if err != nil {
-			return err
-		}
-		inService := map[int64]bool{}
-		for _, c := range active {
-			inService[c.ID] = true
-		}
-		for _, v := range visits {
-			reason := sched.Misfit(clinic.Interval{Start: v.Start, End: v.End})
-			if reason == "" && !inService[v.ChairID] {
-				reason = fmt.Sprintf("%s is out of service.", v.ChairName)
-			}
-			if reason != "" {
-				out = append(out, clinic.Misfit{Visit: v, Reason: reason})
-			}
-		}
-		if len(out) == 0 {
-			return nil // nothing about a patient was shown
-		}
-		return audit(ctx, tx, clinic.AuditEntry{Action: "appointment.misfits", Entity: "appointment",
-			After: map[string]int{"count": len(out)}})
+		var err error
+		out, err = misfits(ctx, tx, now)
+		return err
 	})
 	return out, err
+}
+
+func misfits(ctx context.Context, tx pgx.Tx, now time.Time) ([]clinic.Misfit, error) {
+	sched, err := schedule(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, visitSelect+`
+		WHERE a.status = 'booked' AND a.starts_at >= $1
+		ORDER BY a.starts_at, c.position, a.id`, now)
+	if err != nil {
+		return nil, err
+	}
+	visits, err := pgx.CollectRows(rows, scanVisit)
+	if err != nil {
+		return nil, err
+	}
+	active, err := activeChairs(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	inService := map[int64]bool{}
+	for _, c := range active {
+		inService[c.ID] = true
+	}
+	var out []clinic.Misfit
+	for _, v := range visits {
+		reason := sched.Misfit(clinic.Interval{Start: v.Start, End: v.End})
+		if reason == "" && !inService[v.ChairID] {
+			reason = fmt.Sprintf("%s is out of service.", v.ChairName)
+		}
+		if reason != "" {
+			out = append(out, clinic.Misfit{Visit: v, Reason: reason})
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil // nothing about a patient was shown
+	}
+	return out, audit(ctx, tx, clinic.AuditEntry{Action: "appointment.misfits", Entity: "appointment",
+		After: map[string]int{"count": len(out)}})
 }

@@ -144,33 +144,69 @@ func (db *DB) UpdateSettings(ctx context.Context, s clinic.Settings) (clinic.Set
 		return s, err
 	}
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		before, _, err := settings(ctx, tx)
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `
-			UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, booking_horizon_days = $5,
-				phone = $6, address = $7, reminders = $8, version = version + 1, updated_at = now()
-			WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version, s.BookingHorizonDays, s.Phone, s.Address, s.Reminders)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return clinic.Errorf(clinic.ECONFLICT, "The settings were changed by someone else meanwhile. They are shown as they stand now; yours were not saved.")
-		}
-		if err := replaceHours(ctx, tx, s.Hours); err != nil {
-			return err
-		}
-		if before.TimeZone != s.TimeZone {
-			// Appointments keep their instants; their local dates follow the zone.
-			if _, err := tx.Exec(ctx, `UPDATE appointments SET local_date = (starts_at AT TIME ZONE $1)::date`, s.TimeZone); err != nil {
-				return err
-			}
-		}
-		s.Version = before.Version + 1
-		return audit(ctx, tx, clinic.AuditEntry{Action: "clinic.update", Entity: "clinic", Before: before, After: s})
+		var err error
+		s, err = updateSettings(ctx, tx, s)
+		return err
 	})
 	return s, err
+}
+
+// PutSettings changes the clinic's settings from what they are now, in one
+// transaction: change gets the stored settings and returns them changed
+// (it may run again when the transaction is retried, so it only computes).
+// It returns the settings stored and the booked appointments that no
+// longer fit them (Misfits).
+func (db *DB) PutSettings(ctx context.Context, change func(clinic.Settings) (clinic.Settings, error), now time.Time) (clinic.Settings, []clinic.Misfit, error) {
+	var saved clinic.Settings
+	var out []clinic.Misfit
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		cur, _, err := settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		s, err := change(cur)
+		if err == nil {
+			err = s.Validate()
+		}
+		if err != nil {
+			return err
+		}
+		if saved, err = updateSettings(ctx, tx, s); err != nil {
+			return err
+		}
+		out, err = misfits(ctx, tx, now)
+		return err
+	})
+	return saved, out, err
+}
+
+// updateSettings stores s if the settings are still at s.Version.
+func updateSettings(ctx context.Context, tx pgx.Tx, s clinic.Settings) (clinic.Settings, error) {
+	before, _, err := settings(ctx, tx)
+	if err != nil {
+		return s, err
+	}
+	tag, err := tx.Exec(ctx, `
+		UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, booking_horizon_days = $5,
+			phone = $6, address = $7, reminders = $8, version = version + 1, updated_at = now()
+		WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version, s.BookingHorizonDays, s.Phone, s.Address, s.Reminders)
+	if err != nil {
+		return s, err
+	}
+	if tag.RowsAffected() == 0 {
+		return s, clinic.Errorf(clinic.ECONFLICT, "The settings were changed by someone else meanwhile. They are shown as they stand now; yours were not saved.")
+	}
+	if err := replaceHours(ctx, tx, s.Hours); err != nil {
+		return s, err
+	}
+	if before.TimeZone != s.TimeZone {
+		// Appointments keep their instants; their local dates follow the zone.
+		if _, err := tx.Exec(ctx, `UPDATE appointments SET local_date = (starts_at AT TIME ZONE $1)::date`, s.TimeZone); err != nil {
+			return s, err
+		}
+	}
+	s.Version = before.Version + 1
+	return s, audit(ctx, tx, clinic.AuditEntry{Action: "clinic.update", Entity: "clinic", Before: before, After: s})
 }
 
 // AddClosure closes the clinic on a date. Appointments that day stay booked

@@ -365,9 +365,11 @@ func recordInfusion(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched
 }
 
 // ImportInfusion records a past infusion from a paper chart, attached to
-// the patient's open course, and recomputes the plan.
-func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Date, at *clinic.Clock, phase clinic.Phase, rate float64, now time.Time) (int64, error) {
+// the patient's open course, and recomputes the plan. It returns the
+// infusion as stored.
+func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Date, at *clinic.Clock, phase clinic.Phase, rate float64, now time.Time) (InfusionRow, error) {
 	var id int64
+	var out InfusionRow
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		course, err := courseOfPatient(ctx, tx, patientID)
 		if err != nil {
@@ -380,20 +382,7 @@ func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Dat
 		if err != nil {
 			return err
 		}
-		p := clinic.Problems{}
-		switch {
-		case on.IsZero():
-			p.Add("date", "Give the date of the infusion (YYYY-MM-DD).")
-		case on.After(clinic.DateOf(now, sched.Loc)):
-			p.Add("date", "An imported infusion cannot be in the future.")
-		}
-		if phase != clinic.PhaseLoading && phase != clinic.PhaseMaintenance {
-			p.Add("phase", "Use loading or maintenance.")
-		}
-		if rate <= 0 || rate > clinic.MaxDoseRate {
-			p.Add("dose_mg_per_kg_h", fmt.Sprintf("Give the dose rate in mg/kg/h, above 0 and at most %g.", clinic.MaxDoseRate))
-		}
-		if err := p.Err(); err != nil {
+		if err := clinic.CheckImport(on, phase, rate, clinic.DateOf(now, sched.Loc)); err != nil {
 			return err
 		}
 		var started *time.Time
@@ -414,10 +403,17 @@ func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Dat
 		if err := refreshPlan(ctx, tx, course.ID, now, sched.Loc); err != nil {
 			return err
 		}
-		return audit(ctx, tx, clinic.AuditEntry{Action: "infusion.import", Entity: "infusion", EntityID: &id, PatientID: &patientID,
-			After: map[string]any{"date": on.String(), "phase": phase, "dose_mg_per_kg_h": rate}})
+		if err := audit(ctx, tx, clinic.AuditEntry{Action: "infusion.import", Entity: "infusion", EntityID: &id, PatientID: &patientID,
+			After: map[string]any{"date": on.String(), "phase": phase, "dose_mg_per_kg_h": rate}}); err != nil {
+			return err
+		}
+		rows, err := queryInfusions(ctx, tx, `WHERE i.id = $1`, id)
+		if err == nil && len(rows) == 1 {
+			out = rows[0]
+		}
+		return err
 	})
-	return id, err
+	return out, err
 }
 
 // ReportRelief records that relief after an infusion ended, or was still

@@ -311,20 +311,20 @@ func TestNurseSaveIsAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := clinic.InfusionRecord{StartedAt: at(2, 9, 5), Minutes: 60, Route: "iv", DoseRate: 0.3, WeightKg: 70, DriverConfirmed: true}
-	badRelief := &clinic.ReliefReport{InfusionID: prev, Status: clinic.ReliefEnded, OnDate: clinic.D(2026, 1, 20), Source: "nurse"}
+	badRelief := &clinic.ReliefReport{InfusionID: prev.ID, Status: clinic.ReliefEnded, OnDate: clinic.D(2026, 1, 20), Source: "nurse"}
 	if _, err := c.db.RecordInfusion(c.ctx, a.ID, in.Version, good, badRelief, c.now); err == nil {
 		t.Fatal("a relief dated before its infusion was saved")
 	}
 	bad := good
 	bad.DoseRate = 2
-	goodRelief := &clinic.ReliefReport{InfusionID: prev, Status: clinic.ReliefEnded, OnDate: clinic.D(2026, 2, 27), Source: "nurse"}
+	goodRelief := &clinic.ReliefReport{InfusionID: prev.ID, Status: clinic.ReliefEnded, OnDate: clinic.D(2026, 2, 27), Source: "nurse"}
 	if _, err := c.db.RecordInfusion(c.ctx, a.ID, in.Version, bad, goodRelief, c.now); err == nil {
 		t.Fatal("a dose above 1 mg/kg/h was saved")
 	}
 	su := superuser(t, c.url)
 	saved := func() (infusions, reliefs int) {
 		su.QueryRow(c.ctx, `SELECT (SELECT count(*) FROM infusions WHERE appointment_id = $1), (SELECT count(*) FROM relief_reports WHERE infusion_id = $2)`,
-			a.ID, prev).Scan(&infusions, &reliefs)
+			a.ID, prev.ID).Scan(&infusions, &reliefs)
 		return infusions, reliefs
 	}
 	if infusions, reliefs := saved(); infusions != 0 || reliefs != 0 {

@@ -117,27 +117,13 @@ func (s *Server) apiPutClinic(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	cur, err := s.db.Schedule(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st, p := req.settings(cur.Settings)
-	for k, v := range clinic.ErrorFields(st.Validate()) {
-		p.Add(k, v)
-	}
-	if err := p.Err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-
-	saved, err := s.db.UpdateSettings(ctx, st)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	misfits, err := s.db.Misfits(ctx, s.now())
+	saved, misfits, err := s.db.PutSettings(r.Context(), func(cur clinic.Settings) (clinic.Settings, error) {
+		st, p := req.settings(cur)
+		for k, v := range clinic.ErrorFields(st.Validate()) {
+			p.Add(k, v)
+		}
+		return st, p.Err()
+	}, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return

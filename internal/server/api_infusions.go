@@ -113,23 +113,6 @@ func toInfusionJSON(x postgres.InfusionRow, loc *time.Location) infusionJSON {
 	return out
 }
 
-// writeInfusion answers with one infusion of the patient.
-func (s *Server) writeInfusion(w http.ResponseWriter, r *http.Request, patientID, infusionID int64, status int) {
-	rows, err := s.db.PatientInfusions(r.Context(), patientID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	_, loc := s.clinicInfo(r.Context())
-	for _, x := range rows {
-		if x.ID == infusionID {
-			writeJSON(w, status, toInfusionJSON(x, loc))
-			return
-		}
-	}
-	s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such infusion."))
-}
-
 type importRequest struct {
 	Date     clinic.Date `json:"date"`
 	Time     string      `json:"time"`
@@ -158,12 +141,13 @@ func (s *Server) apiImportInfusion(w http.ResponseWriter, r *http.Request) {
 		}
 		at = &c
 	}
-	infusionID, err := s.db.ImportInfusion(r.Context(), id, body.Date, at, clinic.Phase(body.Phase), body.DoseRate, s.now())
+	inf, err := s.db.ImportInfusion(r.Context(), id, body.Date, at, clinic.Phase(body.Phase), body.DoseRate, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeInfusion(w, r, id, infusionID, http.StatusCreated)
+	_, loc := s.clinicInfo(r.Context())
+	writeJSON(w, http.StatusCreated, toInfusionJSON(inf, loc))
 }
 
 func (s *Server) apiInfusions(w http.ResponseWriter, r *http.Request) {

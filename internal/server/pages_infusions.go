@@ -35,8 +35,8 @@ func (s *Server) recordForm(r *http.Request, f web.RecordForm) (web.RecordForm, 
 	if plan.Course != nil {
 		f.DoseMin, f.DoseMax = plan.Course.Numbers.DoseMinMgPerKgH, plan.Course.Numbers.DoseMaxMgPerKgH
 		if n := len(plan.History); n > 0 {
-			last := plan.History[n-1].GivenOn
-			f.PrevInfusion = &last
+			last := plan.History[n-1]
+			f.PrevInfusion, f.PrevInfusionID = &last.GivenOn, last.ID
 		}
 	}
 	f.Calc = doseCalc(f.Values, f.DoseMin, f.DoseMax)
@@ -128,9 +128,7 @@ func (s *Server) nurseRecord(w http.ResponseWriter, r *http.Request) {
 	err = p.Err()
 	var previous *clinic.ReliefReport
 	if err == nil && f.Values["relief_status"] != "" && f.PrevInfusion != nil {
-		if prev, perr := s.previousInfusion(r, f.Visit.PatientID); perr == nil {
-			previous = &clinic.ReliefReport{InfusionID: prev, Status: clinic.ReliefStatus(f.Values["relief_status"]), OnDate: reliefOn, Source: "nurse"}
-		}
+		previous = &clinic.ReliefReport{InfusionID: f.PrevInfusionID, Status: clinic.ReliefStatus(f.Values["relief_status"]), OnDate: reliefOn, Source: "nurse"}
 	}
 	if err == nil {
 		_, err = s.db.RecordInfusion(r.Context(), id, version, rec, previous, s.now())
@@ -195,15 +193,6 @@ func recordInput(r *http.Request, f *web.RecordForm, now time.Time) (clinic.Infu
 		}
 	}
 	return rec, reliefOn, p
-}
-
-// previousInfusion is the patient's latest infusion.
-func (s *Server) previousInfusion(r *http.Request, patientID int64) (int64, error) {
-	rows, err := s.db.PatientInfusions(r.Context(), patientID)
-	if err != nil || len(rows) == 0 {
-		return 0, clinic.Errorf(clinic.ENOTFOUND, "No infusion yet.")
-	}
-	return rows[0].ID, nil
 }
 
 // deskImport adds a past infusion from a paper chart to the open course.

@@ -177,12 +177,9 @@ func (s *Server) physicianAdditional(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := web.AdditionalForm{Date: r.PostForm.Get("date"), Time: r.PostForm.Get("time"), Reason: r.PostForm.Get("additional_reason")}
-	sched, err := s.db.Schedule(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	start, problems := startFromForm(f.Date, f.Time, sched.Loc)
+	_, loc := s.clinicInfo(r.Context())
+	start, problems := startFromForm(f.Date, f.Time, loc)
+	var err error
 	switch {
 	case problems != nil:
 		err = clinic.Invalid(problems)
