@@ -167,10 +167,11 @@ func TestBookSeriesAsArranged(t *testing.T) {
 	}
 }
 
-// Moving session 2 re-flows the sessions after it, all or nothing; a
-// cancelled session is re-planned; cancelling the series cancels the rest;
-// completing the last session moves the course to maintenance.
-func TestReflowSeries(t *testing.T) {
+// crpsSeries is a clinic with one chair and one patient whose CRPS series
+// (5 sessions, 1–4 days apart, 270 minutes) is booked from Mon 2 March,
+// the clock at 06:00 that day.
+func crpsSeries(t *testing.T) (*testClinic, clinic.BookedSeries) {
+	t.Helper()
 	c := newTestClinic(t, 1)
 	c.now = at(2, 6, 0)
 	crps := c.protocol(t, "CRPS extended", 5, 1, 4, 10, 240)
@@ -179,6 +180,14 @@ func TestReflowSeries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, s
+}
+
+// Moving session 2 re-flows the sessions after it, all or nothing; a
+// cancelled session is re-planned; cancelling the series cancels the rest;
+// completing the last session moves the course to maintenance.
+func TestReflowSeries(t *testing.T) {
+	c, s := crpsSeries(t)
 	// 270 minutes end by noon from 07:30 (13:00 on Fridays from 08:30).
 	if got := days(s.Sessions); got != "2 07:30, 3 07:30, 4 07:30, 5 07:30, 6 08:30" {
 		t.Fatalf("booked %s", got)
@@ -448,14 +457,7 @@ func TestBookSeriesRefusedShowsWhatToShow(t *testing.T) {
 // A re-flow confirmed against a preview the calendar no longer gives is
 // refused, and the refusal carries the new preview, in the one call.
 func TestApplyReflowRefusedCarriesTheNewPreview(t *testing.T) {
-	c := newTestClinic(t, 1)
-	c.now = at(2, 6, 0)
-	crps := c.protocol(t, "CRPS extended", 5, 1, 4, 10, 240)
-	s, _, err := c.db.BookSeries(c.ctx, clinic.SeriesRequest{PatientID: c.patients[0], ProtocolID: crps,
-		StartDate: clinic.D(2026, 3, 2), Preferred: 9 * 60}, c.now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, s := crpsSeries(t)
 	move := at(4, 7, 30)
 	r := clinic.ReflowRequest{SeriesID: s.ID, From: 2, Start: &move, Version: 1}
 	preview, err := c.db.PlanReflow(c.ctx, r, c.now)
