@@ -14,7 +14,14 @@ import (
 // path for audit rows. Call it last in a transaction: the chain's lock is
 // held from here until commit, and taking it last keeps that short and
 // keeps lock order the same everywhere.
+//
+// Inside a View the rows wait until the view's reads are done, and are
+// written together at its end.
 func audit(ctx context.Context, tx pgx.Tx, e clinic.AuditEntry) error {
+	if buf, ok := ctx.Value(auditLaterKey{}).(*auditLater); ok {
+		buf.entries = append(buf.entries, pendingAudit{ctx, e})
+		return nil
+	}
 	a := clinic.ActorFrom(ctx)
 	before, err := auditJSON(e.Before)
 	if err != nil {
@@ -35,6 +42,28 @@ func audit(ctx context.Context, tx pgx.Tx, e clinic.AuditEntry) error {
 		a.UserID(), role, e.Action, e.Entity, e.EntityID, e.PatientID, a.RequestID, a.Address, before, after)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// auditLater holds a View's audit rows until its reads are done, so that
+// the chain's lock is taken at the end of the view's transaction, as in
+// every other (see audit).
+type auditLater struct{ entries []pendingAudit }
+
+type pendingAudit struct {
+	ctx context.Context
+	e   clinic.AuditEntry
+}
+
+type auditLaterKey struct{}
+
+// write writes the rows held, in the order they were asked for.
+func (l *auditLater) write(tx pgx.Tx) error {
+	for _, p := range l.entries {
+		if err := audit(context.WithValue(p.ctx, auditLaterKey{}, nil), tx, p.e); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func (db *DB) Book(ctx context.Context, b clinic.Booking, now time.Time) (a clin
 	if err != nil && key != nil && !replayed {
 		// A retry that raced the first attempt, or a commit reported as
 		// failed after it happened (pgx #2110): the key tells.
-		if prev, found, e := appointmentByKey(ctx, db.pool, *key); e == nil && found && b.Replays(prev) == nil {
+		if prev, found, e := appointmentByKey(ctx, db.q(ctx), *key); e == nil && found && b.Replays(prev) == nil {
 			return prev, true, nil
 		}
 	}

@@ -63,7 +63,7 @@ func settings(ctx context.Context, q querier) (clinic.Settings, map[clinic.Date]
 // ClinicInfo returns the clinic's name and time zone, which every page shows.
 func (db *DB) ClinicInfo(ctx context.Context) (string, *time.Location, error) {
 	var name, tz string
-	if err := db.pool.QueryRow(ctx, `SELECT name, timezone FROM clinic`).Scan(&name, &tz); err != nil {
+	if err := db.q(ctx).QueryRow(ctx, `SELECT name, timezone FROM clinic`).Scan(&name, &tz); err != nil {
 		return "", nil, mapError(err)
 	}
 	loc, err := time.LoadLocation(tz)
@@ -75,7 +75,7 @@ func (db *DB) ClinicInfo(ctx context.Context) (string, *time.Location, error) {
 
 // Chairs returns the active chairs in chair order.
 func (db *DB) Chairs(ctx context.Context) ([]clinic.Chair, error) {
-	chairs, err := activeChairs(ctx, db.pool)
+	chairs, err := activeChairs(ctx, db.q(ctx))
 	return chairs, mapError(err)
 }
 
@@ -93,7 +93,7 @@ func scanProtocol(r pgx.Row) (clinic.Protocol, error) {
 
 // Protocols returns the active protocols by name.
 func (db *DB) Protocols(ctx context.Context) ([]clinic.Protocol, error) {
-	ps, err := activeProtocols(ctx, db.pool)
+	ps, err := activeProtocols(ctx, db.q(ctx))
 	return ps, mapError(err)
 }
 
@@ -269,7 +269,7 @@ func (db *DB) RemoveClosure(ctx context.Context, d clinic.Date, now time.Time) e
 
 // AllChairs returns every chair, in service or not, in chair order.
 func (db *DB) AllChairs(ctx context.Context) ([]clinic.Chair, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, name, position, active, version FROM chairs ORDER BY position, id`)
+	rows, err := db.q(ctx).Query(ctx, `SELECT id, name, position, active, version FROM chairs ORDER BY position, id`)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -314,7 +314,7 @@ func (db *DB) SaveChair(ctx context.Context, c clinic.Chair) (clinic.Chair, erro
 
 // AllProtocols returns every protocol, in use or retired, by name.
 func (db *DB) AllProtocols(ctx context.Context) ([]clinic.Protocol, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+protocolColumns+`, active, version FROM protocols ORDER BY name`)
+	rows, err := db.q(ctx).Query(ctx, `SELECT `+protocolColumns+`, active, version FROM protocols ORDER BY name`)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -324,7 +324,7 @@ func (db *DB) AllProtocols(ctx context.Context) ([]clinic.Protocol, error) {
 
 // Protocol returns one protocol.
 func (db *DB) Protocol(ctx context.Context, id int64) (clinic.Protocol, error) {
-	p, err := scanFullProtocol(db.pool.QueryRow(ctx, `SELECT `+protocolColumns+`, active, version FROM protocols WHERE id = $1`, id))
+	p, err := scanFullProtocol(db.q(ctx).QueryRow(ctx, `SELECT `+protocolColumns+`, active, version FROM protocols WHERE id = $1`, id))
 	if isNoRows(err) {
 		return p, clinic.Errorf(clinic.ENOTFOUND, "There is no such protocol.")
 	}

@@ -120,11 +120,17 @@ const (
 // each time it is called. Bookings take their day locks (lockDays) before
 // they write, so two bookings of one day never wait inside an overlap
 // check for each other.
+//
+// Called inside another inTx (its context), fn joins that transaction:
+// so a page's reads compose into one transaction (see pages.go), and an
+// error is the outer transaction's to handle.
 func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	if tx, ok := ctx.Value(inTxKey{}).(pgx.Tx); ok {
+		return fn(ctx, tx)
+	}
 	var err error
-	txCtx := context.WithValue(ctx, inTxKey{}, true)
 	for attempt := 0; attempt < 5; attempt++ {
-		err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error { return fn(txCtx, tx) })
+		err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error { return fn(context.WithValue(ctx, inTxKey{}, tx), tx) })
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") || ctx.Err() != nil {
 			break
@@ -137,8 +143,18 @@ func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) 
 // isNoRows reports whether err is pgx's "no rows".
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
-// inTxKey marks a context handed to a transaction's function.
+// inTxKey marks a context handed to a transaction's function; its value
+// is the transaction.
 type inTxKey struct{}
+
+// q is the transaction ctx runs in, else the pool: for reads that need no
+// transaction of their own but join one when there is one.
+func (db *DB) q(ctx context.Context) querier {
+	if tx, ok := ctx.Value(inTxKey{}).(pgx.Tx); ok {
+		return tx
+	}
+	return db.pool
+}
 
 // errNestedAcquire is the cause of a pool acquisition refused by txGuard.
 var errNestedAcquire = errors.New("postgres: a connection was taken from the pool inside a transaction; use the transaction")
@@ -165,3 +181,18 @@ func (txGuard) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQuer
 }
 
 func (txGuard) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// View runs load in one transaction: whatever store methods load calls
+// join it, so a page's reads cost one transaction (one BEGIN/COMMIT, its
+// audit rows written together) and see one snapshot of the clinic.
+//
+// It is for reads: their audit rows are written at the end, together.
+func (db *DB) View(ctx context.Context, load func(ctx context.Context) error) error {
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		later := &auditLater{}
+		if err := load(context.WithValue(ctx, auditLaterKey{}, later)); err != nil {
+			return err
+		}
+		return later.write(tx)
+	})
+}

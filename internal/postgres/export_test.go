@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -16,4 +17,19 @@ func ExecForTest(ctx context.Context, db *DB, sql string) error {
 // a transaction's code gets.
 func InTxForTest(ctx context.Context, db *DB, fn func(ctx context.Context) error) error {
 	return db.inTx(ctx, func(ctx context.Context, _ pgx.Tx) error { return fn(ctx) })
+}
+
+// PoolReadForTest reads through the pool itself, as code that bypassed the
+// transaction in its context would.
+func PoolReadForTest(ctx context.Context, db *DB) error {
+	var one int
+	return db.pool.QueryRow(ctx, `SELECT 1`).Scan(&one)
+}
+
+// TxStartForTest reads when the transaction ctx's reads run in began
+// (each read outside a transaction is one of its own).
+func TxStartForTest(ctx context.Context, db *DB) (time.Time, error) {
+	var t time.Time
+	err := db.q(ctx).QueryRow(ctx, `SELECT transaction_timestamp()`).Scan(&t)
+	return t, err
 }

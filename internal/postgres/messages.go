@@ -241,7 +241,7 @@ func (db *DB) AppointmentMessages(ctx context.Context, appointmentID int64) ([]c
 
 // FailedMessages lists the messages that could not be sent, newest first.
 func (db *DB) FailedMessages(ctx context.Context) ([]clinic.MessageEntry, error) {
-	rows, err := db.pool.Query(ctx, messageSelect+` WHERE m.status = 'failed' ORDER BY m.scheduled_for DESC, m.id DESC LIMIT 200`)
+	rows, err := db.q(ctx).Query(ctx, messageSelect+` WHERE m.status = 'failed' ORDER BY m.scheduled_for DESC, m.id DESC LIMIT 200`)
 	if err != nil {
 		return nil, mapError(err)
 	}

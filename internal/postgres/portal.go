@@ -65,7 +65,7 @@ type Invitation struct {
 // expired. Anything else is the same "not valid" answer.
 func (db *DB) OpenInvitation(ctx context.Context, tokenHash []byte, now time.Time) (Invitation, error) {
 	var inv Invitation
-	err := db.pool.QueryRow(ctx, `
+	err := db.q(ctx).QueryRow(ctx, `
 		SELECT p.id, p.first_name, p.email, EXISTS (SELECT 1 FROM users u WHERE u.patient_id = p.id)
 		FROM invitations i JOIN patients p ON p.id = i.patient_id
 		WHERE i.token_hash = $1 AND i.used_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2`, tokenHash, now).Scan(
@@ -128,7 +128,7 @@ func (db *DB) Portal(ctx context.Context, patientID int64, now time.Time) (Porta
 	var a PortalAccess
 	var email *string
 	var disabled *time.Time
-	err := db.pool.QueryRow(ctx, `
+	err := db.q(ctx).QueryRow(ctx, `
 		SELECT (SELECT email FROM users WHERE patient_id = $1), (SELECT disabled_at FROM users WHERE patient_id = $1),
 		       (SELECT max(expires_at) FROM invitations WHERE patient_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2)`,
 		patientID, now).Scan(&email, &disabled, &a.InviteExpires)
@@ -324,7 +324,7 @@ func (db *DB) CalendarFeed(ctx context.Context, token string, now time.Time) (in
 func (db *DB) LatestInfusion(ctx context.Context, patientID int64) (int64, clinic.Date, error) {
 	var id int64
 	var on clinic.Date
-	err := db.pool.QueryRow(ctx, `SELECT id, given_on FROM infusions WHERE patient_id = $1 ORDER BY given_on DESC, id DESC LIMIT 1`, patientID).Scan(&id, &on)
+	err := db.q(ctx).QueryRow(ctx, `SELECT id, given_on FROM infusions WHERE patient_id = $1 ORDER BY given_on DESC, id DESC LIMIT 1`, patientID).Scan(&id, &on)
 	if isNoRows(err) {
 		return 0, on, clinic.Errorf(clinic.ECONFLICT, "There is no infusion yet to report relief for.")
 	}
@@ -356,7 +356,7 @@ func (db *DB) ReportOwnRelief(ctx context.Context, patientID int64, status clini
 // ExistingCalendarToken returns the patient's feed token, "" when none.
 func (db *DB) ExistingCalendarToken(ctx context.Context, patientID int64) (string, error) {
 	var token string
-	err := db.pool.QueryRow(ctx, `SELECT token FROM calendar_feeds WHERE patient_id = $1`, patientID).Scan(&token)
+	err := db.q(ctx).QueryRow(ctx, `SELECT token FROM calendar_feeds WHERE patient_id = $1`, patientID).Scan(&token)
 	if isNoRows(err) {
 		return "", nil
 	}

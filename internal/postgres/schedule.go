@@ -26,7 +26,7 @@ func schedule(ctx context.Context, q querier) (clinic.Schedule, error) {
 
 // Schedule returns the clinic's schedule.
 func (db *DB) Schedule(ctx context.Context) (clinic.Schedule, error) {
-	s, err := schedule(ctx, db.pool)
+	s, err := schedule(ctx, db.q(ctx))
 	return s, mapError(err)
 }
 
@@ -86,7 +86,7 @@ func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, to
 // starts before now. The calendar returned names the chairs and the zone.
 // Days before today or beyond the booking horizon are refused.
 func (db *DB) Availability(ctx context.Context, from, to clinic.Date, minutes int, now time.Time) (*clinic.Calendar, []clinic.DayStarts, error) {
-	sched, err := schedule(ctx, db.pool)
+	sched, err := schedule(ctx, db.q(ctx))
 	if err != nil {
 		return nil, nil, mapError(err)
 	}
@@ -99,7 +99,7 @@ func (db *DB) Availability(ctx context.Context, from, to clinic.Date, minutes in
 	if err := p.Err(); err != nil {
 		return nil, nil, err
 	}
-	cal, err := calendar(ctx, db.pool, sched, from, to)
+	cal, err := calendar(ctx, db.q(ctx), sched, from, to)
 	if err != nil {
 		return nil, nil, mapError(err)
 	}
@@ -109,12 +109,12 @@ func (db *DB) Availability(ctx context.Context, from, to clinic.Date, minutes in
 // alternatives offers up to n free slots near a start that was just taken,
 // read after the failed booking's transaction has ended.
 func (db *DB) alternatives(ctx context.Context, start time.Time, minutes int, patientID int64, now time.Time, n int) []clinic.Slot {
-	sched, err := schedule(ctx, db.pool)
+	sched, err := schedule(ctx, db.q(ctx))
 	if err != nil {
 		return nil
 	}
 	d := clinic.DateOf(start, sched.Loc)
-	cal, err := calendar(ctx, db.pool, sched, d, d.AddDays(8))
+	cal, err := calendar(ctx, db.q(ctx), sched, d, d.AddDays(8))
 	if err != nil {
 		return nil // offering alternatives is a courtesy; the refusal stands
 	}

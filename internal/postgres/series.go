@@ -203,14 +203,14 @@ func (db *DB) withFreshProposal(ctx context.Context, err error, req clinic.Serie
 // seriesByKey finds the series whose first session was booked with key.
 func (db *DB) seriesByKey(ctx context.Context, key string) (clinic.BookedSeries, bool, error) {
 	var out clinic.BookedSeries
-	err := db.pool.QueryRow(ctx, `SELECT series_id, course_id FROM appointments WHERE idempotency_key = $1`, key).Scan(&out.ID, &out.CourseID)
+	err := db.q(ctx).QueryRow(ctx, `SELECT series_id, course_id FROM appointments WHERE idempotency_key = $1`, key).Scan(&out.ID, &out.CourseID)
 	if isNoRows(err) {
 		return out, false, nil
 	}
 	if err != nil {
 		return out, false, mapError(err)
 	}
-	out.Sessions, err = seriesSessions(ctx, db.pool, out.ID, false)
+	out.Sessions, err = seriesSessions(ctx, db.q(ctx), out.ID, false)
 	return out, true, mapError(err)
 }
 

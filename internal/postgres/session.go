@@ -56,7 +56,7 @@ func (db *DB) SignIn(ctx context.Context, u *clinic.User, kind SessionKind, toke
 func (db *DB) SessionUser(ctx context.Context, tokenHash []byte, kind SessionKind) (*clinic.User, error) {
 	// Touching at most every 30 seconds spares a write on most requests;
 	// the idle timeout is minutes, so the slack does not matter.
-	u, err := scanUser(db.pool.QueryRow(ctx, `
+	u, err := scanUser(db.q(ctx).QueryRow(ctx, `
 		WITH s AS (
 			SELECT token_hash, user_id FROM sessions
 			WHERE token_hash = $1 AND kind = $2 AND expires_at > now()

@@ -19,8 +19,7 @@ func TestNoPoolConnectionInsideATransaction(t *testing.T) {
 	db, _ := pgtest.Open(t)
 	started := time.Now()
 	err := postgres.InTxForTest(ctx, db, func(ctx context.Context) error {
-		_, err := db.Schedule(ctx) // reads through the pool, not the transaction
-		return err
+		return postgres.PoolReadForTest(ctx, db) // reads through the pool, not the transaction
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("a pool read inside a transaction: err = %v, want it refused", err)
@@ -29,7 +28,76 @@ func TestNoPoolConnectionInsideATransaction(t *testing.T) {
 		t.Fatalf("refused only after %s", d)
 	}
 	// Outside a transaction the same read works.
-	if _, err := db.Schedule(ctx); err != nil {
+	if err := postgres.PoolReadForTest(ctx, db); err != nil {
 		t.Fatal(err)
+	}
+	// A store read inside a transaction joins it instead (a page's reads
+	// in one View), and works.
+	if err := postgres.InTxForTest(ctx, db, func(ctx context.Context) error {
+		_, err := db.Schedule(ctx)
+		return err
+	}); err != nil {
+		t.Fatalf("a store read inside a transaction: %v", err)
+	}
+}
+
+// A View's reads are one transaction: they see one snapshot, and their
+// audit rows are written at its end, in order, all or none.
+func TestViewIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	db, url := pgtest.Open(t)
+	su := superuser(t, url)
+	var before int
+	if err := su.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	var starts []time.Time
+	err := db.View(ctx, func(ctx context.Context) error {
+		for range 3 {
+			if _, err := db.Protocols(ctx); err != nil {
+				return err
+			}
+			if _, err := db.OpenCourses(ctx); err != nil { // audited
+				return err
+			}
+			start, err := postgres.TxStartForTest(ctx, db)
+			if err != nil {
+				return err
+			}
+			starts = append(starts, start)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !starts[0].Equal(starts[1]) || !starts[1].Equal(starts[2]) {
+		t.Fatalf("the view's reads ran in transactions begun at %v, want one", starts)
+	}
+	// Outside a view, two reads are two transactions.
+	a, _ := postgres.TxStartForTest(ctx, db)
+	b, _ := postgres.TxStartForTest(ctx, db)
+	if a.Equal(b) {
+		t.Fatalf("two reads outside a view in one transaction (%v)", a)
+	}
+	var after int
+	su.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&after)
+	if after-before != 3 {
+		t.Fatalf("%d audit rows for three audited reads in one view", after-before)
+	}
+	// A view that fails writes none of its audit rows.
+	failed := errors.New("the page could not be shown")
+	if err := db.View(ctx, func(ctx context.Context) error {
+		if _, err := db.OpenCourses(ctx); err != nil {
+			return err
+		}
+		return failed
+	}); !errors.Is(err, failed) {
+		t.Fatalf("a failed view: %v", err)
+	}
+	var last int
+	su.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&last)
+	if last != after {
+		t.Fatalf("a failed view wrote %d audit rows", last-after)
 	}
 }

@@ -52,7 +52,7 @@ func (db *DB) CreateUser(ctx context.Context, n clinic.NewUser, passwordHash str
 func (db *DB) UserCredentials(ctx context.Context, email string) (*clinic.User, string, error) {
 	var hash string
 	var u clinic.User
-	err := db.pool.QueryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1`,
+	err := db.q(ctx).QueryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1`,
 		clinic.NormalizeEmail(email)).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PatientID, &u.DisabledAt, &u.CreatedAt, &u.Version, &hash)
 	if isNoRows(err) {
 		return nil, "", clinic.Errorf(clinic.ENOTFOUND, "No such user.")
@@ -65,7 +65,7 @@ func (db *DB) UserCredentials(ctx context.Context, email string) (*clinic.User, 
 
 // User returns the user with this id.
 func (db *DB) User(ctx context.Context, id int64) (*clinic.User, error) {
-	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(db.q(ctx).QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if isNoRows(err) {
 		return nil, clinic.Errorf(clinic.ENOTFOUND, "No such user.")
 	}
@@ -74,7 +74,7 @@ func (db *DB) User(ctx context.Context, id int64) (*clinic.User, error) {
 
 // Users lists every account, staff first, by name.
 func (db *DB) Users(ctx context.Context) ([]*clinic.User, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY role = 'patient', lower(name), id`)
+	rows, err := db.q(ctx).Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY role = 'patient', lower(name), id`)
 	if err != nil {
 		return nil, mapError(err)
 	}

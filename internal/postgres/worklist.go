@@ -136,7 +136,7 @@ func (db *DB) Counts(ctx context.Context, now time.Time) (WorkCounts, error) {
 	if err != nil {
 		return c, err
 	}
-	err = db.pool.QueryRow(ctx, `
+	err = db.q(ctx).QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE `+listWhere[ListDueSoon]+`),
 		       count(*) FILTER (WHERE `+listWhere[ListOverdue]+`),
 		       count(*) FILTER (WHERE `+listWhere[ListReportMissing]+`),

@@ -3,6 +3,7 @@ package server
 // Helpers the pages share to read forms and answer them.
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"net/http"
@@ -157,3 +158,10 @@ type notices map[string]string
 
 // of is the notice the request asks for; "" for none.
 func (n notices) of(r *http.Request) string { return n[r.URL.Query().Get("done")] }
+
+// read loads what a page shows in one store transaction: every store call
+// load makes (through the request it is given) joins it
+// (postgres.DB.View). Handlers are then parse → read → render.
+func (s *Server) read(r *http.Request, load func(r *http.Request) error) error {
+	return s.db.View(r.Context(), func(ctx context.Context) error { return load(r.WithContext(ctx)) })
+}

@@ -38,7 +38,7 @@ func (s *Server) bookingForm(r *http.Request, f web.BookingForm) (web.BookingFor
 }
 
 func (s *Server) renderBooking(w http.ResponseWriter, r *http.Request, status int, f web.BookingForm) {
-	f, err := s.bookingForm(r, f)
+	err := s.read(r, func(r *http.Request) (err error) { f, err = s.bookingForm(r, f); return err })
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -100,23 +100,30 @@ func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
 // the matching patients as choices. POST, so that no name is in a URL.
 func (s *Server) deskPatientPick(w http.ResponseWriter, r *http.Request) {
 	q := clinic.ParsePatientQuery(r.PostFormValue("q"))
-	var found []clinic.Patient
-	if !q.Empty() {
-		var err error
-		if found, err = s.db.SearchPatients(r.Context(), q); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
 	current, name := r.PostFormValue("current"), ""
-	if id, ok := optionalID(current); ok && id != 0 {
-		if p, err := s.db.Patient(r.Context(), id); err == nil {
-			name = p.FullName() + " (" + p.MRN + ")"
-		} else {
-			current = ""
-		}
-	} else {
+	id, ok := optionalID(current)
+	if !ok || id == 0 {
 		current = ""
+	}
+	var found []clinic.Patient
+	err := s.read(r, func(r *http.Request) (err error) {
+		if !q.Empty() {
+			if found, err = s.db.SearchPatients(r.Context(), q); err != nil {
+				return err
+			}
+		}
+		if current != "" {
+			if p, err := s.db.Patient(r.Context(), id); err == nil {
+				name = p.FullName() + " (" + p.MRN + ")"
+			} else {
+				current = ""
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.render(w, r, http.StatusOK, web.PatientChoices(found, current, name))
 }
@@ -157,8 +164,8 @@ func (s *Server) deskAppointment(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v, err := s.appointmentView(r, id)
-	if err != nil {
+	var v web.AppointmentView
+	if err := s.read(r, func(r *http.Request) (err error) { v, err = s.appointmentView(r, id); return err }); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -188,8 +195,8 @@ func (s *Server) deskAppointmentAction(w http.ResponseWriter, r *http.Request) {
 		to = "/desk?done=" + done
 	}
 	s.answerForm(w, r, err, to, func(p refusal) {
-		v, err := s.appointmentView(r, id)
-		if err != nil {
+		var v web.AppointmentView
+		if err := s.read(r, func(r *http.Request) (err error) { v, err = s.appointmentView(r, id); return err }); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
@@ -12,12 +13,15 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
 	const pageSize = 100
-	records, err := s.db.ListAudit(ctx, postgres.AuditFilter{BeforeSeq: before, Limit: pageSize})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	check, err := s.db.VerifyAudit(ctx)
+	var records []clinic.AuditRecord
+	var check clinic.AuditCheck
+	err := s.read(r, func(r *http.Request) (err error) {
+		if records, err = s.db.ListAudit(r.Context(), postgres.AuditFilter{BeforeSeq: before, Limit: pageSize}); err != nil {
+			return err
+		}
+		check, err = s.db.VerifyAudit(r.Context())
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -37,42 +37,47 @@ func dayParam(r *http.Request, today clinic.Date) clinic.Date {
 
 // deskDay is the day view: chairs as columns, the grid down the side.
 func (s *Server) deskDay(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := s.clinicDays(ctx)
+	var g web.DayGrid
+	err := s.read(r, func(r *http.Request) error {
+		ctx := r.Context()
+		c, err := s.clinicDays(ctx)
+		if err != nil {
+			return err
+		}
+		d := dayParam(r, c.today)
+		visits, err := s.visits(ctx, c, d, 1)
+		if err != nil {
+			return err
+		}
+		chairs, err := s.db.Chairs(ctx)
+		g = web.NewDayGrid(c.Schedule, chairs, visits, d, s.now())
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := dayParam(r, c.today)
-	visits, err := s.visits(ctx, c, d, 1)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	chairs, err := s.db.Chairs(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	g := web.NewDayGrid(c.Schedule, chairs, visits, d, s.now())
 	g.Notice = deskNotice(r)
-	s.render(w, r, http.StatusOK, web.DayCalendar(s.meta(r, d.Format("Mon 2 Jan"), "/desk/calendar"), g))
+	s.render(w, r, http.StatusOK, web.DayCalendar(s.meta(r, g.Date.Format("Mon 2 Jan"), "/desk/calendar"), g))
 }
 
 func (s *Server) deskWeek(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := s.clinicDays(ctx)
+	var v web.WeekView
+	err := s.read(r, func(r *http.Request) error {
+		c, err := s.clinicDays(r.Context())
+		if err != nil {
+			return err
+		}
+		monday := web.MondayOf(dayParam(r, c.today))
+		visits, err := s.visits(r.Context(), c, monday, 7)
+		v = web.NewWeekView(c.Schedule, monday, visits, s.now())
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	monday := web.MondayOf(dayParam(r, c.today))
-	visits, err := s.visits(ctx, c, monday, 7)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, web.WeekCalendar(s.meta(r, "Week", "/desk/calendar"), web.NewWeekView(c.Schedule, monday, visits, s.now())))
+	s.render(w, r, http.StatusOK, web.WeekCalendar(s.meta(r, "Week", "/desk/calendar"), v))
 }
 
 func (s *Server) deskMisfits(w http.ResponseWriter, r *http.Request) {
@@ -123,39 +128,37 @@ func (s *Server) dayView(ctx context.Context, c clinicDays, heading string, d cl
 // deskHome shows today's arrivals and, when today has none, the next
 // clinic day's.
 func (s *Server) deskHome(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := s.clinicDays(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	today, err := s.dayView(ctx, c, "Today", c.today)
+	var today web.DayView
+	var next *web.DayView
+	var misfits []clinic.Misfit
+	var counts postgres.WorkCounts
+	err := s.read(r, func(r *http.Request) error {
+		ctx := r.Context()
+		c, err := s.clinicDays(ctx)
+		if err != nil {
+			return err
+		}
+		if today, err = s.dayView(ctx, c, "Today", c.today); err != nil {
+			return err
+		}
+		if misfits, err = s.db.Misfits(ctx, s.now()); err != nil {
+			return err
+		}
+		if d, ok := c.nextOpen(c.today); ok && today.ActiveCount() == 0 {
+			v, err := s.dayView(ctx, c, "Next clinic day", d)
+			if err != nil {
+				return err
+			}
+			next = &v
+		}
+		counts, err = s.db.Counts(ctx, s.now())
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	today.Arrivals = true
-	misfits, err := s.db.Misfits(ctx, s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var next *web.DayView
-	if today.ActiveCount() == 0 {
-		if d, ok := c.nextOpen(c.today); ok {
-			v, err := s.dayView(ctx, c, "Next clinic day", d)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			next = &v
-		}
-	}
-	counts, err := s.db.Counts(ctx, s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	work := []web.WorkTab{{Key: "due", Label: "due within 14 days, not booked", Count: counts.DueSoon},
 		{Key: "overdue", Label: "overdue", Count: counts.Overdue}, {Key: "report", Label: "relief reports missing", Count: counts.ReportMissing}}
 	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next, len(misfits), deskNotice(r), work, counts.FailedMessages))
@@ -164,24 +167,26 @@ func (s *Server) deskHome(w http.ResponseWriter, r *http.Request) {
 // nurseHome shows the infusion floor chair by chair: today when the clinic
 // is open, else the next clinic day.
 func (s *Server) nurseHome(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := s.clinicDays(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d, heading := c.today, "Today"
-	if !c.Open(d) {
-		if n, ok := c.nextOpen(d); ok {
-			d, heading = n, "Next clinic day"
+	var day web.DayView
+	var chairs []clinic.Chair
+	err := s.read(r, func(r *http.Request) error {
+		ctx := r.Context()
+		c, err := s.clinicDays(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	day, err := s.dayView(ctx, c, heading, d)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	chairs, err := s.db.Chairs(ctx)
+		d, heading := c.today, "Today"
+		if !c.Open(d) {
+			if n, ok := c.nextOpen(d); ok {
+				d, heading = n, "Next clinic day"
+			}
+		}
+		if day, err = s.dayView(ctx, c, heading, d); err != nil {
+			return err
+		}
+		chairs, err = s.db.Chairs(ctx)
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return

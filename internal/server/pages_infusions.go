@@ -13,6 +13,16 @@ import (
 
 // recordForm loads what the nurse's record form shows around the input.
 func (s *Server) recordForm(r *http.Request, f web.RecordForm) (web.RecordForm, *clinic.Course, error) {
+	var course *clinic.Course
+	err := s.read(r, func(r *http.Request) (err error) {
+		f, course, err = s.loadRecordForm(r, f)
+		return err
+	})
+	return f, course, err
+}
+
+// loadRecordForm reads the visit and the patient's plan for the form.
+func (s *Server) loadRecordForm(r *http.Request, f web.RecordForm) (web.RecordForm, *clinic.Course, error) {
 	ctx := r.Context()
 	id, err := urlID(r)
 	if err != nil {

@@ -66,7 +66,8 @@ type patientExtras struct {
 
 // renderPatientFull is renderPatient with the extras.
 func (s *Server) renderPatientFull(w http.ResponseWriter, r *http.Request, id int64, status int, message string, x patientExtras) {
-	v, err := s.patientView(r, id, x)
+	var v web.PatientView
+	err := s.read(r, func(r *http.Request) (err error) { v, err = s.patientView(r, id, x); return err })
 	if err != nil {
 		s.fail(w, r, err)
 		return

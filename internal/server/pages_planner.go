@@ -98,14 +98,25 @@ func (s *Server) physicianFlags(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) workList(w http.ResponseWriter, r *http.Request, desk bool) {
-	ctx := r.Context()
-	now := s.now()
-	counts, err := s.db.Counts(ctx, now)
+	var v web.WorkView
+	err := s.read(r, func(r *http.Request) (err error) { v, err = s.workView(r, desk); return err })
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.WorkView{Sort: r.URL.Query().Get("sort"), Desk: desk, Notice: deskNotice(r)}
+	s.render(w, r, http.StatusOK, web.WorkListPage(s.meta(r, v.Title, v.Path), v))
+}
+
+// workView reads a work list: its counts, its patients and, on the desk's
+// lists, each patient's suggested slot.
+func (s *Server) workView(r *http.Request, desk bool) (v web.WorkView, err error) {
+	ctx := r.Context()
+	now := s.now()
+	counts, err := s.db.Counts(ctx, now)
+	if err != nil {
+		return v, err
+	}
+	v = web.WorkView{Sort: r.URL.Query().Get("sort"), Desk: desk, Notice: deskNotice(r)}
 	if v.Sort == "" {
 		v.Sort = "due"
 	}
@@ -125,8 +136,7 @@ func (s *Server) workList(w http.ResponseWriter, r *http.Request, desk bool) {
 	v.List = string(list)
 	items, err := s.db.Work(ctx, list, v.Sort, now, 200)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return v, err
 	}
 	_, v.Loc = s.clinicInfo(ctx)
 	for _, it := range items {
@@ -138,8 +148,7 @@ func (s *Server) workList(w http.ResponseWriter, r *http.Request, desk bool) {
 		// One click books each patient's suggested slot.
 		chairs, err := s.db.Chairs(ctx)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return v, err
 		}
 		for i := range v.Items {
 			if i >= 50 {
@@ -147,13 +156,12 @@ func (s *Server) workList(w http.ResponseWriter, r *http.Request, desk bool) {
 			}
 			plan, err := s.db.PatientPlan(ctx, v.Items[i].PatientID, now)
 			if err != nil {
-				s.fail(w, r, err)
-				return
+				return v, err
 			}
 			v.Items[i].Box = planBox(plan, chairs)
 		}
 	}
-	s.render(w, r, http.StatusOK, web.WorkListPage(s.meta(r, v.Title, v.Path), v))
+	return v, nil
 }
 
 // physicianPlan is a patient's plan page: the plan, the chart of relief
@@ -199,18 +207,20 @@ func (s *Server) renderPhysicianPlan(w http.ResponseWriter, r *http.Request, id 
 }
 
 func (s *Server) renderPhysicianPlanWith(w http.ResponseWriter, r *http.Request, id int64, status int, form *web.IntervalForm, notice string, extra *web.AdditionalForm) {
-	ctx := r.Context()
-	p, err := s.db.Patient(ctx, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	plan, err := s.db.PatientPlan(ctx, id, s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	chairs, err := s.db.Chairs(ctx)
+	var p clinic.Patient
+	var plan postgres.PlanView
+	var chairs []clinic.Chair
+	err := s.read(r, func(r *http.Request) (err error) {
+		ctx := r.Context()
+		if p, err = s.db.Patient(ctx, id); err != nil {
+			return err
+		}
+		if plan, err = s.db.PatientPlan(ctx, id, s.now()); err != nil {
+			return err
+		}
+		chairs, err = s.db.Chairs(ctx)
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -283,17 +293,20 @@ var recordFields = []string{"started", "minutes", "route", "weight_kg", "dose_mg
 	"relief_status", "relief_date"}
 
 func (s *Server) physicianHome(w http.ResponseWriter, r *http.Request) {
-	courses, err := s.db.OpenCourses(r.Context())
+	var courses []clinic.CourseSummary
+	var counts postgres.WorkCounts
+	err := s.read(r, func(r *http.Request) (err error) {
+		if courses, err = s.db.OpenCourses(r.Context()); err != nil {
+			return err
+		}
+		counts, err = s.db.Counts(r.Context(), s.now())
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	_, loc := s.clinicInfo(r.Context())
-	counts, err := s.db.Counts(r.Context(), s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	work := []web.WorkTab{{Key: "flagged", Label: "flagged patients", Count: counts.Flagged}}
 	s.render(w, r, http.StatusOK, web.PhysicianHome(s.meta(r, "Patients", "/physician"), courses, loc, work))
 }

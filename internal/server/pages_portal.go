@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -48,40 +49,47 @@ func (s *Server) renderPortal(w http.ResponseWriter, r *http.Request, status int
 	now := s.now()
 	view := web.PortalView{Linked: u.PatientID != nil, Loc: loc, Notice: portalNotice(r), Message: message, Today: clinic.DateOf(now, loc)}
 	if u.PatientID != nil {
-		id := *u.PatientID
-		visits, err := s.db.PatientVisits(ctx, id)
-		if err != nil {
+		if err := s.read(r, func(r *http.Request) error { return s.portalView(r.Context(), *u.PatientID, &view) }); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		for _, v := range visits {
-			switch {
-			case v.End.After(now) && (v.Status == clinic.StatusBooked || v.Status == clinic.StatusCheckedIn):
-				view.Upcoming = append(view.Upcoming, v)
-			case v.Start.Before(now):
-				view.Past = append([]clinic.Visit{v}, view.Past...)
-			}
-		}
-		if len(view.Past) > 10 {
-			view.Past = view.Past[:10]
-		}
-		series, err := s.db.PatientSeries(ctx, id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		for _, sr := range series {
-			view.Series = append(view.Series, web.SeriesSummary{ID: sr.ID, Protocol: sr.Protocol, Sessions: sr.Sessions, Done: sr.Done,
-				Cancelled: sr.Cancelled, Visits: sr.Appointments})
-		}
-		if view.Requests, err = s.db.Requests(ctx, &id); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		_, _, lerr := s.db.LatestInfusion(ctx, id)
-		view.CanReport = lerr == nil
 	}
 	s.render(w, r, status, web.PortalHome(s.meta(r, "My visits", "/portal"), view))
+}
+
+// portalView reads the patient's own visits, series, requests and whether
+// they can report relief.
+func (s *Server) portalView(ctx context.Context, id int64, view *web.PortalView) error {
+	now := s.now()
+	visits, err := s.db.PatientVisits(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, v := range visits {
+		switch {
+		case v.End.After(now) && (v.Status == clinic.StatusBooked || v.Status == clinic.StatusCheckedIn):
+			view.Upcoming = append(view.Upcoming, v)
+		case v.Start.Before(now):
+			view.Past = append([]clinic.Visit{v}, view.Past...)
+		}
+	}
+	if len(view.Past) > 10 {
+		view.Past = view.Past[:10]
+	}
+	series, err := s.db.PatientSeries(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, sr := range series {
+		view.Series = append(view.Series, web.SeriesSummary{ID: sr.ID, Protocol: sr.Protocol, Sessions: sr.Sessions, Done: sr.Done,
+			Cancelled: sr.Cancelled, Visits: sr.Appointments})
+	}
+	if view.Requests, err = s.db.Requests(ctx, &id); err != nil {
+		return err
+	}
+	_, _, lerr := s.db.LatestInfusion(ctx, id)
+	view.CanReport = lerr == nil
+	return nil
 }
 
 // portalRelief turns "my pain came back" / "I still feel relief" into a

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strconv"
@@ -13,8 +14,15 @@ import (
 
 // settingsPage fills the settings page's lists around a form.
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, status int, f web.SettingsForm) {
-	ctx := r.Context()
-	sched, err := s.db.Schedule(ctx)
+	var sched clinic.Schedule
+	var misfits []clinic.Misfit
+	err := s.read(r, func(r *http.Request) (err error) {
+		if sched, err = s.db.Schedule(r.Context()); err != nil {
+			return err
+		}
+		misfits, err = s.db.Misfits(r.Context(), s.now())
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -27,11 +35,6 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, status int
 		}
 	}
 	sort.Slice(f.Closures, func(i, j int) bool { return f.Closures[i].Date.Before(f.Closures[j].Date) })
-	misfits, err := s.db.Misfits(ctx, s.now())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	f.Misfits = len(misfits)
 	s.render(w, r, status, web.ClinicSettings(s.meta(r, "Clinic settings", "/admin/clinic"), f))
 }
@@ -303,11 +306,20 @@ func (s *Server) adminSaveProtocol(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := s.clinicDays(ctx)
-	if err != nil {
+	var o web.AdminOverview
+	if err := s.read(r, func(r *http.Request) (err error) { o, err = s.adminOverview(r.Context()); return err }); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	s.render(w, r, http.StatusOK, web.AdminHome(s.meta(r, "Overview", "/admin"), o))
+}
+
+// adminOverview reads the admin's overview: settings, closures ahead,
+// chairs, protocols, accounts by role and the audit chain's check.
+func (s *Server) adminOverview(ctx context.Context) (web.AdminOverview, error) {
+	c, err := s.clinicDays(ctx)
+	if err != nil {
+		return web.AdminOverview{}, err
 	}
 	o := web.AdminOverview{Settings: c.Settings, Users: map[clinic.Role]int{}}
 	for d, reason := range c.Closures {
@@ -317,26 +329,20 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(o.Closures, func(i, j int) bool { return o.Closures[i].Date.Before(o.Closures[j].Date) })
 	if o.Chairs, err = s.db.Chairs(ctx); err != nil {
-		s.fail(w, r, err)
-		return
+		return o, err
 	}
 	if o.Protocols, err = s.db.Protocols(ctx); err != nil {
-		s.fail(w, r, err)
-		return
+		return o, err
 	}
 	users, err := s.db.Users(ctx)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return o, err
 	}
 	for _, u := range users {
 		if !u.Disabled() {
 			o.Users[u.Role]++
 		}
 	}
-	if o.Audit, err = s.db.VerifyAudit(ctx); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, web.AdminHome(s.meta(r, "Overview", "/admin"), o))
+	o.Audit, err = s.db.VerifyAudit(ctx)
+	return o, err
 }
