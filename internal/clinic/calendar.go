@@ -2,6 +2,7 @@ package clinic
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -18,10 +19,12 @@ func (i Interval) Overlaps(o Interval) bool { return i.Start.Before(o.End) && o.
 // Minutes is the length of the interval in minutes.
 func (i Interval) Minutes() int { return int(i.End.Sub(i.Start) / time.Minute) }
 
-// Slot is a place in the calendar: a chair for an interval.
+// Slot is a place in the calendar: a chair for an interval and, on a date
+// with nurses on shift, the nurse who watches it (zero otherwise).
 type Slot struct {
 	ChairID int64
 	Interval
+	Nurse Assignment
 }
 
 // Schedule is when the clinic takes appointments: its settings (hours,
@@ -165,6 +168,50 @@ type Calendar struct {
 	// infusionDays are the clinic-local dates on which each patient has an
 	// infusion (loading or maintenance) holding a chair.
 	infusionDays map[int64]map[Date]bool
+	// floors are the nursing of each date with shifts (see nursing.go): a
+	// calendar given shifts places infusions only where a nurse can watch
+	// them. The store gives shifts only to calendars for infusions.
+	nursing Nursing
+	floors  map[Date]*Floor
+}
+
+// SetNursing sets the nursing limits the calendar's shifts work under.
+func (c *Calendar) SetNursing(n Nursing) {
+	c.nursing = n
+	for _, f := range c.floors {
+		f.Nursing = n
+	}
+}
+
+// AddShift puts a nurse's shift on its date.
+func (c *Calendar) AddShift(s Shift) { c.floor(s.Date).Shifts = append(c.floor(s.Date).Shifts, s) }
+
+// HoldWatch records an infusion a nurse already watches.
+func (c *Calendar) HoldWatch(w Watch) {
+	f := c.floor(DateOf(w.Start, c.Loc))
+	f.Watches = append(f.Watches, w)
+}
+
+func (c *Calendar) floor(d Date) *Floor {
+	if c.floors == nil {
+		c.floors = map[Date]*Floor{}
+	}
+	f := c.floors[d]
+	if f == nil {
+		f = &Floor{Nursing: c.nursing, Loc: c.Loc}
+		c.floors[d] = f
+	}
+	return f
+}
+
+// Nursed finds the nurse for an infusion at iv: a zero assignment on a date
+// without shifts; false, with the reason, when no nurse can watch it.
+func (c *Calendar) Nursed(iv Interval, except int64) (Assignment, bool, string) {
+	f := c.floors[DateOf(iv.Start, c.Loc)]
+	if f == nil {
+		return Assignment{}, true, ""
+	}
+	return f.Assign(iv, except)
 }
 
 // NewCalendar returns an empty calendar.
@@ -261,7 +308,11 @@ func (c *Calendar) placeAt(d Date, s Clock, minutes int, patientID int64, notBef
 		return Slot{}, false
 	}
 	chair, ok := c.FirstFreeChair(iv)
-	return Slot{chair, iv}, ok
+	if !ok {
+		return Slot{}, false
+	}
+	nurse, ok, _ := c.Nursed(iv, 0)
+	return Slot{ChairID: chair, Interval: iv, Nurse: nurse}, ok
 }
 
 func distance(a, b Clock) Clock {
@@ -292,6 +343,12 @@ func (c *Calendar) FreeStarts(from, to Date, minutes int, notBefore time.Time) [
 	for d := from; !d.After(to); d = d.AddDays(1) {
 		day := DayStarts{Date: d, Closed: c.ClosedReason(d)}
 		starts := c.StartsOn(d, minutes)
+		if c.floors[d] != nil { // a start needs a nurse too
+			starts = slices.DeleteFunc(starts, func(s Clock) bool {
+				_, ok, _ := c.Nursed(c.Interval(d, s, minutes), 0)
+				return !ok
+			})
+		}
 		for _, ch := range c.Chairs {
 			cs := ChairStarts{ChairID: ch.ID, Starts: []Clock{}}
 			busy := c.chairs[ch.ID]

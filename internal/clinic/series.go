@@ -55,13 +55,20 @@ func (c *Calendar) dayProblem(d Date, pref Clock, minutes int, patientID int64, 
 	if len(starts) > 0 && c.Interval(d, starts[len(starts)-1], minutes).Start.Before(notBefore) {
 		return Slot{}, "it is already past"
 	}
+	nurseless := false // a chair and the patient free, but no nurse
 	for _, s := range starts {
 		iv := c.Interval(d, s, minutes)
-		if !iv.Start.Before(notBefore) && !c.PatientFree(patientID, iv) {
-			if _, chairFree := c.FirstFreeChair(iv); chairFree {
-				return Slot{}, "the patient's other appointments leave no room"
-			}
+		_, chairFree := c.FirstFreeChair(iv)
+		if iv.Start.Before(notBefore) || !chairFree {
+			continue
 		}
+		if !c.PatientFree(patientID, iv) {
+			return Slot{}, "the patient's other appointments leave no room"
+		}
+		nurseless = true
+	}
+	if nurseless {
+		return Slot{}, fmt.Sprintf("no nurse is free to watch a %d-minute session", minutes)
 	}
 	return Slot{}, fmt.Sprintf("no chair is free for %d minutes", minutes)
 }
@@ -228,6 +235,12 @@ func (c *Calendar) CheckSeries(plan SeriesPlan, patientID int64, sessions []Slot
 				taken++
 			} else if c.InfusionOn(patientID, d) {
 				problems = append(problems, "the patient has another infusion that day")
+			}
+			if nurse, ok, why := c.Nursed(s.Interval, 0); ok {
+				out[i].Nurse = nurse
+			} else {
+				problems = append(problems, strings.ToLower(why[:1])+strings.TrimSuffix(why[1:], "."))
+				taken++ // a nurse's time, like a chair's, is taken by other bookings
 			}
 		}
 		if i == 0 {

@@ -1,0 +1,177 @@
+package clinic
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// The nursing rules (issue 14, being built): on a date with at
+// least one shift, every infusion visit is watched by a nurse on shift for
+// its whole occupancy; a nurse watches at most PatientsPerNurse patients at
+// any instant and starts no two infusions less than StartSpacingMinutes
+// apart. A date without shifts is not limited by nursing.
+
+// Nursing is the clinic's nursing limits.
+type Nursing struct {
+	PatientsPerNurse    int `json:"patients_per_nurse"`
+	StartSpacingMinutes int `json:"start_spacing_minutes"`
+}
+
+// DefaultNursing is three patients per nurse, starts 15 minutes apart.
+var DefaultNursing = Nursing{PatientsPerNurse: 3, StartSpacingMinutes: 15}
+
+// Validate names a number out of range.
+func (n Nursing) Validate() error {
+	p := Problems{}
+	if n.PatientsPerNurse < 1 || n.PatientsPerNurse > 10 {
+		p.Add("nursing.patients_per_nurse", "Enter 1 to 10 patients per nurse.")
+	}
+	if n.StartSpacingMinutes < 0 || n.StartSpacingMinutes > 120 {
+		p.Add("nursing.start_spacing_minutes", "Enter 0 to 120 minutes between one nurse's starts.")
+	}
+	return p.Err()
+}
+
+// Shift is one nurse on duty on one date, from–to clinic-local time.
+type Shift struct {
+	ID        int64
+	NurseID   int64
+	NurseName string
+	Date      Date
+	From, To  Clock
+}
+
+// Interval is the shift's span in time.
+func (s Shift) Interval(loc *time.Location) Interval {
+	return Interval{Start: s.Date.At(s.From, loc), End: s.Date.At(s.To, loc)}
+}
+
+// Validate checks the shift's own fields.
+func (s Shift) Validate() error {
+	p := Problems{}
+	if s.NurseID == 0 {
+		p.Add("nurse_id", "Choose the nurse.")
+	}
+	if s.Date.IsZero() {
+		p.Add("date", "Give the date (YYYY-MM-DD).")
+	}
+	if s.To <= s.From {
+		p.Add("to", "The shift must end after it starts.")
+	}
+	return p.Err()
+}
+
+// Watch is an infusion a nurse watches through its occupancy, on one of
+// their numbered places (1…PatientsPerNurse).
+type Watch struct {
+	AppointmentID int64
+	NurseID       int64
+	Place         int
+	Interval
+	Patient string // the patient's name, to explain a refusal to staff
+}
+
+// Assignment is the nurse an infusion is given, and the place it takes.
+type Assignment struct {
+	NurseID int64
+	Place   int
+}
+
+// Floor is the nursing of one date: its shifts, the watches already held,
+// the limits.
+type Floor struct {
+	Nursing Nursing
+	Shifts  []Shift
+	Watches []Watch
+	Loc     *time.Location
+}
+
+// Rostered reports whether the date has a shift: only then does nursing
+// limit bookings.
+func (f Floor) Rostered() bool { return len(f.Shifts) > 0 }
+
+// Assign finds a nurse for an infusion occupying iv. A date without shifts
+// needs none (ok, with a zero assignment). Otherwise the nurse is on shift
+// for the whole of iv, watches fewer than PatientsPerNurse patients at
+// every instant of it, and starts no other infusion within the spacing of
+// iv's start; among those, the one watching the fewest patients that day,
+// then the earliest shift. The place is the lowest free for the whole of
+// iv. except is an appointment to leave out (the one being moved). When no
+// nurse fits, the reason names what stops each one.
+func (f Floor) Assign(iv Interval, except int64) (Assignment, bool, string) {
+	if !f.Rostered() {
+		return Assignment{}, true, ""
+	}
+	shifts := slices.Clone(f.Shifts)
+	slices.SortStableFunc(shifts, func(a, b Shift) int { return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.NurseID, b.NurseID)) })
+	var best *Assignment
+	bestLoad := 0
+	reason := ""
+	for _, s := range shifts {
+		span := s.Interval(f.Loc)
+		if iv.Start.Before(span.Start) || span.End.Before(iv.End) {
+			reason = cmp.Or(reason, fmt.Sprintf("no nurse is on shift for the whole of %s–%s", ClockOf(iv.Start, f.Loc), ClockOf(iv.End, f.Loc)))
+			continue
+		}
+		watches := f.watchesOf(s.NurseID, except)
+		if w, ok := f.startClash(watches, iv.Start); ok {
+			reason = fmt.Sprintf("%s starts %s at %s", s.NurseName, w.Patient, ClockOf(w.Start, f.Loc))
+			continue
+		}
+		place, ok := f.freePlace(watches, iv)
+		if !ok {
+			reason = fmt.Sprintf("%s already watches %d patients then", s.NurseName, f.Nursing.PatientsPerNurse)
+			continue
+		}
+		if best == nil || len(watches) < bestLoad {
+			best, bestLoad = &Assignment{NurseID: s.NurseID, Place: place}, len(watches)
+		}
+	}
+	if best == nil {
+		return Assignment{}, false, "No nurse is free to start then: " + reason + "."
+	}
+	return *best, true, ""
+}
+
+func (f Floor) watchesOf(nurseID, except int64) []Watch {
+	var out []Watch
+	for _, w := range f.Watches {
+		if w.NurseID == nurseID && (except == 0 || w.AppointmentID != except) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// startClash is a watch of the nurse that starts less than the spacing
+// before or after start.
+func (f Floor) startClash(watches []Watch, start time.Time) (Watch, bool) {
+	spacing := time.Duration(f.Nursing.StartSpacingMinutes) * time.Minute
+	for _, w := range watches {
+		if d := w.Start.Sub(start); d < spacing && -d < spacing {
+			return w, true
+		}
+	}
+	return Watch{}, false
+}
+
+// freePlace is the lowest place no watch overlapping iv holds (ranges are
+// half-open: a patient leaving at 10:30 frees the place for a 10:30
+// start). Places are numbered watch slots, as the database's exclusion
+// constraints keep them: at most PatientsPerNurse overlap at any instant.
+func (f Floor) freePlace(watches []Watch, iv Interval) (int, bool) {
+	taken := map[int]bool{}
+	for _, w := range watches {
+		if w.Overlaps(iv) {
+			taken[w.Place] = true
+		}
+	}
+	for p := 1; p <= f.Nursing.PatientsPerNurse; p++ {
+		if !taken[p] {
+			return p, true
+		}
+	}
+	return 0, false
+}
