@@ -70,6 +70,9 @@ type Appointment struct {
 	// ConfirmedAt is when the patient confirmed the visit (by its link or
 	// a text back); nil until then.
 	ConfirmedAt *time.Time `json:",omitempty"`
+	// Nurse watches an infusion on a date with nurses on shift; zero
+	// otherwise (and for consultations).
+	Nurse Assignment `json:",omitzero"`
 }
 
 // Visit is an appointment with the names the calendar shows.
@@ -77,6 +80,7 @@ type Visit struct {
 	Appointment
 	PatientName string
 	ChairName   string
+	NurseName   string // "" without a nurse
 	// Driver is who took the patient home (recorded at check-in);
 	// DriverOnFile the driver or escort on the patient's record.
 	Driver, DriverOnFile Driver

@@ -57,7 +57,10 @@ type Settings struct {
 	Phone     string
 	Address   string
 	Reminders Reminders
-	Version   int
+	// Nursing limits bookings on dates with nurses on shift; a zero value
+	// in an update keeps the clinic's.
+	Nursing Nursing
+	Version int
 }
 
 // Location loads the clinic's time zone (zone data ships in the binary).
@@ -121,6 +124,11 @@ func (s *Settings) Validate() error {
 	}
 	if err := s.Reminders.Validate(); err != nil {
 		for k, v := range ErrorFields(err) {
+			p.Add(k, v)
+		}
+	}
+	if s.Nursing != (Nursing{}) { // none given: the clinic's stay
+		for k, v := range ErrorFields(s.Nursing.Validate()) {
 			p.Add(k, v)
 		}
 	}

@@ -239,12 +239,14 @@ func (r Reflow) Changes() ReflowChanges {
 			out.Before = append(out.Before, *s.Old)
 			moved := *s.Old
 			moved.Start, moved.End, moved.ChairID, moved.Version = s.New.Start, s.New.End, s.New.ChairID, s.Old.Version+1
+			moved.Nurse = s.New.Nurse
 			out.After = append(out.After, moved)
 			continue
 		}
 		no, course, series := s.No, r.CourseID, r.SeriesID
 		out.After = append(out.After, Appointment{PatientID: r.PatientID, ChairID: s.New.ChairID, Kind: KindLoading,
-			Status: StatusBooked, Start: s.New.Start, End: s.New.End, CourseID: &course, SeriesID: &series, SessionNo: &no, Version: 1})
+			Status: StatusBooked, Start: s.New.Start, End: s.New.End, CourseID: &course, SeriesID: &series, SessionNo: &no, Version: 1,
+			Nurse: s.New.Nurse})
 	}
 	return out
 }

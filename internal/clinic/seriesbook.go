@@ -170,7 +170,7 @@ func (p SeriesProposal) Appointments(patientID, courseID, seriesID int64) []Appo
 	for i, s := range p.Checks {
 		no := i + 1
 		out[i] = Appointment{PatientID: patientID, ChairID: s.ChairID, Kind: KindLoading, Status: StatusBooked,
-			Start: s.Start, End: s.End, CourseID: &courseID, SeriesID: &seriesID, SessionNo: &no, Version: 1}
+			Start: s.Start, End: s.End, CourseID: &courseID, SeriesID: &seriesID, SessionNo: &no, Version: 1, Nurse: s.Nurse}
 	}
 	return out
 }

@@ -29,11 +29,13 @@ func insertAppointment(ctx context.Context, tx pgx.Tx, a clinic.Appointment, can
 	err := tx.QueryRow(ctx, `
 		INSERT INTO appointments (patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id,
 			session_no, checked_in_at, completed_at, cancelled_at, cancelled_by, cancel_reason, created_by,
-			idempotency_key, additional_reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, nullif($17, ''))
+			idempotency_key, additional_reason, nurse_id, nurse_place, nurse_window)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, nullif($17, ''),
+			nullif($18, 0), nullif($19, 0), `+nurseWindow("$18", "$5")+`)
 		RETURNING id`,
 		a.PatientID, a.ChairID, a.Kind, a.Status, a.Start, a.End, a.CourseID, a.SeriesID,
-		a.SessionNo, checkedInAt, completedAt, cancelledAt, cancelledBy, reason, actor, key, a.AdditionalReason).Scan(&id)
+		a.SessionNo, checkedInAt, completedAt, cancelledAt, cancelledBy, reason, actor, key, a.AdditionalReason,
+		a.Nurse.NurseID, a.Nurse.Place).Scan(&id)
 	return id, err
 }
 
@@ -122,19 +124,30 @@ const visitSelect = `
 	SELECT a.id, a.patient_id, a.chair_id, a.kind, a.status, a.starts_at, a.ends_at, a.course_id,
 	       a.series_id, a.session_no, a.version, coalesce(a.additional_reason, ''), coalesce(a.cancel_reason, ''),
 	       p.first_name || ' ' || p.last_name, c.name, p.mrn,
-	       coalesce(a.driver_name, ''), coalesce(a.driver_phone, ''), p.driver_name, p.driver_phone, a.confirmed_at
-	FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN chairs c ON c.id = a.chair_id`
+	       coalesce(a.driver_name, ''), coalesce(a.driver_phone, ''), p.driver_name, p.driver_phone, a.confirmed_at,
+	       coalesce(a.nurse_id, 0), coalesce(a.nurse_place, 0), coalesce(n.name, '')
+	FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN chairs c ON c.id = a.chair_id
+	LEFT JOIN users n ON n.id = a.nurse_id`
 
 func scanVisit(r pgx.CollectableRow) (clinic.Visit, error) {
 	var v clinic.Visit
 	err := r.Scan(&v.ID, &v.PatientID, &v.ChairID, &v.Kind, &v.Status, &v.Start, &v.End, &v.CourseID,
 		&v.SeriesID, &v.SessionNo, &v.Version, &v.AdditionalReason, &v.CancelReason, &v.PatientName, &v.ChairName, &v.MRN,
-		&v.Driver.Name, &v.Driver.Phone, &v.DriverOnFile.Name, &v.DriverOnFile.Phone, &v.ConfirmedAt)
+		&v.Driver.Name, &v.Driver.Phone, &v.DriverOnFile.Name, &v.DriverOnFile.Phone, &v.ConfirmedAt,
+		&v.Nurse.NurseID, &v.Nurse.Place, &v.NurseName)
 	return v, err
 }
 
 const appointmentColumns = `id, patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id, session_no, version,
-	coalesce(additional_reason, ''), confirmed_at`
+	coalesce(additional_reason, ''), confirmed_at, coalesce(nurse_id, 0), coalesce(nurse_place, 0)`
+
+// nurseWindow is the SQL for a watched infusion's start window, [start,
+// start + the clinic's spacing), from the nurse and start parameters; NULL
+// without a nurse.
+func nurseWindow(nurse, start string) string {
+	return `CASE WHEN nullif(` + nurse + `::bigint, 0) IS NULL THEN NULL ELSE tstzrange(` + start + `::timestamptz, ` + start +
+		`::timestamptz + make_interval(mins => (SELECT start_spacing_minutes FROM clinic)), '[)') END`
+}
 
 // queryAppointments reads the appointments that rest (WHERE …, ORDER BY …,
 // perhaps FOR UPDATE) selects.
@@ -152,7 +165,7 @@ func collectAppointment(r pgx.CollectableRow) (clinic.Appointment, error) { retu
 func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
 	var a clinic.Appointment
 	err := r.Scan(&a.ID, &a.PatientID, &a.ChairID, &a.Kind, &a.Status, &a.Start, &a.End, &a.CourseID,
-		&a.SeriesID, &a.SessionNo, &a.Version, &a.AdditionalReason, &a.ConfirmedAt)
+		&a.SeriesID, &a.SessionNo, &a.Version, &a.AdditionalReason, &a.ConfirmedAt, &a.Nurse.NurseID, &a.Nurse.Place)
 	return a, err
 }
 

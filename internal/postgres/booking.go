@@ -45,7 +45,7 @@ func (db *DB) Book(ctx context.Context, b clinic.Booking, now time.Time) (a clin
 		}
 	}
 	if clinic.ErrorReason(mapError(err)) == clinic.ReasonSlotTaken && a.Minutes() > 0 {
-		err = withAlternatives(err, db.alternatives(ctx, b.Start, a.Minutes(), b.PatientID, now, alternativesOffered))
+		err = withAlternatives(err, db.alternatives(ctx, b.Kind, b.Start, a.Minutes(), b.PatientID, now, alternativesOffered))
 	}
 	return a, replayed, mapError(err)
 }
@@ -85,6 +85,9 @@ func (db *DB) book(ctx context.Context, tx pgx.Tx, b clinic.Booking, key *string
 	}
 	chairs, err := candidateChairs(ctx, tx, b.ChairID, 0, 0, clinic.Interval{Start: a.Start, End: a.End}, sched.Loc)
 	if err != nil {
+		return a, false, err
+	}
+	if a.Nurse, err = nurseFor(ctx, tx, sched, a.Kind, clinic.Interval{Start: a.Start, End: a.End}, 0); err != nil {
 		return a, false, err
 	}
 	err = tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {
@@ -198,9 +201,10 @@ func withAlternatives(err error, slots []clinic.Slot) error {
 func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.Time, chairID int64, now time.Time) (clinic.Appointment, error) {
 	var minutes int
 	var patientID int64
+	var kind clinic.AppointmentKind
 	a, err := db.change(ctx, id, version, clinic.ActReschedule, now, "appointment.reschedule",
 		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
-			minutes, patientID = a.Minutes(), a.PatientID
+			minutes, patientID, kind = a.Minutes(), a.PatientID, a.Kind
 			if err := sched.Check(start, minutes, now); err != nil {
 				return err
 			}
@@ -218,13 +222,18 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 			if err != nil {
 				return err
 			}
+			nurse, err := nurseFor(ctx, tx, sched, a.Kind, iv, a.ID)
+			if err != nil {
+				return err
+			}
 			was := *a
 			err = tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {
 				_, err := tx.Exec(ctx, `
 					UPDATE appointments SET starts_at = $2, ends_at = $3, chair_id = $4,
+						nurse_id = nullif($5, 0), nurse_place = nullif($6, 0), nurse_window = `+nurseWindow("$5", "$2")+`,
 						version = version + 1, updated_at = now()
-					WHERE id = $1`, a.ID, iv.Start, iv.End, chair)
-				a.Start, a.End, a.ChairID = iv.Start, iv.End, chair
+					WHERE id = $1`, a.ID, iv.Start, iv.End, chair, nurse.NurseID, nurse.Place)
+				a.Start, a.End, a.ChairID, a.Nurse = iv.Start, iv.End, chair, nurse
 				return err
 			})
 			if err != nil || a.Start.Equal(was.Start) {
@@ -233,7 +242,7 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 			return db.afterMove(ctx, tx, []clinic.Appointment{*a}, []clinic.Appointment{was}, sched, now)
 		})
 	if clinic.ErrorReason(err) == clinic.ReasonSlotTaken && minutes > 0 {
-		err = withAlternatives(err, db.alternatives(ctx, start, minutes, patientID, now, alternativesOffered))
+		err = withAlternatives(err, db.alternatives(ctx, kind, start, minutes, patientID, now, alternativesOffered))
 	}
 	return a, err
 }

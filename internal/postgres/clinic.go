@@ -22,11 +22,12 @@ func settings(ctx context.Context, q querier) (clinic.Settings, map[clinic.Date]
 	var hours, closures []byte
 	err := q.QueryRow(ctx, `
 		SELECT name, timezone, slot_minutes, booking_horizon_days, phone, address, reminders, version,
+		       patients_per_nurse, start_spacing_minutes,
 		       coalesce((SELECT json_agg(json_build_array(weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI'))
 		                 ORDER BY weekday, opens) FROM opening_hours), '[]'),
 		       coalesce((SELECT json_agg(json_build_array(to_char(on_date, 'YYYY-MM-DD'), reason)) FROM closures), '[]')
 		FROM clinic`).Scan(&s.Name, &s.TimeZone, &s.SlotMinutes, &s.BookingHorizonDays, &s.Phone, &s.Address, &s.Reminders,
-		&s.Version, &hours, &closures)
+		&s.Version, &s.Nursing.PatientsPerNurse, &s.Nursing.StartSpacingMinutes, &hours, &closures)
 	if err != nil {
 		return s, nil, err
 	}
@@ -186,10 +187,15 @@ func updateSettings(ctx context.Context, tx pgx.Tx, s clinic.Settings) (clinic.S
 	if err != nil {
 		return s, err
 	}
+	if s.Nursing == (clinic.Nursing{}) {
+		s.Nursing = before.Nursing
+	}
 	tag, err := tx.Exec(ctx, `
 		UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, booking_horizon_days = $5,
-			phone = $6, address = $7, reminders = $8, version = version + 1, updated_at = now()
-		WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version, s.BookingHorizonDays, s.Phone, s.Address, s.Reminders)
+			phone = $6, address = $7, reminders = $8, patients_per_nurse = $9, start_spacing_minutes = $10,
+			version = version + 1, updated_at = now()
+		WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version, s.BookingHorizonDays, s.Phone, s.Address, s.Reminders,
+		s.Nursing.PatientsPerNurse, s.Nursing.StartSpacingMinutes)
 	if err != nil {
 		return s, err
 	}

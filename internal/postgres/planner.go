@@ -539,7 +539,7 @@ func suggestSlot(ctx context.Context, q querier, sched clinic.Schedule, p clinic
 	// those have no room.
 	for _, after := range []int{0, 7, 30, 120} {
 		to := due.AddDays(after)
-		cal, err := calendar(ctx, q, sched, from, to)
+		cal, err := nursedCalendar(ctx, q, sched, from, to)
 		if err != nil {
 			return nil, err
 		}

@@ -85,7 +85,16 @@ func calendar(ctx context.Context, q querier, sched clinic.Schedule, fromDay, to
 // (clinic-local dates, inclusive) for an occupancy of minutes, leaving out
 // starts before now. The calendar returned names the chairs and the zone.
 // Days before today or beyond the booking horizon are refused.
+// They are the starts of an infusion: on dates with nurses on shift, a
+// start is free only where a nurse can watch it too (AvailabilityOf for a
+// consultation).
 func (db *DB) Availability(ctx context.Context, from, to clinic.Date, minutes int, now time.Time) (*clinic.Calendar, []clinic.DayStarts, error) {
+	return db.AvailabilityOf(ctx, clinic.KindMaintenance, from, to, minutes, now)
+}
+
+// AvailabilityOf is Availability for a visit of kind: a consultation
+// needs no nurse.
+func (db *DB) AvailabilityOf(ctx context.Context, kind clinic.AppointmentKind, from, to clinic.Date, minutes int, now time.Time) (*clinic.Calendar, []clinic.DayStarts, error) {
 	sched, err := schedule(ctx, db.q(ctx))
 	if err != nil {
 		return nil, nil, mapError(err)
@@ -99,7 +108,7 @@ func (db *DB) Availability(ctx context.Context, from, to clinic.Date, minutes in
 	if err := p.Err(); err != nil {
 		return nil, nil, err
 	}
-	cal, err := calendar(ctx, db.q(ctx), sched, from, to)
+	cal, err := kindCalendar(ctx, db.q(ctx), kind, sched, from, to)
 	if err != nil {
 		return nil, nil, mapError(err)
 	}
@@ -108,13 +117,13 @@ func (db *DB) Availability(ctx context.Context, from, to clinic.Date, minutes in
 
 // alternatives offers up to n free slots near a start that was just taken,
 // read after the failed booking's transaction has ended.
-func (db *DB) alternatives(ctx context.Context, start time.Time, minutes int, patientID int64, now time.Time, n int) []clinic.Slot {
+func (db *DB) alternatives(ctx context.Context, kind clinic.AppointmentKind, start time.Time, minutes int, patientID int64, now time.Time, n int) []clinic.Slot {
 	sched, err := schedule(ctx, db.q(ctx))
 	if err != nil {
 		return nil
 	}
 	d := clinic.DateOf(start, sched.Loc)
-	cal, err := calendar(ctx, db.q(ctx), sched, d, d.AddDays(8))
+	cal, err := kindCalendar(ctx, db.q(ctx), kind, sched, d, d.AddDays(8))
 	if err != nil {
 		return nil // offering alternatives is a courtesy; the refusal stands
 	}

@@ -27,7 +27,7 @@ func seriesProposal(ctx context.Context, tx pgx.Tx, req clinic.SeriesRequest, no
 		return p, err
 	}
 	from, to := clinic.SeriesWindow(p.Plan, req, sched.Loc)
-	cal, err := calendar(ctx, tx, sched, from, to)
+	cal, err := nursedCalendar(ctx, tx, sched, from, to)
 	if err != nil {
 		return p, err
 	}
@@ -290,7 +290,7 @@ func planReflow(ctx context.Context, tx pgx.Tx, r clinic.ReflowRequest, now time
 	if err != nil {
 		return clinic.Reflow{SeriesID: r.SeriesID, PatientID: series.PatientID}, err
 	}
-	cal, err := calendar(ctx, tx, sched, basis.From, basis.To, basis.Moving...)
+	cal, err := nursedCalendar(ctx, tx, sched, basis.From, basis.To, basis.Moving...)
 	if err != nil {
 		return clinic.Reflow{}, err
 	}
@@ -390,13 +390,17 @@ func (db *DB) writeReflow(ctx context.Context, tx pgx.Tx, rf clinic.Reflow, now 
 		parked[i] = a.ID
 	}
 	if _, err := tx.Exec(ctx, `UPDATE appointments SET starts_at = starts_at + interval '1000 years',
-		ends_at = ends_at + interval '1000 years' WHERE id = ANY ($1)`, parked); err != nil {
+		ends_at = ends_at + interval '1000 years',
+		nurse_window = CASE WHEN nurse_window IS NULL THEN NULL
+			ELSE tstzrange(lower(nurse_window) + interval '1000 years', upper(nurse_window) + interval '1000 years', '[)') END
+		WHERE id = ANY ($1)`, parked); err != nil {
 		return err
 	}
 	for i, a := range ch.After {
 		if a.ID != 0 {
 			_, err = tx.Exec(ctx, `UPDATE appointments SET starts_at = $2, ends_at = $3, chair_id = $4,
-				version = version + 1, updated_at = now() WHERE id = $1`, a.ID, a.Start, a.End, a.ChairID)
+				nurse_id = nullif($5, 0), nurse_place = nullif($6, 0), nurse_window = `+nurseWindow("$5", "$2")+`,
+				version = version + 1, updated_at = now() WHERE id = $1`, a.ID, a.Start, a.End, a.ChairID, a.Nurse.NurseID, a.Nurse.Place)
 		} else {
 			ch.After[i].ID, err = insertAppointment(ctx, tx, a, "", nil)
 		}

@@ -72,7 +72,11 @@ func (s *Server) apiAvailability(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	cal, days, err := s.db.Availability(r.Context(), from, to, minutes, s.now())
+	kind := clinic.KindMaintenance // an infusion: it needs a nurse where nurses are rostered
+	if r.URL.Query().Get("kind") == string(clinic.KindConsult) {
+		kind = clinic.KindConsult
+	}
+	cal, days, err := s.db.AvailabilityOf(r.Context(), kind, from, to, minutes, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -21,12 +21,13 @@ type clinicJSON struct {
 	Phone              string           `json:"phone"`
 	Address            string           `json:"address"`
 	Reminders          clinic.Reminders `json:"reminders"`
+	Nursing            clinic.Nursing   `json:"nursing"`
 	Version            int              `json:"version"`
 }
 
 func toClinicJSON(st clinic.Settings) clinicJSON {
 	out := clinicJSON{Name: st.Name, TimeZone: st.TimeZone, SlotMinutes: st.SlotMinutes, BookingHorizonDays: st.BookingHorizonDays,
-		Phone: st.Phone, Address: st.Address, Reminders: st.Reminders, Version: st.Version, Hours: map[string][][]string{}}
+		Phone: st.Phone, Address: st.Address, Reminders: st.Reminders, Nursing: st.Nursing, Version: st.Version, Hours: map[string][][]string{}}
 	for wd, key := range clinic.WeekdayKeys {
 		out.Hours[key] = [][]string{}
 		for _, r := range st.Hours[wd] {
@@ -56,14 +57,16 @@ type putClinicRequest struct {
 	Phone     *string           `json:"phone"`
 	Address   *string           `json:"address"`
 	Reminders *clinic.Reminders `json:"reminders"`
-	Version   *int              `json:"version"`
+	// Nursing left out keeps what is stored.
+	Nursing *clinic.Nursing `json:"nursing"`
+	Version *int            `json:"version"`
 }
 
 // settings are the settings the request asks for: what it leaves out of
 // the optional parts (version, phone, address, reminders) stays as cur.
 func (req putClinicRequest) settings(cur clinic.Settings) (clinic.Settings, clinic.Problems) {
 	st := clinic.Settings{Name: req.Name, TimeZone: req.TimeZone, SlotMinutes: req.SlotMinutes, BookingHorizonDays: req.BookingHorizonDays,
-		Version: cur.Version, Phone: cur.Phone, Address: cur.Address, Reminders: cur.Reminders}
+		Version: cur.Version, Phone: cur.Phone, Address: cur.Address, Reminders: cur.Reminders, Nursing: cur.Nursing}
 	p := clinic.Problems{}
 	st.Hours = hoursFromJSON(req.Hours, p)
 	if req.Version != nil {
@@ -74,6 +77,12 @@ func (req putClinicRequest) settings(cur clinic.Settings) (clinic.Settings, clin
 	}
 	if req.Address != nil {
 		st.Address = *req.Address
+	}
+	if req.Nursing != nil {
+		st.Nursing = *req.Nursing
+		if st.Nursing == (clinic.Nursing{}) {
+			st.Nursing.PatientsPerNurse = -1 // "none" is not "keep": refused
+		}
 	}
 	if req.Reminders != nil {
 		st.Reminders = *req.Reminders

@@ -93,6 +93,18 @@ func settingsInput(r *http.Request) (web.SettingsForm, clinic.Settings, error) {
 		}
 		settings.Reminders.OffsetsHours = append(settings.Reminders.OffsetsHours, h)
 	}
+	f.PerNurse, f.Spacing = strings.TrimSpace(r.PostForm.Get("nursing.patients_per_nurse")), strings.TrimSpace(r.PostForm.Get("nursing.start_spacing_minutes"))
+	if f.PerNurse != "" || f.Spacing != "" {
+		var err1, err2 error
+		settings.Nursing.PatientsPerNurse, err1 = strconv.Atoi(f.PerNurse)
+		settings.Nursing.StartSpacingMinutes, err2 = strconv.Atoi(f.Spacing)
+		if err1 != nil {
+			p.Add("nursing.patients_per_nurse", "Enter a number, for example 3.")
+		}
+		if err2 != nil {
+			p.Add("nursing.start_spacing_minutes", "Enter a number of minutes, for example 15.")
+		}
+	}
 	if n, err := strconv.Atoi(f.Horizon); err == nil && n > 0 {
 		settings.BookingHorizonDays = n
 	} else if f.Horizon != "" {
