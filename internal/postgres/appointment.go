@@ -205,11 +205,18 @@ func misfits(ctx context.Context, tx pgx.Tx, now time.Time) ([]clinic.Misfit, er
 	for _, c := range active {
 		inService[c.ID] = true
 	}
+	unwatched, err := unwatchedInfusions(ctx, tx, now)
+	if err != nil {
+		return nil, err
+	}
 	var out []clinic.Misfit
 	for _, v := range visits {
 		reason := sched.Misfit(clinic.Interval{Start: v.Start, End: v.End})
 		if reason == "" && !inService[v.ChairID] {
 			reason = fmt.Sprintf("%s is out of service.", v.ChairName)
+		}
+		if reason == "" && unwatched[v.ID] {
+			reason = "No nurse on shift can watch it."
 		}
 		if reason != "" {
 			out = append(out, clinic.Misfit{Visit: v, Reason: reason})
@@ -220,4 +227,21 @@ func misfits(ctx context.Context, tx pgx.Tx, now time.Time) ([]clinic.Misfit, er
 	}
 	return out, audit(ctx, tx, clinic.AuditEntry{Action: "appointment.misfits", Entity: "appointment",
 		After: map[string]int{"count": len(out)}})
+}
+
+// unwatchedInfusions are the booked infusions from now on, on dates with
+// nurses on shift, that no nurse watches (a shift removed, or added after
+// they were booked, left no room).
+func unwatchedInfusions(ctx context.Context, tx pgx.Tx, now time.Time) (map[int64]bool, error) {
+	rows, err := tx.Query(ctx, `SELECT a.id FROM appointments a WHERE a.status = 'booked' AND a.starts_at >= $1
+		AND a.kind <> 'consult' AND a.nurse_id IS NULL AND EXISTS (SELECT 1 FROM nurse_shifts s WHERE s.on_date = a.local_date)`, now)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	out := map[int64]bool{}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
 }

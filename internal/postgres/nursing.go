@@ -106,3 +106,140 @@ func queryWatches(ctx context.Context, q querier, from, to clinic.Date, except [
 		return w, err
 	})
 }
+
+// ShiftChange is what adding or removing a shift did to the date's
+// infusions: those given a nurse, and those no nurse can watch now (they
+// are listed on Appointments to move).
+type ShiftChange struct {
+	Shift    clinic.Shift
+	Assigned []int64
+	ToMove   []int64
+}
+
+// AddShift puts a nurse on duty. The nurse is an enabled account with the
+// nurse role; one nurse's shifts never overlap (the database refuses it).
+// Infusions of the date without a nurse are then given one where the
+// limits allow.
+func (db *DB) AddShift(ctx context.Context, s clinic.Shift) (ShiftChange, error) {
+	if err := s.Validate(); err != nil {
+		return ShiftChange{}, err
+	}
+	var out ShiftChange
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		out = ShiftChange{}
+		var role clinic.Role
+		var disabled bool
+		err := tx.QueryRow(ctx, `SELECT role, name, disabled_at IS NOT NULL FROM users WHERE id = $1`, s.NurseID).Scan(&role, &s.NurseName, &disabled)
+		if isNoRows(err) || err == nil && (role != clinic.RoleNurse || disabled) {
+			return clinic.Invalid(map[string]string{"nurse_id": "Choose a nurse with an active account."})
+		}
+		if err != nil {
+			return err
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		iv := s.Interval(sched.Loc)
+		if err := lockDays(ctx, tx, sched.Loc, iv.Start); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO nurse_shifts (nurse_id, on_date, starts_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			s.NurseID, s.Date, iv.Start, iv.End).Scan(&s.ID); err != nil {
+			return err
+		}
+		out.Shift = s
+		if out.Assigned, out.ToMove, err = assignDay(ctx, tx, sched, s.Date, 0); err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "nurse_shift.add", Entity: "nurse_shift", EntityID: &s.ID,
+			After: map[string]any{"nurse_id": s.NurseID, "date": s.Date.String(), "from": s.From.String(), "to": s.To.String(), "assigned": out.Assigned}})
+	})
+	return out, err
+}
+
+// RemoveShift takes a shift off the roster. Nothing is cancelled: the
+// infusions its nurse watched in it are given another nurse on shift
+// where the limits allow; the rest are listed to move.
+func (db *DB) RemoveShift(ctx context.Context, id int64) (ShiftChange, error) {
+	var out ShiftChange
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		out = ShiftChange{}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var starts, ends time.Time
+		s := clinic.Shift{ID: id}
+		err = tx.QueryRow(ctx, `SELECT s.nurse_id, u.name, s.on_date, s.starts_at, s.ends_at FROM nurse_shifts s JOIN users u ON u.id = s.nurse_id
+			WHERE s.id = $1`, id).Scan(&s.NurseID, &s.NurseName, &s.Date, &starts, &ends)
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such shift.")
+		}
+		if err != nil {
+			return err
+		}
+		s.From, s.To = clinic.ClockOf(starts, sched.Loc), clinic.ClockOf(ends, sched.Loc)
+		out.Shift = s
+		if err := lockDays(ctx, tx, sched.Loc, starts); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM nurse_shifts WHERE id = $1`, id); err != nil {
+			return err
+		}
+		// Its nurse's infusions inside it lose their nurse, to be given another.
+		if _, err := tx.Exec(ctx, `UPDATE appointments SET nurse_id = NULL, nurse_place = NULL, nurse_window = NULL,
+			version = version + 1, updated_at = now()
+			WHERE nurse_id = $1 AND starts_at >= $2 AND starts_at < $3 AND status IN ('booked', 'checked_in')`, s.NurseID, starts, ends); err != nil {
+			return err
+		}
+		if out.Assigned, out.ToMove, err = assignDay(ctx, tx, sched, s.Date, 0); err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "nurse_shift.remove", Entity: "nurse_shift", EntityID: &id,
+			Before: map[string]any{"nurse_id": s.NurseID, "date": s.Date.String(), "from": s.From.String(), "to": s.To.String()},
+			After:  map[string]any{"assigned": out.Assigned, "to_move": out.ToMove}})
+	})
+	return out, err
+}
+
+// Shifts lists the shifts of the dates from..to.
+func (db *DB) Shifts(ctx context.Context, from, to clinic.Date) ([]clinic.Shift, error) {
+	sched, err := schedule(ctx, db.q(ctx))
+	if err != nil {
+		return nil, mapError(err)
+	}
+	shifts, err := queryShifts(ctx, db.q(ctx), from, to, sched.Loc)
+	return shifts, mapError(err)
+}
+
+// assignDay gives every booked or checked-in infusion of the date that has
+// no nurse one, in start order, where the limits allow (a date without
+// shifts needs none). It returns the ones given a nurse and the ones left
+// without.
+func assignDay(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, d clinic.Date, except int64) (assigned, left []int64, err error) {
+	floor, err := dayFloor(ctx, tx, sched, d, except)
+	if err != nil || !floor.Rostered() {
+		return nil, nil, err
+	}
+	waiting, err := queryAppointments(ctx, tx, `WHERE local_date = $1 AND nurse_id IS NULL AND kind <> 'consult'
+		AND status IN ('booked', 'checked_in') ORDER BY starts_at, id`, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, a := range waiting {
+		iv := clinic.Interval{Start: a.Start, End: a.End}
+		nurse, ok, _ := floor.Assign(iv, 0)
+		if !ok {
+			left = append(left, a.ID)
+			continue
+		}
+		if _, err := tx.Exec(ctx, `UPDATE appointments SET nurse_id = $2, nurse_place = $3, nurse_window = `+nurseWindow("$2", "$4")+`,
+			version = version + 1, updated_at = now() WHERE id = $1`, a.ID, nurse.NurseID, nurse.Place, a.Start); err != nil {
+			return nil, nil, err
+		}
+		floor.Watches = append(floor.Watches, clinic.Watch{AppointmentID: a.ID, NurseID: nurse.NurseID, Place: nurse.Place, Interval: iv})
+		assigned = append(assigned, a.ID)
+	}
+	return assigned, left, nil
+}
