@@ -11,6 +11,7 @@ type Booking struct {
 	Kind      AppointmentKind
 	Start     time.Time
 	ChairID   int64 // 0: the first free chair in chair order
+	NurseID   int64 // 0: any nurse on shift who can watch it (rostered dates)
 	// AdditionalReason books a maintenance infusion besides the patient's
 	// next one: a physician's decision, with the reason.
 	AdditionalReason string

@@ -101,10 +101,18 @@ func (f Floor) Rostered() bool { return len(f.Shifts) > 0 }
 // iv. except is an appointment to leave out (the one being moved). When no
 // nurse fits, the reason names what stops each one.
 func (f Floor) Assign(iv Interval, except int64) (Assignment, bool, string) {
+	return f.AssignTo(iv, except, 0)
+}
+
+// AssignTo is Assign limited to one nurse (0: any).
+func (f Floor) AssignTo(iv Interval, except, nurseID int64) (Assignment, bool, string) {
 	if !f.Rostered() {
 		return Assignment{}, true, ""
 	}
-	shifts := slices.Clone(f.Shifts)
+	shifts := slices.DeleteFunc(slices.Clone(f.Shifts), func(s Shift) bool { return nurseID != 0 && s.NurseID != nurseID })
+	if len(shifts) == 0 {
+		return Assignment{}, false, "That nurse is not on shift that day."
+	}
 	slices.SortStableFunc(shifts, func(a, b Shift) int { return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.NurseID, b.NurseID)) })
 	var best *Assignment
 	bestLoad := 0

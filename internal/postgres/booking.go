@@ -87,7 +87,7 @@ func (db *DB) book(ctx context.Context, tx pgx.Tx, b clinic.Booking, key *string
 	if err != nil {
 		return a, false, err
 	}
-	if a.Nurse, err = nurseFor(ctx, tx, sched, a.Kind, clinic.Interval{Start: a.Start, End: a.End}, 0); err != nil {
+	if a.Nurse, err = nurseFor(ctx, tx, sched, a.Kind, clinic.Interval{Start: a.Start, End: a.End}, 0, b.NurseID); err != nil {
 		return a, false, err
 	}
 	err = tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {
@@ -222,7 +222,7 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 			if err != nil {
 				return err
 			}
-			nurse, err := nurseFor(ctx, tx, sched, a.Kind, iv, a.ID)
+			nurse, err := nurseFor(ctx, tx, sched, a.Kind, iv, a.ID, 0)
 			if err != nil {
 				return err
 			}

@@ -55,7 +55,7 @@ func dayFloor(ctx context.Context, q querier, sched clinic.Schedule, d clinic.Da
 // nurseFor finds the nurse for an infusion at iv on its date (none needed
 // on a date without shifts): ECONFLICT, as a slot taken, naming what
 // stops each nurse, when none can watch it.
-func nurseFor(ctx context.Context, q querier, sched clinic.Schedule, kind clinic.AppointmentKind, iv clinic.Interval, except int64) (clinic.Assignment, error) {
+func nurseFor(ctx context.Context, q querier, sched clinic.Schedule, kind clinic.AppointmentKind, iv clinic.Interval, except, asked int64) (clinic.Assignment, error) {
 	if !kind.Infusion() {
 		return clinic.Assignment{}, nil
 	}
@@ -63,7 +63,7 @@ func nurseFor(ctx context.Context, q querier, sched clinic.Schedule, kind clinic
 	if err != nil {
 		return clinic.Assignment{}, err
 	}
-	nurse, ok, why := floor.Assign(iv, except)
+	nurse, ok, why := floor.AssignTo(iv, except, asked)
 	if !ok {
 		return nurse, &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: why}
 	}

@@ -117,12 +117,23 @@ type appointmentJSON struct {
 	AdditionalReason string `json:"additional_reason,omitempty"`
 	// ConfirmedAt is when the patient confirmed the visit; null until then.
 	ConfirmedAt *string `json:"confirmed_at"`
+	// NurseID is the nurse who watches the infusion; null on a date
+	// without nurses on shift and for consultations.
+	NurseID *int64 `json:"nurse_id"`
 }
 
 func toAppointmentJSON(a clinic.Appointment, loc *time.Location) appointmentJSON {
 	return appointmentJSON{ID: a.ID, PatientID: a.PatientID, ChairID: a.ChairID, Kind: string(a.Kind), Status: string(a.Status),
 		Start: a.Start.In(loc).Format(time.RFC3339), End: a.End.In(loc).Format(time.RFC3339), Version: a.Version,
-		SeriesID: a.SeriesID, SessionNo: a.SessionNo, AdditionalReason: a.AdditionalReason, ConfirmedAt: rfc3339(a.ConfirmedAt)}
+		SeriesID: a.SeriesID, SessionNo: a.SessionNo, AdditionalReason: a.AdditionalReason, ConfirmedAt: rfc3339(a.ConfirmedAt),
+		NurseID: optionalNurse(a.Nurse)}
+}
+
+func optionalNurse(n clinic.Assignment) *int64 {
+	if n.NurseID == 0 {
+		return nil
+	}
+	return &n.NurseID
 }
 
 // rfc3339 writes an optional instant in UTC; nil stays null.
@@ -139,6 +150,8 @@ type bookRequest struct {
 	Kind      string `json:"kind"`
 	Start     string `json:"start"`
 	ChairID   *int64 `json:"chair_id"`
+	// NurseID asks for this nurse (on a date with nurses on shift).
+	NurseID *int64 `json:"nurse_id"`
 	// AdditionalReason books a maintenance infusion besides the next one
 	// (physicians only).
 	AdditionalReason string `json:"additional_reason"`
@@ -174,12 +187,18 @@ func (s *Server) apiBook(w http.ResponseWriter, r *http.Request) {
 			p.Add("chair_id", "Give a chair's id, or leave chair_id out for the first free chair.")
 		}
 	}
+	var nurseID int64
+	if req.NurseID != nil {
+		if nurseID = *req.NurseID; nurseID <= 0 {
+			p.Add("nurse_id", "Give a nurse's user id, or leave nurse_id out for any nurse on shift.")
+		}
+	}
 	if err := p.Err(); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	a, replayed, err := s.db.Book(r.Context(), clinic.Booking{PatientID: req.PatientID, Kind: kind, Start: start,
-		ChairID: chairID, AdditionalReason: req.AdditionalReason, IdempotencyKey: r.Header.Get("Idempotency-Key")}, s.now())
+		ChairID: chairID, NurseID: nurseID, AdditionalReason: req.AdditionalReason, IdempotencyKey: r.Header.Get("Idempotency-Key")}, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -146,6 +146,10 @@ func (s *Server) routes() chi.Router {
 			r.With(admin).Delete("/closures/{date}", s.apiRemoveClosure)
 			r.With(everyStaff).Get("/chairs", s.apiChairs)
 			r.With(everyStaff).Get("/protocols", s.apiProtocols)
+			// The nursing roster (api_nurses.go): the admin keeps it, the desk reads it.
+			r.With(admin).Post("/nurse-shifts", s.apiAddShift)
+			r.With(s.requireRole(clinic.RoleAdmin, clinic.RoleFrontDesk)).Get("/nurse-shifts", s.apiShifts)
+			r.With(admin).Delete("/nurse-shifts/{id}", s.apiRemoveShift)
 			// Patients (api_patients.go), their courses and series (api_series.go).
 			r.With(anyStaff).Get("/patients", s.apiSearchPatients)
 			r.With(anyStaff).Get("/patients/{id}", s.apiPatient)
