@@ -39,7 +39,20 @@ type Clinic struct {
 	Protocols []clinic.Protocol
 	Accounts  []Account
 	Patients  []Patient
+	// Shifts are the nurses' roster: two nurses Mon–Thu 07:00–16:30, one
+	// Fri 08:00–12:00, over the weeks around today.
+	Shifts []Shift
 }
+
+// Shift is one nurse on duty on one date.
+type Shift struct {
+	Nurse    int // index into Clinic.Accounts
+	Date     clinic.Date
+	From, To clinic.Clock
+}
+
+// RosterDays is how far before and after today the demo keeps a roster.
+const RosterDays = 120
 
 // Patient is a patient with their treatment history.
 type Patient struct {
@@ -66,6 +79,9 @@ type Visit struct {
 	Start, End   time.Time
 	SessionNo    int // loading sessions: 1…n, one series per patient; else 0
 	CancelReason string
+	// Nurse watches an infusion on a rostered date: NurseID is the index
+	// into Clinic.Accounts plus one (0: no nurse).
+	Nurse clinic.Assignment
 	Infusion     *Infusion // the infusion given at a completed visit
 }
 
@@ -124,7 +140,7 @@ func Generate(now time.Time) (*Clinic, error) {
 	today := clinic.DateOf(now, loc)
 	c := &Clinic{
 		Settings: clinic.Settings{Name: "Desert Bloom Pain & Infusion", TimeZone: TimeZone, SlotMinutes: 15, Hours: Hours(),
-			Phone: "(602) 555-0100", Address: "2150 E Camelback Rd, Suite 210, Phoenix, AZ 85016"},
+			Phone: "(602) 555-0100", Address: "2150 E Camelback Rd, Suite 210, Phoenix, AZ 85016", Nursing: clinic.DefaultNursing},
 		Closures:  holidays(today.Year-2, today.Year+1),
 		Chairs:    []string{"Chair 1", "Chair 2", "Chair 3", "Chair 4", "Chair 5", "Chair 6"},
 		Protocols: Protocols(),
@@ -133,23 +149,56 @@ func Generate(now time.Time) (*Clinic, error) {
 	for i, name := range c.Chairs {
 		chairs = append(chairs, clinic.Chair{ID: int64(i), Name: name, Position: i + 1, Active: true})
 	}
-	g := &generator{
-		dueUnbooked: 4,
-		rng:         rand.New(rand.NewPCG(2026, 11)),
-		cal:         clinic.NewCalendar(c.Settings, loc, c.Closures, chairs),
-		now:         now,
-		today:       today,
-		clin:        c,
-	}
-	g.patients()
 	c.Accounts = []Account{
 		{"admin@" + Domain, "Alex Morgan", clinic.RoleAdmin, -1},
 		{"desk@" + Domain, "Dana Whitfield", clinic.RoleFrontDesk, -1},
 		{"nurse@" + Domain, "Rosa Delgado, RN", clinic.RoleNurse, -1},
+		{"nurse2@" + Domain, "Kai Tanaka, RN", clinic.RoleNurse, -1},
 		{"physician@" + Domain, "Dr. Samuel Okafor", clinic.RolePhysician, -1},
-		{"patient@" + Domain, c.Patients[0].FullName(), clinic.RolePatient, 0},
+		{"patient@" + Domain, "", clinic.RolePatient, 0}, // named after the patients are made
 	}
+	c.Shifts = roster(c, today)
+	g := &generator{
+		dueUnbooked: 4,
+		rng:         rand.New(rand.NewPCG(2026, 11)),
+		now:         now,
+		today:       today,
+		clin:        c,
+	}
+	g.cal = g.newCalendar(loc, chairs)
+	g.patients()
+	c.Accounts[len(c.Accounts)-1].Name = c.Patients[0].FullName()
 	return c, nil
+}
+
+// roster is two nurses Mon–Thu 07:00–16:30 and one Fri 08:00–12:00 on
+// every open day from RosterDays before today to RosterDays after.
+func roster(c *Clinic, today clinic.Date) []Shift {
+	var out []Shift
+	for d := today.AddDays(-RosterDays); !d.After(today.AddDays(RosterDays)); d = d.AddDays(1) {
+		if _, closed := c.Closures[d]; closed {
+			continue
+		}
+		switch d.Weekday() {
+		case time.Monday, time.Tuesday, time.Wednesday, time.Thursday:
+			out = append(out, Shift{Nurse: 2, Date: d, From: 7 * 60, To: 16*60 + 30}, Shift{Nurse: 3, Date: d, From: 7 * 60, To: 16*60 + 30})
+		case time.Friday:
+			out = append(out, Shift{Nurse: 2, Date: d, From: 8 * 60, To: 12 * 60})
+		}
+	}
+	return out
+}
+
+// newCalendar is the generator's calendar: hours, closures, chairs, and
+// the roster, so that every infusion it places on a rostered date has a
+// nurse within the limits.
+func (g *generator) newCalendar(loc *time.Location, chairs []clinic.Chair) *clinic.Calendar {
+	cal := clinic.NewCalendar(g.clin.Settings, loc, g.clin.Closures, chairs)
+	cal.SetNursing(g.clin.Settings.Nursing)
+	for _, s := range g.clin.Shifts {
+		cal.AddShift(clinic.Shift{NurseID: int64(s.Nurse + 1), NurseName: g.clin.Accounts[s.Nurse].Name, Date: s.Date, From: s.From, To: s.To})
+	}
+	return cal
 }
 
 // holidays are the clinic's closure dates: US federal holidays it observes.
@@ -555,6 +604,10 @@ func (g *generator) book(i int, p *Patient, d clinic.Date, pref clinic.Clock, mi
 		}
 		g.cal.Hold(slot.ChairID, int64(i), slot.Interval)
 		v := Visit{Chair: int(slot.ChairID), Kind: kind, Start: slot.Start, End: slot.End, SessionNo: session}
+		if kind.Infusion() && slot.Nurse.NurseID != 0 {
+			v.Nurse = slot.Nurse
+			g.cal.HoldWatch(clinic.Watch{NurseID: slot.Nurse.NurseID, Place: slot.Nurse.Place, Interval: slot.Interval})
+		}
 		switch {
 		case !slot.End.After(g.now):
 			v.Status = clinic.StatusCompleted
@@ -589,12 +642,14 @@ func (g *generator) protocolOf(p *Patient) int {
 // release rebuilds the calendar from the active visits, freeing the chair
 // of a visit just cancelled or missed.
 func (g *generator) release() {
-	old := g.cal
-	g.cal = clinic.NewCalendar(old.Settings, old.Loc, old.Closures, old.Chairs)
+	g.cal = g.newCalendar(g.cal.Loc, g.cal.Chairs)
 	for pi := range g.clin.Patients {
 		for _, w := range g.clin.Patients[pi].Visits {
 			if w.Status.Active() {
 				g.cal.Hold(int64(w.Chair), int64(pi), clinic.Interval{Start: w.Start, End: w.End})
+				if w.Nurse.NurseID != 0 {
+					g.cal.HoldWatch(clinic.Watch{NurseID: w.Nurse.NurseID, Place: w.Nurse.Place, Interval: clinic.Interval{Start: w.Start, End: w.End}})
+				}
 			}
 		}
 	}

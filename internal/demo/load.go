@@ -52,6 +52,20 @@ func load(s *postgres.Seeder, c *Clinic, passwordHash string, sum *Summary) erro
 			return err
 		}
 	}
+	// Staff first: the history names its nurses.
+	ids.accounts = make([]int64, len(c.Accounts))
+	for i, a := range c.Accounts {
+		if a.Patient < 0 {
+			if ids.accounts[i], err = s.User(clinic.NewUser{Email: a.Email, Name: a.Name, Role: string(a.Role), Password: Password}, passwordHash); err != nil {
+				return err
+			}
+		}
+	}
+	for _, sh := range c.Shifts {
+		if err := s.Shift(ids.accounts[sh.Nurse], sh.Date, sh.From, sh.To); err != nil {
+			return err
+		}
+	}
 	patientIDs := make([]int64, len(c.Patients))
 	for i, dp := range c.Patients {
 		p, err := s.Patient(dp.Patient)
@@ -65,19 +79,19 @@ func load(s *postgres.Seeder, c *Clinic, passwordHash string, sum *Summary) erro
 		sum.Patients++
 	}
 	for _, a := range c.Accounts {
-		var patientID *int64
-		if a.Patient >= 0 {
-			patientID = &patientIDs[a.Patient]
+		if a.Patient < 0 {
+			continue
 		}
-		if _, err := s.User(clinic.NewUser{Email: a.Email, Name: a.Name, Role: string(a.Role), Password: Password, PatientID: patientID}, passwordHash); err != nil {
+		if _, err := s.User(clinic.NewUser{Email: a.Email, Name: a.Name, Role: string(a.Role), Password: Password, PatientID: &patientIDs[a.Patient]}, passwordHash); err != nil {
 			return err
 		}
 	}
 	return s.Audit(clinic.AuditEntry{Action: "demo.load", Entity: "clinic", After: sum})
 }
 
-// ids are the stored ids of the demo's chairs and protocols, by index.
-type ids struct{ chairs, protocols []int64 }
+// ids are the stored ids of the demo's chairs, protocols and accounts, by
+// index.
+type ids struct{ chairs, protocols, accounts []int64 }
 
 // loadHistory stores one patient's course, series, visits, infusions and
 // relief reports.
@@ -97,6 +111,9 @@ func loadHistory(s *postgres.Seeder, dp Patient, patientID int64, ids ids, sum *
 			Start: v.Start, End: v.End}
 		if v.Kind != clinic.KindConsult {
 			a.CourseID = courseID
+		}
+		if v.Nurse.NurseID != 0 {
+			a.Nurse = clinic.Assignment{NurseID: ids.accounts[v.Nurse.NurseID-1], Place: v.Nurse.Place}
 		}
 		if v.SessionNo > 0 {
 			n := v.SessionNo

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -57,8 +58,10 @@ func (db *DB) Seed(ctx context.Context, marker string, load func(*Seeder) error)
 
 // Clinic sets the clinic's name, zone, grid, contact details and hours.
 func (s *Seeder) Clinic(c clinic.Settings) error {
+	n := cmp.Or(c.Nursing, clinic.DefaultNursing)
 	if _, err := s.tx.Exec(s.ctx, `UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, phone = $4, address = $5,
-		updated_at = now(), version = version + 1`, c.Name, c.TimeZone, c.SlotMinutes, c.Phone, c.Address); err != nil {
+		patients_per_nurse = $6, start_spacing_minutes = $7, updated_at = now(), version = version + 1`,
+		c.Name, c.TimeZone, c.SlotMinutes, c.Phone, c.Address, n.PatientsPerNurse, n.StartSpacingMinutes); err != nil {
 		return err
 	}
 	return replaceHours(s.ctx, s.tx, c.Hours)
@@ -123,6 +126,17 @@ func (s *Seeder) User(n clinic.NewUser, passwordHash string) (int64, error) {
 	}
 	return id, audit(s.ctx, s.tx, clinic.AuditEntry{Action: "user.create", Entity: "user", EntityID: &id, PatientID: n.PatientID,
 		After: map[string]any{"email": n.Email, "name": n.Name, "role": n.Role}})
+}
+
+// Shift puts a nurse on duty on a date, from–to clinic-local time.
+func (s *Seeder) Shift(nurseID int64, d clinic.Date, from, to clinic.Clock) error {
+	sched, err := schedule(s.ctx, s.tx)
+	if err != nil {
+		return err
+	}
+	_, err = s.tx.Exec(s.ctx, `INSERT INTO nurse_shifts (nurse_id, on_date, starts_at, ends_at) VALUES ($1, $2, $3, $4)`,
+		nurseID, d, d.At(from, sched.Loc), d.At(to, sched.Loc))
+	return err
 }
 
 // Audit records an entry in the audit log.

@@ -35,8 +35,27 @@ func TestLoadDemoIsIdempotentAndGuarded(t *testing.T) {
 	su := superuser(t, url)
 	var patients, users, appts int
 	su.QueryRow(ctx, `SELECT (SELECT count(*) FROM patients), (SELECT count(*) FROM users), (SELECT count(*) FROM appointments)`).Scan(&patients, &users, &appts)
-	if patients != 40 || users != 5 || appts != sum.Appointments {
+	if patients != 40 || users != len(c.Accounts) || appts != sum.Appointments {
 		t.Fatalf("after two loads: %d patients, %d users, %d appointments", patients, users, appts)
+	}
+	// The demo's roster holds: every infusion on a rostered date has a
+	// nurse, within three patients at a time and 15-minute spacing.
+	var shifts, unwatched, over, close int
+	if err := su.QueryRow(ctx, `
+		WITH w AS (SELECT id, nurse_id, starts_at, ends_at FROM appointments
+		           WHERE nurse_id IS NOT NULL AND status IN ('booked', 'checked_in', 'completed'))
+		SELECT (SELECT count(*) FROM nurse_shifts),
+		       (SELECT count(*) FROM appointments a WHERE a.nurse_id IS NULL AND a.kind <> 'consult'
+		            AND a.status IN ('booked', 'checked_in', 'completed')
+		            AND EXISTS (SELECT 1 FROM nurse_shifts s WHERE s.on_date = a.local_date)),
+		       (SELECT count(*) FROM w a WHERE (SELECT count(*) FROM w b WHERE b.nurse_id = a.nurse_id
+		            AND b.starts_at <= a.starts_at AND b.ends_at > a.starts_at) > 3),
+		       (SELECT count(*) FROM w a JOIN w b ON a.nurse_id = b.nurse_id AND a.id < b.id
+		            AND abs(extract(epoch FROM a.starts_at - b.starts_at)) < 900)`).Scan(&shifts, &unwatched, &over, &close); err != nil {
+		t.Fatal(err)
+	}
+	if shifts == 0 || unwatched != 0 || over != 0 || close != 0 {
+		t.Fatalf("demo roster: %d shifts, %d infusions without a nurse, %d over the limit, %d starts too close", shifts, unwatched, over, close)
 	}
 	// Everything written is audited; the chain is intact.
 	check, err := db.VerifyAudit(ctx)
