@@ -74,7 +74,7 @@ func Nav(r clinic.Role) []NavItem {
 	switch r {
 	case clinic.RoleAdmin:
 		return []NavItem{{"Overview", "/admin"}, {"Clinic", "/admin/clinic"}, {"Chairs", "/admin/chairs"},
-			{"Protocols", "/admin/protocols"}, {"Users", "/admin/users"}, {"Audit log", "/admin/audit"}}
+			{"Nursing roster", "/admin/roster"}, {"Protocols", "/admin/protocols"}, {"Users", "/admin/users"}, {"Audit log", "/admin/audit"}}
 	case clinic.RoleFrontDesk:
 		return []NavItem{{"Today", "/desk"}, {"Calendar", "/desk/calendar"}, {"Who is due", "/desk/work"}, {"Requests", "/desk/requests"}, {"Patients", "/desk/patients"}, {"Book", "/desk/book"}}
 	case clinic.RoleNurse:

@@ -183,3 +183,49 @@ func (f Floor) freePlace(watches []Watch, iv Interval) (int, bool) {
 	}
 	return 0, false
 }
+
+// ShiftPattern is a nurse's weekly pattern applied to a range of dates:
+// the same hours on the weekdays chosen.
+type ShiftPattern struct {
+	NurseID           int64
+	Weekdays          []time.Weekday
+	From, To          Clock
+	FirstDay, LastDay Date
+}
+
+// MaxPatternDays is the longest range a pattern is applied to at once.
+const MaxPatternDays = 366
+
+// Shifts are the pattern's shifts: each date of the range on a weekday
+// chosen, when the clinic is open that day (closures and closed weekdays
+// are skipped). The pattern is checked first, each problem on its field.
+func (p ShiftPattern) Shifts(s Schedule) ([]Shift, error) {
+	pr := Problems{}
+	if p.NurseID == 0 {
+		pr.Add("nurse_id", "Choose the nurse.")
+	}
+	if len(p.Weekdays) == 0 {
+		pr.Add("weekdays", "Choose at least one weekday.")
+	}
+	if p.To <= p.From {
+		pr.Add("to", "The shift must end after it starts.")
+	}
+	switch {
+	case p.FirstDay.IsZero():
+		pr.Add("first_day", "Give the first date.")
+	case p.LastDay.IsZero() || p.LastDay.Before(p.FirstDay):
+		pr.Add("last_day", "Give a last date on or after the first.")
+	case p.LastDay.DaysSince(p.FirstDay) >= MaxPatternDays:
+		pr.Add("last_day", fmt.Sprintf("Apply a pattern to at most %d days at a time.", MaxPatternDays))
+	}
+	if err := pr.Err(); err != nil {
+		return nil, err
+	}
+	var out []Shift
+	for d := p.FirstDay; !d.After(p.LastDay); d = d.AddDays(1) {
+		if slices.Contains(p.Weekdays, d.Weekday()) && s.Open(d) {
+			out = append(out, Shift{NurseID: p.NurseID, Date: d, From: p.From, To: p.To})
+		}
+	}
+	return out, nil
+}

@@ -159,3 +159,29 @@ func TestProposeSeriesWithNursing(t *testing.T) {
 		}
 	}
 }
+
+func TestShiftPattern(t *testing.T) {
+	cal := seriesCalendar(t, "America/Phoenix", 1, map[Date]string{D(2026, 3, 4): "Staff training"})
+	mon, wed := time.Monday, time.Wednesday
+	p := ShiftPattern{NurseID: 3, Weekdays: []time.Weekday{mon, wed, time.Saturday}, From: clk("07:00"), To: clk("16:30"),
+		FirstDay: D(2026, 3, 1), LastDay: D(2026, 3, 14)}
+	shifts, err := p.Shifts(cal.Schedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range shifts {
+		got = append(got, s.Date.Format("Mon 2"))
+	}
+	// Wed 4 is closed, Saturdays have no hours.
+	if fmt.Sprint(got) != "[Mon 2 Mon 9 Wed 11]" {
+		t.Fatalf("pattern dates %v", got)
+	}
+	for _, bad := range []ShiftPattern{{}, {NurseID: 3, Weekdays: []time.Weekday{mon}, From: clk("09:00"), To: clk("08:00"), FirstDay: D(2026, 3, 1), LastDay: D(2026, 3, 1)},
+		{NurseID: 3, Weekdays: []time.Weekday{mon}, From: clk("07:00"), To: clk("08:00"), FirstDay: D(2026, 3, 2), LastDay: D(2026, 3, 1)},
+		{NurseID: 3, Weekdays: []time.Weekday{mon}, From: clk("07:00"), To: clk("08:00"), FirstDay: D(2026, 1, 1), LastDay: D(2027, 1, 2)}} {
+		if _, err := bad.Shifts(cal.Schedule); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}

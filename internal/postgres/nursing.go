@@ -127,13 +127,7 @@ func (db *DB) AddShift(ctx context.Context, s clinic.Shift) (ShiftChange, error)
 	var out ShiftChange
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		out = ShiftChange{}
-		var role clinic.Role
-		var disabled bool
-		err := tx.QueryRow(ctx, `SELECT role, name, disabled_at IS NOT NULL FROM users WHERE id = $1`, s.NurseID).Scan(&role, &s.NurseName, &disabled)
-		if isNoRows(err) || err == nil && (role != clinic.RoleNurse || disabled) {
-			return clinic.Invalid(map[string]string{"nurse_id": "Choose a nurse with an active account."})
-		}
-		if err != nil {
+		if err := activeNurse(ctx, tx, s.NurseID, &s.NurseName); err != nil {
 			return err
 		}
 		sched, err := schedule(ctx, tx)
@@ -156,6 +150,73 @@ func (db *DB) AddShift(ctx context.Context, s clinic.Shift) (ShiftChange, error)
 			After: map[string]any{"nurse_id": s.NurseID, "date": s.Date.String(), "from": s.From.String(), "to": s.To.String(), "assigned": out.Assigned}})
 	})
 	return out, err
+}
+
+// ApplyPattern puts a nurse on duty by a weekly pattern over a range of
+// dates, in one transaction: every shift of it or none (a shift
+// overlapping one the nurse has is refused with its date). It returns how
+// many shifts were added and, per date, what they did to its infusions.
+func (db *DB) ApplyPattern(ctx context.Context, p clinic.ShiftPattern) (int, ShiftChange, error) {
+	var added int
+	var out ShiftChange
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		added, out = 0, ShiftChange{}
+		if err := activeNurse(ctx, tx, p.NurseID, nil); err != nil {
+			return err
+		}
+		sched, err := schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		shifts, err := p.Shifts(sched)
+		if err != nil {
+			return err
+		}
+		for _, s := range shifts {
+			iv := s.Interval(sched.Loc)
+			if err := lockDays(ctx, tx, sched.Loc, iv.Start); err != nil {
+				return err
+			}
+			var clash bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM nurse_shifts WHERE nurse_id = $1
+				AND tstzrange(starts_at, ends_at, '[)') && tstzrange($2, $3, '[)'))`, s.NurseID, iv.Start, iv.End).Scan(&clash); err != nil {
+				return err
+			}
+			if clash {
+				return clinic.Invalid(map[string]string{"from": "The nurse already has a shift on " + s.Date.Format("Mon 2 Jan 2006") + " at these hours; nothing was added."})
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO nurse_shifts (nurse_id, on_date, starts_at, ends_at) VALUES ($1, $2, $3, $4)`,
+				s.NurseID, s.Date, iv.Start, iv.End); err != nil {
+				return err
+			}
+			assigned, left, err := assignDay(ctx, tx, sched, s.Date, 0)
+			if err != nil {
+				return err
+			}
+			out.Assigned, out.ToMove = append(out.Assigned, assigned...), append(out.ToMove, left...)
+			added++
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "nurse_shift.pattern", Entity: "nurse_shift",
+			After: map[string]any{"nurse_id": p.NurseID, "first_day": p.FirstDay.String(), "last_day": p.LastDay.String(),
+				"from": p.From.String(), "to": p.To.String(), "shifts": added, "assigned": out.Assigned}})
+	})
+	return added, out, err
+}
+
+// activeNurse refuses an id that is not an enabled account with the nurse
+// role; name, when not nil, gets the nurse's name.
+func activeNurse(ctx context.Context, tx pgx.Tx, id int64, name *string) error {
+	var role clinic.Role
+	var n string
+	var disabled bool
+	err := tx.QueryRow(ctx, `SELECT role, name, disabled_at IS NOT NULL FROM users WHERE id = $1`, id).Scan(&role, &n, &disabled)
+	if isNoRows(err) || err == nil && (role != clinic.RoleNurse || disabled) {
+		return clinic.Invalid(map[string]string{"nurse_id": "Choose a nurse with an active account."})
+	}
+	if name != nil {
+		*name = n
+	}
+	return err
 }
 
 // RemoveShift takes a shift off the roster. Nothing is cancelled: the

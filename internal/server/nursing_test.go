@@ -10,14 +10,15 @@ import (
 	"github.com/infusiondesk/infusiondesk/internal/demo"
 )
 
-// rosterDay is a Monday eight weeks ahead in the demo clinic's zone.
+// rosterDay is a Monday after the demo's roster, in the demo clinic's
+// zone: no shifts yet.
 func rosterDay(t *testing.T) clinic.Date {
 	t.Helper()
 	loc, err := time.LoadLocation(demo.TimeZone)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := clinic.DateOf(time.Now(), loc).AddDays(56)
+	d := clinic.DateOf(time.Now(), loc).AddDays(demo.RosterDays + 7)
 	for d.Weekday() != time.Monday {
 		d = d.AddDays(1)
 	}
