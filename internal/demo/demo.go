@@ -81,8 +81,8 @@ type Visit struct {
 	CancelReason string
 	// Nurse watches an infusion on a rostered date: NurseID is the index
 	// into Clinic.Accounts plus one (0: no nurse).
-	Nurse clinic.Assignment
-	Infusion     *Infusion // the infusion given at a completed visit
+	Nurse    clinic.Assignment
+	Infusion *Infusion // the infusion given at a completed visit
 }
 
 // Infusion is an infusion given, with what the patient reported after it.
