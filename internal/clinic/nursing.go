@@ -109,15 +109,13 @@ func (f Floor) AssignTo(iv Interval, except, nurseID int64) (Assignment, bool, s
 	if !f.Rostered() {
 		return Assignment{}, true, ""
 	}
-	shifts := slices.DeleteFunc(slices.Clone(f.Shifts), func(s Shift) bool { return nurseID != 0 && s.NurseID != nurseID })
-	if len(shifts) == 0 {
-		return Assignment{}, false, "That nurse is not on shift that day."
-	}
-	slices.SortStableFunc(shifts, func(a, b Shift) int { return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.NurseID, b.NurseID)) })
 	var best *Assignment
-	bestLoad := 0
-	reason := ""
-	for _, s := range shifts {
+	bestLoad, reason, asked := 0, "", false
+	for _, s := range f.sorted() {
+		if nurseID != 0 && s.NurseID != nurseID {
+			continue
+		}
+		asked = true
 		span := s.Interval(f.Loc)
 		if iv.Start.Before(span.Start) || span.End.Before(iv.End) {
 			reason = cmp.Or(reason, fmt.Sprintf("no nurse is on shift for the whole of %s–%s", ClockOf(iv.Start, f.Loc), ClockOf(iv.End, f.Loc)))
@@ -137,10 +135,25 @@ func (f Floor) AssignTo(iv Interval, except, nurseID int64) (Assignment, bool, s
 			best, bestLoad = &Assignment{NurseID: s.NurseID, Place: place}, len(watches)
 		}
 	}
+	if !asked {
+		return Assignment{}, false, "That nurse is not on shift that day."
+	}
 	if best == nil {
 		return Assignment{}, false, "No nurse is free to start then: " + reason + "."
 	}
 	return *best, true, ""
+}
+
+// sorted are the shifts by start, then nurse (as they are when the store
+// reads them: then nothing is copied).
+func (f Floor) sorted() []Shift {
+	less := func(a, b Shift) int { return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.NurseID, b.NurseID)) }
+	if slices.IsSortedFunc(f.Shifts, less) {
+		return f.Shifts
+	}
+	shifts := slices.Clone(f.Shifts)
+	slices.SortStableFunc(shifts, less)
+	return shifts
 }
 
 func (f Floor) watchesOf(nurseID, except int64) []Watch {

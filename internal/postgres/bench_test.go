@@ -166,3 +166,63 @@ func BenchmarkDueList(b *testing.B) {
 		}
 	}
 }
+
+// rostered puts three nurses on shift 07:00–12:00 on every open day from
+// 25 May to 15 July 2026 in the busy clinic.
+func rostered(b *testing.B, c *testClinic) {
+	sched, err := c.db.Schedule(c.ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 3 {
+		u, err := c.db.CreateUser(c.ctx, clinic.NewUser{Email: fmt.Sprintf("bench-nurse%d@example.org", i), Name: fmt.Sprintf("Nurse %d", i),
+			Role: string(clinic.RoleNurse), Password: "a long enough password"}, "x")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for d := clinic.D(2026, 5, 25); !d.After(clinic.D(2026, 7, 15)); d = d.AddDays(1) {
+			if !sched.Open(d) {
+				continue
+			}
+			if _, err := c.db.AddShift(c.ctx, clinic.Shift{NurseID: u.ID, Date: d, From: 7 * 60, To: 12 * 60}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkAvailabilityRostered is BenchmarkAvailability with a roster:
+// every start needs a nurse too. Target: under 5 ms.
+func BenchmarkAvailabilityRostered(b *testing.B) {
+	c := busyClinic(b)
+	rostered(b, c)
+	from := clinic.D(2026, 6, 1)
+	b.ResetTimer()
+	for b.Loop() {
+		_, days, err := c.db.Availability(c.ctx, from, from.AddDays(13), 90, c.now)
+		if err != nil || len(days) != 14 {
+			b.Fatalf("%v, %d days", err, len(days))
+		}
+	}
+}
+
+// BenchmarkProposeSeriesRostered is BenchmarkProposeSeries with a roster.
+// Target: under 10 ms.
+func BenchmarkProposeSeriesRostered(b *testing.B) {
+	c := busyClinic(b)
+	rostered(b, c)
+	standard := c.protocol(b, "Standard IV loading", 6, 2, 3, 14, 60)
+	p, err := c.db.CreatePatient(c.ctx, clinic.Patient{FirstName: "New", LastName: "Series", DateOfBirth: clinic.D(1970, 1, 1),
+		Condition: clinic.ConditionCRPS}, clinic.D(2026, 3, 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := clinic.SeriesRequest{PatientID: p.ID, ProtocolID: standard, StartDate: clinic.D(2026, 6, 1), Preferred: 10 * 60}
+	b.ResetTimer()
+	for b.Loop() {
+		p, err := c.db.ProposeSeries(c.ctx, req, c.now)
+		if err != nil || !p.OK || len(p.Checks) != 6 || p.Checks[0].Nurse.NurseID == 0 {
+			b.Fatalf("%+v %v", p, err)
+		}
+	}
+}

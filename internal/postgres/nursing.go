@@ -18,18 +18,34 @@ func nursedCalendar(ctx context.Context, q querier, sched clinic.Schedule, from,
 		return nil, err
 	}
 	cal.SetNursing(sched.Settings.Nursing)
-	shifts, err := queryShifts(ctx, q, from, to, sched.Loc)
-	if err != nil {
-		return nil, err
-	}
+	shifts, watches, err := nursing(ctx, q, from, to, sched.Loc, except)
 	for _, s := range shifts {
 		cal.AddShift(s)
 	}
-	watches, err := queryWatches(ctx, q, from, to, except)
 	for _, w := range watches {
 		cal.HoldWatch(w)
 	}
 	return cal, err
+}
+
+// nursing reads, in one round trip, the shifts of the dates from..to and
+// the infusions nurses watch on them (leaving out except).
+func nursing(ctx context.Context, q querier, from, to clinic.Date, loc *time.Location, except []int64) ([]clinic.Shift, []clinic.Watch, error) {
+	var shifts []clinic.Shift
+	var watches []clinic.Watch
+	b := &pgx.Batch{}
+	b.Queue(shiftsSQL, from, to).Query(func(rows pgx.Rows) error {
+		var err error
+		shifts, err = pgx.CollectRows(rows, scanShift(loc))
+		return err
+	})
+	b.Queue(watchesSQL, from, to, append([]int64{}, except...)).Query(func(rows pgx.Rows) error {
+		var err error
+		watches, err = pgx.CollectRows(rows, scanWatch)
+		return err
+	})
+	err := q.SendBatch(ctx, b).Close()
+	return shifts, watches, err
 }
 
 // kindCalendar is the calendar a visit of kind is placed on: with nursing
@@ -70,41 +86,51 @@ func nurseFor(ctx context.Context, q querier, sched clinic.Schedule, kind clinic
 	return nurse, nil
 }
 
+const shiftsSQL = `
+	SELECT s.id, s.nurse_id, u.name, s.on_date, s.starts_at, s.ends_at
+	FROM nurse_shifts s JOIN users u ON u.id = s.nurse_id
+	WHERE s.on_date BETWEEN $1 AND $2 ORDER BY s.starts_at, s.nurse_id, s.id`
+
+const watchesSQL = `
+	SELECT a.id, a.nurse_id, a.nurse_place, a.starts_at, a.ends_at, p.first_name || ' ' || p.last_name
+	FROM appointments a JOIN patients p ON p.id = a.patient_id
+	WHERE a.nurse_id IS NOT NULL AND a.status IN ('booked', 'checked_in', 'completed')
+	  AND a.local_date BETWEEN $1 AND $2 AND NOT (a.id = ANY ($3::bigint[]))
+	ORDER BY a.starts_at, a.id`
+
 // queryShifts reads the shifts of the dates from..to, by start then nurse.
 func queryShifts(ctx context.Context, q querier, from, to clinic.Date, loc *time.Location) ([]clinic.Shift, error) {
-	rows, err := q.Query(ctx, `
-		SELECT s.id, s.nurse_id, u.name, s.on_date, s.starts_at, s.ends_at
-		FROM nurse_shifts s JOIN users u ON u.id = s.nurse_id
-		WHERE s.on_date BETWEEN $1 AND $2 ORDER BY s.starts_at, s.nurse_id, s.id`, from, to)
+	rows, err := q.Query(ctx, shiftsSQL, from, to)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Shift, error) {
+	return pgx.CollectRows(rows, scanShift(loc))
+}
+
+func scanShift(loc *time.Location) pgx.RowToFunc[clinic.Shift] {
+	return func(r pgx.CollectableRow) (clinic.Shift, error) {
 		var s clinic.Shift
 		var starts, ends time.Time
 		err := r.Scan(&s.ID, &s.NurseID, &s.NurseName, &s.Date, &starts, &ends)
 		s.From, s.To = clinic.ClockOf(starts, loc), clinic.ClockOf(ends, loc)
 		return s, err
-	})
+	}
 }
 
 // queryWatches reads the active infusions nurses watch on the dates
 // from..to, leaving out except.
 func queryWatches(ctx context.Context, q querier, from, to clinic.Date, except []int64) ([]clinic.Watch, error) {
-	rows, err := q.Query(ctx, `
-		SELECT a.id, a.nurse_id, a.nurse_place, a.starts_at, a.ends_at, p.first_name || ' ' || p.last_name
-		FROM appointments a JOIN patients p ON p.id = a.patient_id
-		WHERE a.nurse_id IS NOT NULL AND a.status IN ('booked', 'checked_in', 'completed')
-		  AND a.local_date BETWEEN $1 AND $2 AND NOT (a.id = ANY ($3::bigint[]))
-		ORDER BY a.starts_at, a.id`, from, to, append([]int64{}, except...))
+	rows, err := q.Query(ctx, watchesSQL, from, to, append([]int64{}, except...))
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Watch, error) {
-		var w clinic.Watch
-		err := r.Scan(&w.AppointmentID, &w.NurseID, &w.Place, &w.Start, &w.End, &w.Patient)
-		return w, err
-	})
+	return pgx.CollectRows(rows, scanWatch)
+}
+
+func scanWatch(r pgx.CollectableRow) (clinic.Watch, error) {
+	var w clinic.Watch
+	err := r.Scan(&w.AppointmentID, &w.NurseID, &w.Place, &w.Start, &w.End, &w.Patient)
+	return w, err
 }
 
 // ShiftChange is what adding or removing a shift did to the date's
