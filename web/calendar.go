@@ -19,6 +19,10 @@ type DayGrid struct {
 	Rows       []GridRow
 	Inactive   []clinic.Visit // cancelled and no-shows, listed under the grid
 	Notice     string
+	// Nurses are the nurses on shift, with how many patients they watch;
+	// PerNurse is the clinic's limit.
+	Nurses   []clinic.NurseDay
+	PerNurse int
 	MisfitSeen int // appointments from today on that no longer fit
 }
 

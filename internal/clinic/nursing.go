@@ -242,3 +242,44 @@ func (p ShiftPattern) Shifts(s Schedule) ([]Shift, error) {
 	}
 	return out, nil
 }
+
+// NurseDay is one nurse's day as the day view shows it: the shift, how
+// many patients they watch, the most at once, and when they are at their
+// limit.
+type NurseDay struct {
+	Shift    Shift
+	Patients int
+	Peak     int
+	AtLimit  []Interval // when they watch PatientsPerNurse patients
+}
+
+// NurseDays sums up each shift of the floor, in shift order.
+func (f Floor) NurseDays() []NurseDay {
+	var out []NurseDay
+	for _, s := range f.sorted() {
+		nd := NurseDay{Shift: s}
+		watches := f.watchesOf(s.NurseID, 0)
+		nd.Patients = len(watches)
+		// Sweep the watches' edges in time order (an end before a start at
+		// the same instant: ranges are half-open).
+		type edge struct {
+			at    time.Time
+			delta int
+		}
+		var edges []edge
+		for _, w := range watches {
+			edges = append(edges, edge{w.Start, +1}, edge{w.End, -1})
+		}
+		slices.SortFunc(edges, func(a, b edge) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.delta, b.delta)) })
+		n := 0
+		for i, e := range edges {
+			n += e.delta
+			nd.Peak = max(nd.Peak, n)
+			if n >= f.Nursing.PatientsPerNurse && i+1 < len(edges) && edges[i+1].at.After(e.at) {
+				nd.AtLimit = append(nd.AtLimit, Interval{Start: e.at, End: edges[i+1].at})
+			}
+		}
+		out = append(out, nd)
+	}
+	return out
+}

@@ -185,3 +185,28 @@ func TestShiftPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestNurseDays(t *testing.T) {
+	loc, _ := time.LoadLocation("America/Phoenix")
+	day := D(2026, 3, 2)
+	at := func(c string) time.Time { return day.At(clk(c), loc) }
+	lee := Shift{NurseID: 1, NurseName: "Nurse Lee", Date: day, From: clk("07:00"), To: clk("16:30")}
+	kim := Shift{NurseID: 2, NurseName: "Nurse Kim", Date: day, From: clk("08:00"), To: clk("12:00")}
+	w := func(nurse int64, from, to string) Watch { return Watch{NurseID: nurse, Interval: Interval{at(from), at(to)}} }
+	f := Floor{Nursing: Nursing{PatientsPerNurse: 2, StartSpacingMinutes: 15}, Loc: loc, Shifts: []Shift{kim, lee},
+		Watches: []Watch{w(1, "09:00", "10:30"), w(1, "09:30", "11:00"), w(1, "10:30", "12:00"), w(2, "08:00", "09:30")}}
+	days := f.NurseDays()
+	if len(days) != 2 || days[0].Shift.NurseID != 1 || days[1].Shift.NurseID != 2 {
+		t.Fatalf("order %+v", days)
+	}
+	lees := days[0]
+	// 09:30–10:30 two patients; at 10:30 one leaves as one arrives (half-open): still two until 11:00.
+	if lees.Patients != 3 || lees.Peak != 2 || len(lees.AtLimit) != 2 ||
+		!lees.AtLimit[0].Start.Equal(at("09:30")) || !lees.AtLimit[0].End.Equal(at("10:30")) ||
+		!lees.AtLimit[1].Start.Equal(at("10:30")) || !lees.AtLimit[1].End.Equal(at("11:00")) {
+		t.Fatalf("Lee's day %+v", lees)
+	}
+	if days[1].Patients != 1 || days[1].Peak != 1 || len(days[1].AtLimit) != 0 {
+		t.Fatalf("Kim's day %+v", days[1])
+	}
+}

@@ -57,6 +57,17 @@ func kindCalendar(ctx context.Context, q querier, kind clinic.AppointmentKind, s
 	return calendar(ctx, q, sched, from, to)
 }
 
+// Floor is the nursing of one date: its shifts, the infusions nurses
+// watch, the limits.
+func (db *DB) Floor(ctx context.Context, d clinic.Date) (clinic.Floor, error) {
+	sched, err := schedule(ctx, db.q(ctx))
+	if err != nil {
+		return clinic.Floor{}, mapError(err)
+	}
+	f, err := dayFloor(ctx, db.q(ctx), sched, d, 0)
+	return f, mapError(err)
+}
+
 // dayFloor is the nursing of one date, leaving out except.
 func dayFloor(ctx context.Context, q querier, sched clinic.Schedule, d clinic.Date, except int64) (clinic.Floor, error) {
 	f := clinic.Floor{Nursing: sched.Settings.Nursing, Loc: sched.Loc}

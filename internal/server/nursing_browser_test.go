@@ -77,6 +77,16 @@ func TestBrowserNursingRoster(t *testing.T) {
 	if got := desk.Text("#appointment-nurse"); got != "Rosa Delgado, RN" {
 		t.Fatalf("the booked visit's nurse: %q", got)
 	}
+	// The day view names each infusion's nurse and shows her load.
+	desk.Open(f.srv.URL + "/desk/calendar?date=" + day.String())
+	strip := desk.Text("#nurse-strip")
+	if !strings.Contains(strip, "Rosa Delgado, RN 07:00–16:30: 2 patients, at most 1 at once") || !strings.Contains(strip, "at the limit of 1") {
+		t.Fatalf("the nurse strip says %q", strip)
+	}
+	if n := browsertest.Run(desk, chromedp.Evaluate[int](`[...document.querySelectorAll("td.appt .nurse")].filter(e => e.textContent.includes("Rosa Delgado")).length`)); n != 2 {
+		t.Fatalf("%d infusion blocks name the nurse; want 2", n)
+	}
+	screenshot(desk, "nursing-day")
 	visits, err := f.db.PatientVisits(ctx, ids[1])
 	if err != nil || len(visits) != 1 || visits[0].Nurse.NurseID == 0 {
 		t.Fatalf("the second patient's visits: %+v %v", visits, err)

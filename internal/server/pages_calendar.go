@@ -50,7 +50,12 @@ func (s *Server) deskDay(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		chairs, err := s.db.Chairs(ctx)
+		if err != nil {
+			return err
+		}
 		g = web.NewDayGrid(c.Schedule, chairs, visits, d, s.now())
+		floor, err := s.db.Floor(ctx, d)
+		g.Nurses, g.PerNurse = floor.NurseDays(), floor.Nursing.PatientsPerNurse
 		return err
 	})
 	if err != nil {
