@@ -11,18 +11,18 @@ import (
 // DayGrid is one day of the calendar: chairs as columns, the slot grid down
 // the side, each active appointment a block spanning its rows.
 type DayGrid struct {
-	Date       clinic.Date
-	Today      clinic.Date
-	Loc        *time.Location
-	Closed     string // why the clinic is closed; "" when open
-	Chairs     []clinic.Chair
-	Rows       []GridRow
-	Inactive   []clinic.Visit // cancelled and no-shows, listed under the grid
-	Notice     string
+	Date     clinic.Date
+	Today    clinic.Date
+	Loc      *time.Location
+	Closed   string // why the clinic is closed; "" when open
+	Chairs   []clinic.Chair
+	Rows     []GridRow
+	Inactive []clinic.Visit // cancelled and no-shows, listed under the grid
+	Notice   string
 	// Nurses are the nurses on shift, with how many patients they watch;
 	// PerNurse is the clinic's limit.
-	Nurses   []clinic.NurseDay
-	PerNurse int
+	Nurses     []clinic.NurseDay
+	PerNurse   int
 	MisfitSeen int // appointments from today on that no longer fit
 }
 

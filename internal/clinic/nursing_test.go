@@ -192,7 +192,9 @@ func TestNurseDays(t *testing.T) {
 	at := func(c string) time.Time { return day.At(clk(c), loc) }
 	lee := Shift{NurseID: 1, NurseName: "Nurse Lee", Date: day, From: clk("07:00"), To: clk("16:30")}
 	kim := Shift{NurseID: 2, NurseName: "Nurse Kim", Date: day, From: clk("08:00"), To: clk("12:00")}
-	w := func(nurse int64, from, to string) Watch { return Watch{NurseID: nurse, Interval: Interval{at(from), at(to)}} }
+	w := func(nurse int64, from, to string) Watch {
+		return Watch{NurseID: nurse, Interval: Interval{at(from), at(to)}}
+	}
 	f := Floor{Nursing: Nursing{PatientsPerNurse: 2, StartSpacingMinutes: 15}, Loc: loc, Shifts: []Shift{kim, lee},
 		Watches: []Watch{w(1, "09:00", "10:30"), w(1, "09:30", "11:00"), w(1, "10:30", "12:00"), w(2, "08:00", "09:30")}}
 	days := f.NurseDays()
