@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// The nursing rules (issue 14, being built): on a date with at
+// The nursing rules (README.md, "Nurses"): on a date with at
 // least one shift, every infusion visit is watched by a nurse on shift for
 // its whole occupancy; a nurse watches at most PatientsPerNurse patients at
 // any instant and starts no two infusions less than StartSpacingMinutes
