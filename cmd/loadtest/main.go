@@ -348,6 +348,19 @@ func check(dbURL string, since time.Time, s *stats) error {
 			SELECT count(*) FROM appointments a JOIN appointments b ON a.patient_id = b.patient_id AND a.id < b.id
 			WHERE a.status IN ('booked', 'checked_in', 'completed') AND b.status IN ('booked', 'checked_in', 'completed')
 			  AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(b.starts_at, b.ends_at, '[)')`},
+		{"a nurse watching more patients at once than the clinic allows", `
+			WITH w AS (SELECT id, nurse_id, starts_at, ends_at FROM appointments
+			           WHERE nurse_id IS NOT NULL AND status IN ('booked', 'checked_in', 'completed'))
+			SELECT count(*) FROM w a WHERE (SELECT count(*) FROM w b WHERE b.nurse_id = a.nurse_id
+			    AND b.starts_at <= a.starts_at AND b.ends_at > a.starts_at) > (SELECT patients_per_nurse FROM clinic)`},
+		{"one nurse's starts closer than the clinic's spacing", `
+			SELECT count(*) FROM appointments a JOIN appointments b ON a.nurse_id = b.nurse_id AND a.id < b.id
+			WHERE a.status IN ('booked', 'checked_in', 'completed') AND b.status IN ('booked', 'checked_in', 'completed')
+			  AND abs(extract(epoch FROM a.starts_at - b.starts_at)) < 60 * (SELECT start_spacing_minutes FROM clinic)`},
+		{"infusions on a rostered day without a nurse", `
+			SELECT count(*) FROM appointments a WHERE a.nurse_id IS NULL AND a.kind <> 'consult'
+			  AND a.status IN ('booked', 'checked_in', 'completed')
+			  AND EXISTS (SELECT 1 FROM nurse_shifts s WHERE s.on_date = a.local_date)`},
 		{"two infusions of one patient on one day", `
 			SELECT count(*) FROM (SELECT 1 FROM appointments WHERE kind <> 'consult' AND status IN ('booked', 'checked_in', 'completed')
 			GROUP BY patient_id, local_date HAVING count(*) > 1) x`},

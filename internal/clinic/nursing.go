@@ -109,6 +109,12 @@ func (f Floor) AssignTo(iv Interval, except, nurseID int64) (Assignment, bool, s
 	if !f.Rostered() {
 		return Assignment{}, true, ""
 	}
+	// The occupancy as clinic-local times of its date, compared with the
+	// shifts' clocks (no instants built per shift).
+	day, from, to := DateOf(iv.Start, f.Loc), ClockOf(iv.Start, f.Loc), ClockOf(iv.End, f.Loc)
+	if DateOf(iv.End, f.Loc) != day {
+		to = 24 * 60
+	}
 	var best *Assignment
 	bestLoad, reason, asked := 0, "", false
 	for _, s := range f.sorted() {
@@ -116,23 +122,21 @@ func (f Floor) AssignTo(iv Interval, except, nurseID int64) (Assignment, bool, s
 			continue
 		}
 		asked = true
-		span := s.Interval(f.Loc)
-		if iv.Start.Before(span.Start) || span.End.Before(iv.End) {
+		if s.Date != day || from < s.From || s.To < to {
 			reason = cmp.Or(reason, fmt.Sprintf("no nurse is on shift for the whole of %s–%s", ClockOf(iv.Start, f.Loc), ClockOf(iv.End, f.Loc)))
 			continue
 		}
-		watches := f.watchesOf(s.NurseID, except)
-		if w, ok := f.startClash(watches, iv.Start); ok {
+		if w, ok := f.startClash(s.NurseID, except, iv.Start); ok {
 			reason = fmt.Sprintf("%s starts %s at %s", s.NurseName, w.Patient, ClockOf(w.Start, f.Loc))
 			continue
 		}
-		place, ok := f.freePlace(watches, iv)
+		place, load, ok := f.freePlace(s.NurseID, except, iv)
 		if !ok {
 			reason = fmt.Sprintf("%s already watches %d patients then", s.NurseName, f.Nursing.PatientsPerNurse)
 			continue
 		}
-		if best == nil || len(watches) < bestLoad {
-			best, bestLoad = &Assignment{NurseID: s.NurseID, Place: place}, len(watches)
+		if best == nil || load < bestLoad {
+			best, bestLoad = &Assignment{NurseID: s.NurseID, Place: place}, load
 		}
 	}
 	if !asked {
@@ -166,11 +170,14 @@ func (f Floor) watchesOf(nurseID, except int64) []Watch {
 	return out
 }
 
-// startClash is a watch of the nurse that starts less than the spacing
-// before or after start.
-func (f Floor) startClash(watches []Watch, start time.Time) (Watch, bool) {
+// startClash is a watch of the nurse (but except) that starts less than
+// the spacing before or after start.
+func (f Floor) startClash(nurseID, except int64, start time.Time) (Watch, bool) {
 	spacing := time.Duration(f.Nursing.StartSpacingMinutes) * time.Minute
-	for _, w := range watches {
+	for _, w := range f.Watches {
+		if w.NurseID != nurseID || except != 0 && w.AppointmentID == except {
+			continue
+		}
 		if d := w.Start.Sub(start); d < spacing && -d < spacing {
 			return w, true
 		}
@@ -178,23 +185,28 @@ func (f Floor) startClash(watches []Watch, start time.Time) (Watch, bool) {
 	return Watch{}, false
 }
 
-// freePlace is the lowest place no watch overlapping iv holds (ranges are
-// half-open: a patient leaving at 10:30 frees the place for a 10:30
-// start). Places are numbered watch slots, as the database's exclusion
-// constraints keep them: at most PatientsPerNurse overlap at any instant.
-func (f Floor) freePlace(watches []Watch, iv Interval) (int, bool) {
-	taken := map[int]bool{}
-	for _, w := range watches {
-		if w.Overlaps(iv) {
-			taken[w.Place] = true
+// freePlace is the nurse's lowest place no watch overlapping iv holds
+// (ranges are half-open: a patient leaving at 10:30 frees the place for a
+// 10:30 start), and how many patients the nurse watches that day. Places
+// are numbered watch slots, as the database's exclusion constraints keep
+// them: at most PatientsPerNurse overlap at any instant.
+func (f Floor) freePlace(nurseID, except int64, iv Interval) (place, load int, ok bool) {
+	var taken uint16 // bit p: place p is taken during iv (places 1…10)
+	for _, w := range f.Watches {
+		if w.NurseID != nurseID || except != 0 && w.AppointmentID == except {
+			continue
+		}
+		load++
+		if w.Overlaps(iv) && w.Place > 0 && w.Place < 16 {
+			taken |= 1 << w.Place
 		}
 	}
 	for p := 1; p <= f.Nursing.PatientsPerNurse; p++ {
-		if !taken[p] {
-			return p, true
+		if taken&(1<<p) == 0 {
+			return p, load, true
 		}
 	}
-	return 0, false
+	return 0, load, false
 }
 
 // ShiftPattern is a nurse's weekly pattern applied to a range of dates:
