@@ -32,6 +32,14 @@ const (
 	ReliefHolding ReliefStatus = "holding" // still relieved on the date
 )
 
+// Check refuses a status that is neither.
+func (s ReliefStatus) Check() error {
+	if s != ReliefEnded && s != ReliefHolding {
+		return Invalid(map[string]string{"status": "Say whether relief ended or is still holding."})
+	}
+	return nil
+}
+
 // ReliefReport is one report about relief after an infusion.
 type ReliefReport struct {
 	ID         int64

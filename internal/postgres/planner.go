@@ -422,8 +422,8 @@ func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Dat
 // (the portal).
 func (db *DB) ReportRelief(ctx context.Context, infusionID int64, status clinic.ReliefStatus, on clinic.Date, source string, onlyPatient *int64, now time.Time) (int64, error) {
 	var id int64
-	if status != clinic.ReliefEnded && status != clinic.ReliefHolding {
-		return 0, clinic.Invalid(map[string]string{"status": "Say whether relief ended or is still holding."})
+	if err := status.Check(); err != nil {
+		return 0, err
 	}
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error

@@ -322,13 +322,20 @@ func (db *DB) CalendarFeed(ctx context.Context, token string, now time.Time) (in
 
 // LatestInfusion is the patient's latest infusion's id and date.
 func (db *DB) LatestInfusion(ctx context.Context, patientID int64) (int64, clinic.Date, error) {
+	id, on, err := latestInfusion(ctx, db.q(ctx), patientID)
+	return id, on, mapError(err)
+}
+
+// latestInfusion is the patient's latest infusion; ECONFLICT when there
+// is none yet.
+func latestInfusion(ctx context.Context, q querier, patientID int64) (int64, clinic.Date, error) {
 	var id int64
 	var on clinic.Date
-	err := db.q(ctx).QueryRow(ctx, `SELECT id, given_on FROM infusions WHERE patient_id = $1 ORDER BY given_on DESC, id DESC LIMIT 1`, patientID).Scan(&id, &on)
+	err := q.QueryRow(ctx, `SELECT id, given_on FROM infusions WHERE patient_id = $1 ORDER BY given_on DESC, id DESC LIMIT 1`, patientID).Scan(&id, &on)
 	if isNoRows(err) {
 		return 0, on, clinic.Errorf(clinic.ECONFLICT, "There is no infusion yet to report relief for.")
 	}
-	return id, on, mapError(err)
+	return id, on, err
 }
 
 // ReportOwnRelief stores a patient's own relief report about their latest
@@ -337,15 +344,12 @@ func (db *DB) LatestInfusion(ctx context.Context, patientID int64) (int64, clini
 // ECONFLICT when the patient has had no infusion yet.
 func (db *DB) ReportOwnRelief(ctx context.Context, patientID int64, status clinic.ReliefStatus, on clinic.Date, now time.Time) (reportID, infusionID int64, err error) {
 	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT id FROM infusions WHERE patient_id = $1 ORDER BY given_on DESC, id DESC LIMIT 1`, patientID).Scan(&infusionID)
-		if isNoRows(err) {
-			return clinic.Errorf(clinic.ECONFLICT, "There is no infusion yet to report relief for.")
-		}
-		if err != nil {
+		var err error
+		if infusionID, _, err = latestInfusion(ctx, tx, patientID); err != nil {
 			return err
 		}
-		if status != clinic.ReliefEnded && status != clinic.ReliefHolding {
-			return clinic.Invalid(map[string]string{"status": "Say whether relief ended or is still holding."})
+		if err := status.Check(); err != nil {
+			return err
 		}
 		reportID, err = reportRelief(ctx, tx, clinic.ReliefReport{InfusionID: infusionID, Status: status, OnDate: on, Source: "patient"}, &patientID, now)
 		return err
