@@ -184,7 +184,10 @@ func (c *Calendar) SetNursing(n Nursing) {
 }
 
 // AddShift puts a nurse's shift on its date.
-func (c *Calendar) AddShift(s Shift) { c.floor(s.Date).Shifts = append(c.floor(s.Date).Shifts, s) }
+func (c *Calendar) AddShift(s Shift) {
+	f := c.floor(s.Date)
+	f.Shifts = append(f.Shifts, s)
+}
 
 // HoldWatch records an infusion a nurse already watches.
 func (c *Calendar) HoldWatch(w Watch) {

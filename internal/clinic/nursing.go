@@ -73,6 +73,12 @@ type Watch struct {
 	Patient string // the patient's name, to explain a refusal to staff
 }
 
+// of reports whether the watch is the nurse's, leaving out the appointment
+// except (0: none).
+func (w Watch) of(nurseID, except int64) bool {
+	return w.NurseID == nurseID && (except == 0 || w.AppointmentID != except)
+}
+
 // Assignment is the nurse an infusion is given, and the place it takes.
 type Assignment struct {
 	NurseID int64
@@ -163,7 +169,7 @@ func (f Floor) sorted() []Shift {
 func (f Floor) watchesOf(nurseID, except int64) []Watch {
 	var out []Watch
 	for _, w := range f.Watches {
-		if w.NurseID == nurseID && (except == 0 || w.AppointmentID != except) {
+		if w.of(nurseID, except) {
 			out = append(out, w)
 		}
 	}
@@ -175,7 +181,7 @@ func (f Floor) watchesOf(nurseID, except int64) []Watch {
 func (f Floor) startClash(nurseID, except int64, start time.Time) (Watch, bool) {
 	spacing := time.Duration(f.Nursing.StartSpacingMinutes) * time.Minute
 	for _, w := range f.Watches {
-		if w.NurseID != nurseID || except != 0 && w.AppointmentID == except {
+		if !w.of(nurseID, except) {
 			continue
 		}
 		if d := w.Start.Sub(start); d < spacing && -d < spacing {
@@ -193,7 +199,7 @@ func (f Floor) startClash(nurseID, except int64, start time.Time) (Watch, bool) 
 func (f Floor) freePlace(nurseID, except int64, iv Interval) (place, load int, ok bool) {
 	var taken uint16 // bit p: place p is taken during iv (places 1…10)
 	for _, w := range f.Watches {
-		if w.NurseID != nurseID || except != 0 && w.AppointmentID == except {
+		if !w.of(nurseID, except) {
 			continue
 		}
 		load++

@@ -72,10 +72,7 @@ func (db *DB) Floor(ctx context.Context, d clinic.Date) (clinic.Floor, error) {
 func dayFloor(ctx context.Context, q querier, sched clinic.Schedule, d clinic.Date, except int64) (clinic.Floor, error) {
 	f := clinic.Floor{Nursing: sched.Settings.Nursing, Loc: sched.Loc}
 	var err error
-	if f.Shifts, err = queryShifts(ctx, q, d, d, sched.Loc); err != nil || len(f.Shifts) == 0 {
-		return f, err
-	}
-	f.Watches, err = queryWatches(ctx, q, d, d, []int64{except})
+	f.Shifts, f.Watches, err = nursing(ctx, q, d, d, sched.Loc, []int64{except})
 	return f, err
 }
 
@@ -97,10 +94,11 @@ func nurseFor(ctx context.Context, q querier, sched clinic.Schedule, kind clinic
 	return nurse, nil
 }
 
-const shiftsSQL = `
+const shiftSelect = `
 	SELECT s.id, s.nurse_id, u.name, s.on_date, s.starts_at, s.ends_at
-	FROM nurse_shifts s JOIN users u ON u.id = s.nurse_id
-	WHERE s.on_date BETWEEN $1 AND $2 ORDER BY s.starts_at, s.nurse_id, s.id`
+	FROM nurse_shifts s JOIN users u ON u.id = s.nurse_id`
+
+const shiftsSQL = shiftSelect + ` WHERE s.on_date BETWEEN $1 AND $2 ORDER BY s.starts_at, s.nurse_id, s.id`
 
 const watchesSQL = `
 	SELECT a.id, a.nurse_id, a.nurse_place, a.starts_at, a.ends_at, p.first_name || ' ' || p.last_name
@@ -126,16 +124,6 @@ func scanShift(loc *time.Location) pgx.RowToFunc[clinic.Shift] {
 		s.From, s.To = clinic.ClockOf(starts, loc), clinic.ClockOf(ends, loc)
 		return s, err
 	}
-}
-
-// queryWatches reads the active infusions nurses watch on the dates
-// from..to, leaving out except.
-func queryWatches(ctx context.Context, q querier, from, to clinic.Date, except []int64) ([]clinic.Watch, error) {
-	rows, err := q.Query(ctx, watchesSQL, from, to, append([]int64{}, except...))
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, scanWatch)
 }
 
 func scanWatch(r pgx.CollectableRow) (clinic.Watch, error) {
@@ -171,18 +159,10 @@ func (db *DB) AddShift(ctx context.Context, s clinic.Shift) (ShiftChange, error)
 		if err != nil {
 			return err
 		}
-		iv := s.Interval(sched.Loc)
-		if err := lockDays(ctx, tx, sched.Loc, iv.Start); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO nurse_shifts (nurse_id, on_date, starts_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			s.NurseID, s.Date, iv.Start, iv.End).Scan(&s.ID); err != nil {
+		if s.ID, out.Assigned, out.ToMove, err = addShift(ctx, tx, sched, s); err != nil {
 			return err
 		}
 		out.Shift = s
-		if out.Assigned, out.ToMove, err = assignDay(ctx, tx, sched, s.Date, 0); err != nil {
-			return err
-		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "nurse_shift.add", Entity: "nurse_shift", EntityID: &s.ID,
 			After: map[string]any{"nurse_id": s.NurseID, "date": s.Date.String(), "from": s.From.String(), "to": s.To.String(), "assigned": out.Assigned}})
 	})
@@ -191,13 +171,12 @@ func (db *DB) AddShift(ctx context.Context, s clinic.Shift) (ShiftChange, error)
 
 // ApplyPattern puts a nurse on duty by a weekly pattern over a range of
 // dates, in one transaction: every shift of it or none (a shift
-// overlapping one the nurse has is refused with its date). It returns how
-// many shifts were added and, per date, what they did to its infusions.
-func (db *DB) ApplyPattern(ctx context.Context, p clinic.ShiftPattern) (int, ShiftChange, error) {
-	var added int
+// overlapping one the nurse has is refused with its date). It returns what
+// the shifts did to their dates' infusions.
+func (db *DB) ApplyPattern(ctx context.Context, p clinic.ShiftPattern) (ShiftChange, error) {
 	var out ShiftChange
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		added, out = 0, ShiftChange{}
+		out = ShiftChange{}
 		if err := activeNurse(ctx, tx, p.NurseID, nil); err != nil {
 			return err
 		}
@@ -210,34 +189,36 @@ func (db *DB) ApplyPattern(ctx context.Context, p clinic.ShiftPattern) (int, Shi
 			return err
 		}
 		for _, s := range shifts {
-			iv := s.Interval(sched.Loc)
-			if err := lockDays(ctx, tx, sched.Loc, iv.Start); err != nil {
-				return err
-			}
-			var clash bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM nurse_shifts WHERE nurse_id = $1
-				AND tstzrange(starts_at, ends_at, '[)') && tstzrange($2, $3, '[)'))`, s.NurseID, iv.Start, iv.End).Scan(&clash); err != nil {
-				return err
-			}
-			if clash {
+			_, assigned, left, err := addShift(ctx, tx, sched, s)
+			if clinic.ErrorFields(mapError(err))["from"] != "" { // the overlap constraint: say on which date
 				return clinic.Invalid(map[string]string{"from": "The nurse already has a shift on " + s.Date.Format("Mon 2 Jan 2006") + " at these hours; nothing was added."})
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO nurse_shifts (nurse_id, on_date, starts_at, ends_at) VALUES ($1, $2, $3, $4)`,
-				s.NurseID, s.Date, iv.Start, iv.End); err != nil {
-				return err
-			}
-			assigned, left, err := assignDay(ctx, tx, sched, s.Date, 0)
 			if err != nil {
 				return err
 			}
 			out.Assigned, out.ToMove = append(out.Assigned, assigned...), append(out.ToMove, left...)
-			added++
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "nurse_shift.pattern", Entity: "nurse_shift",
 			After: map[string]any{"nurse_id": p.NurseID, "first_day": p.FirstDay.String(), "last_day": p.LastDay.String(),
-				"from": p.From.String(), "to": p.To.String(), "shifts": added, "assigned": out.Assigned}})
+				"from": p.From.String(), "to": p.To.String(), "shifts": len(shifts), "assigned": out.Assigned}})
 	})
-	return added, out, err
+	return out, err
+}
+
+// addShift stores a shift (the database refuses one overlapping the
+// nurse's others) under its day's lock and gives the date's infusions
+// without a nurse one where the limits allow (assignDay).
+func addShift(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, s clinic.Shift) (id int64, assigned, left []int64, err error) {
+	iv := s.Interval(sched.Loc)
+	if err := lockDays(ctx, tx, sched.Loc, iv.Start); err != nil {
+		return 0, nil, nil, err
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO nurse_shifts (nurse_id, on_date, starts_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		s.NurseID, s.Date, iv.Start, iv.End).Scan(&id); err != nil {
+		return 0, nil, nil, err
+	}
+	assigned, left, err = assignDay(ctx, tx, sched, s.Date)
+	return id, assigned, left, err
 }
 
 // activeNurse refuses an id that is not an enabled account with the nurse
@@ -267,18 +248,20 @@ func (db *DB) RemoveShift(ctx context.Context, id int64) (ShiftChange, error) {
 		if err != nil {
 			return err
 		}
-		var starts, ends time.Time
-		s := clinic.Shift{ID: id}
-		err = tx.QueryRow(ctx, `SELECT s.nurse_id, u.name, s.on_date, s.starts_at, s.ends_at FROM nurse_shifts s JOIN users u ON u.id = s.nurse_id
-			WHERE s.id = $1`, id).Scan(&s.NurseID, &s.NurseName, &s.Date, &starts, &ends)
+		rows, err := tx.Query(ctx, shiftSelect+` WHERE s.id = $1`, id)
+		if err != nil {
+			return err
+		}
+		s, err := pgx.CollectExactlyOneRow(rows, scanShift(sched.Loc))
 		if isNoRows(err) {
 			return clinic.Errorf(clinic.ENOTFOUND, "There is no such shift.")
 		}
 		if err != nil {
 			return err
 		}
-		s.From, s.To = clinic.ClockOf(starts, sched.Loc), clinic.ClockOf(ends, sched.Loc)
 		out.Shift = s
+		span := s.Interval(sched.Loc)
+		starts, ends := span.Start, span.End
 		if err := lockDays(ctx, tx, sched.Loc, starts); err != nil {
 			return err
 		}
@@ -291,7 +274,7 @@ func (db *DB) RemoveShift(ctx context.Context, id int64) (ShiftChange, error) {
 			WHERE nurse_id = $1 AND starts_at >= $2 AND starts_at < $3 AND status IN ('booked', 'checked_in')`, s.NurseID, starts, ends); err != nil {
 			return err
 		}
-		if out.Assigned, out.ToMove, err = assignDay(ctx, tx, sched, s.Date, 0); err != nil {
+		if out.Assigned, out.ToMove, err = assignDay(ctx, tx, sched, s.Date); err != nil {
 			return err
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "nurse_shift.remove", Entity: "nurse_shift", EntityID: &id,
@@ -315,8 +298,8 @@ func (db *DB) Shifts(ctx context.Context, from, to clinic.Date) ([]clinic.Shift,
 // no nurse one, in start order, where the limits allow (a date without
 // shifts needs none). It returns the ones given a nurse and the ones left
 // without.
-func assignDay(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, d clinic.Date, except int64) (assigned, left []int64, err error) {
-	floor, err := dayFloor(ctx, tx, sched, d, except)
+func assignDay(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, d clinic.Date) (assigned, left []int64, err error) {
+	floor, err := dayFloor(ctx, tx, sched, d, 0)
 	if err != nil || !floor.Rostered() {
 		return nil, nil, err
 	}

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,4 +249,38 @@ func TestShifts(t *testing.T) {
 	if _, err := c.db.RemoveShift(c.ctx, ch.Shift.ID); clinic.ErrorCode(err) != clinic.ENOTFOUND {
 		t.Fatalf("removing it again: %v", err)
 	}
+}
+
+// A weekly pattern adds a shift on each open date of its range on its
+// weekdays, in one transaction: a pattern clashing with a shift the nurse
+// has is refused naming the date, and adds nothing.
+func TestApplyPattern(t *testing.T) {
+	c, nurses := nursedClinic(t, 1, 3, 1, clinic.Nursing{PatientsPerNurse: 2, StartSpacingMinutes: 15}) // a shift on Mon 2 March
+	a := mustBook(t, c, clinic.Booking{PatientID: c.patients[0], Start: at(4, 9, 0)})                   // Wed 4, no shift yet
+	if a.Nurse != (clinic.Assignment{}) {
+		t.Fatalf("a nurse on an unrostered day: %+v", a.Nurse)
+	}
+	pattern := clinic.ShiftPattern{NurseID: nurses[0], Weekdays: []time.Weekday{time.Monday, time.Wednesday}, From: 7 * 60, To: 11 * 60,
+		FirstDay: clinic.D(2026, 3, 2), LastDay: clinic.D(2026, 3, 13)}
+	_, err := c.db.ApplyPattern(c.ctx, pattern)
+	if !strings.Contains(clinic.ErrorFields(err)["from"], "Mon 2 Mar 2026") {
+		t.Fatalf("a pattern over the nurse's Monday shift: %v %v", err, clinic.ErrorFields(err))
+	}
+	if shifts, _ := c.db.Shifts(c.ctx, clinic.D(2026, 3, 3), clinic.D(2026, 3, 13)); len(shifts) != 0 {
+		t.Fatalf("a refused pattern added %d shifts", len(shifts))
+	}
+	pattern.FirstDay = clinic.D(2026, 3, 3)
+	change, err := c.db.ApplyPattern(c.ctx, pattern)
+	if err != nil || len(change.Assigned) != 1 || change.Assigned[0] != a.ID || len(change.ToMove) != 0 {
+		t.Fatalf("the pattern: %+v %v; want Wednesday's infusion given the nurse", change, err)
+	}
+	shifts, err := c.db.Shifts(c.ctx, clinic.D(2026, 3, 3), clinic.D(2026, 3, 13))
+	var dates []string
+	for _, s := range shifts {
+		dates = append(dates, s.Date.String()+" "+s.From.String()+"–"+s.To.String())
+	}
+	if err != nil || strings.Join(dates, ", ") != "2026-03-04 07:00–11:00, 2026-03-09 07:00–11:00, 2026-03-11 07:00–11:00" {
+		t.Fatalf("shifts %v %v", dates, err)
+	}
+	checkNursing(t, c, 2, 15*time.Minute)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
@@ -16,8 +17,9 @@ import (
 func (s *Server) adminRoster(w http.ResponseWriter, r *http.Request) {
 	v := web.RosterView{Notice: notices{"added": "The shift is added.", "pattern": "The pattern is applied.",
 		"removed": "The shift is removed; nothing was cancelled."}.of(r)}
-	if m := r.URL.Query().Get("to_move"); m != "" && m != "0" {
-		v.Notice += " " + m + " infusions now have no nurse on shift: see Appointments to move."
+	// A count, never text from the URL.
+	if n, err := strconv.Atoi(r.URL.Query().Get("to_move")); err == nil && n > 0 {
+		v.Notice += " " + strconv.Itoa(n) + " infusions now have no nurse on shift: see Appointments to move."
 	}
 	s.renderRoster(w, r, http.StatusOK, v)
 }
@@ -32,7 +34,7 @@ func (s *Server) renderRoster(w http.ResponseWriter, r *http.Request, status int
 		}
 		v.Nursing = c.Settings.Nursing
 		week := c.today
-		if d, err := clinic.ParseDate(cmpOr(r.FormValue("week"), r.URL.Query().Get("week"))); err == nil {
+		if d, err := clinic.ParseDate(r.FormValue("week")); err == nil { // posted, else in the query
 			week = d
 		}
 		v.Monday = web.MondayOf(week)
@@ -71,13 +73,6 @@ func (s *Server) renderRoster(w http.ResponseWriter, r *http.Request, status int
 	s.render(w, r, status, web.RosterPage(s.meta(r, "Nursing roster", "/admin/roster"), v))
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // adminAddShift adds one shift.
 func (s *Server) adminAddShift(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
@@ -86,10 +81,9 @@ func (s *Server) adminAddShift(w http.ResponseWriter, r *http.Request) {
 	}
 	f := web.ShiftForm{NurseID: r.PostForm.Get("nurse_id"), Date: r.PostForm.Get("date"), From: r.PostForm.Get("from"), To: r.PostForm.Get("to")}
 	shift, err := shiftInput(f)
-	var change struct{ ToMove []int64 }
+	var change postgres.ShiftChange
 	if err == nil {
-		c, aerr := s.db.AddShift(r.Context(), shift)
-		change.ToMove, err = c.ToMove, aerr
+		change, err = s.db.AddShift(r.Context(), shift)
 	}
 	done := fmt.Sprintf("%s&done=added&to_move=%d", web.RosterURL(web.MondayOf(shift.Date)), len(change.ToMove))
 	s.answerForm(w, r, err, done, func(p refusal) {
@@ -130,14 +124,11 @@ func (s *Server) adminApplyPattern(w http.ResponseWriter, r *http.Request) {
 	f := web.PatternForm{NurseID: r.PostForm.Get("nurse_id"), From: r.PostForm.Get("pattern-from"), To: r.PostForm.Get("pattern-to"),
 		FirstDay: r.PostForm.Get("first_day"), LastDay: r.PostForm.Get("last_day"), Weekdays: map[time.Weekday]bool{}}
 	p, err := patternInput(r, &f)
-	toMove := 0
+	var change postgres.ShiftChange
 	if err == nil {
-		var change struct{ ToMove []int64 }
-		_, c, aerr := s.db.ApplyPattern(r.Context(), p)
-		change.ToMove, err = c.ToMove, aerr
-		toMove = len(change.ToMove)
+		change, err = s.db.ApplyPattern(r.Context(), p)
 	}
-	done := fmt.Sprintf("%s&done=pattern&to_move=%d", web.RosterURL(web.MondayOf(p.FirstDay)), toMove)
+	done := fmt.Sprintf("%s&done=pattern&to_move=%d", web.RosterURL(web.MondayOf(p.FirstDay)), len(change.ToMove))
 	s.answerForm(w, r, err, done, func(rf refusal) {
 		f.Message, f.Fields = rf.Message, map[string]string{}
 		for k, m := range rf.Fields { // the pattern's own times have their own fields
