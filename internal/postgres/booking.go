@@ -83,11 +83,12 @@ func (db *DB) book(ctx context.Context, tx pgx.Tx, b clinic.Booking, key *string
 	if err := lockDays(ctx, tx, sched.Loc, a.Start); err != nil {
 		return a, false, err
 	}
-	chairs, err := candidateChairs(ctx, tx, b.ChairID, 0, 0, clinic.Interval{Start: a.Start, End: a.End}, sched.Loc)
+	iv := clinic.Interval{Start: a.Start, End: a.End}
+	chairs, err := candidateChairs(ctx, tx, b.ChairID, 0, 0, iv, sched.Loc)
 	if err != nil {
 		return a, false, err
 	}
-	if a.Nurse, err = nurseFor(ctx, tx, sched, a.Kind, clinic.Interval{Start: a.Start, End: a.End}, 0, b.NurseID); err != nil {
+	if a.Nurse, err = nurseFor(ctx, tx, sched, a.Kind, iv, 0, b.NurseID); err != nil {
 		return a, false, err
 	}
 	err = tryChairs(ctx, tx, chairs, func(tx pgx.Tx, chair int64) error {

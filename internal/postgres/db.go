@@ -122,10 +122,10 @@ const (
 // check for each other.
 //
 // Called inside another inTx (its context), fn joins that transaction:
-// so a page's reads compose into one transaction (see pages.go), and an
+// so a page's reads compose into one transaction (see View), and an
 // error is the outer transaction's to handle.
 func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
-	if tx, ok := ctx.Value(inTxKey{}).(pgx.Tx); ok {
+	if tx, ok := txOf(ctx); ok {
 		return fn(ctx, tx)
 	}
 	var err error
@@ -150,10 +150,16 @@ type inTxKey struct{}
 // q is the transaction ctx runs in, else the pool: for reads that need no
 // transaction of their own but join one when there is one.
 func (db *DB) q(ctx context.Context) querier {
-	if tx, ok := ctx.Value(inTxKey{}).(pgx.Tx); ok {
+	if tx, ok := txOf(ctx); ok {
 		return tx
 	}
 	return db.pool
+}
+
+// txOf is the transaction ctx runs in, if any.
+func txOf(ctx context.Context) (pgx.Tx, bool) {
+	tx, ok := ctx.Value(inTxKey{}).(pgx.Tx)
+	return tx, ok
 }
 
 // errNestedAcquire is the cause of a pool acquisition refused by txGuard.

@@ -57,13 +57,9 @@ func kindCalendar(ctx context.Context, q querier, kind clinic.AppointmentKind, s
 	return calendar(ctx, q, sched, from, to)
 }
 
-// Floor is the nursing of one date: its shifts, the infusions nurses
-// watch, the limits.
-func (db *DB) Floor(ctx context.Context, d clinic.Date) (clinic.Floor, error) {
-	sched, err := schedule(ctx, db.q(ctx))
-	if err != nil {
-		return clinic.Floor{}, mapError(err)
-	}
+// Floor is the nursing of one date of the clinic's schedule: its shifts,
+// the infusions nurses watch, the limits.
+func (db *DB) Floor(ctx context.Context, sched clinic.Schedule, d clinic.Date) (clinic.Floor, error) {
 	f, err := dayFloor(ctx, db.q(ctx), sched, d, 0)
 	return f, mapError(err)
 }

@@ -16,6 +16,7 @@ import (
 type Seeder struct {
 	ctx context.Context
 	tx  pgx.Tx
+	loc *time.Location // the clinic's zone, read once after Clinic
 }
 
 // Seed runs load in one transaction on an empty database. It is
@@ -64,6 +65,7 @@ func (s *Seeder) Clinic(c clinic.Settings) error {
 		c.Name, c.TimeZone, c.SlotMinutes, c.Phone, c.Address, n.PatientsPerNurse, n.StartSpacingMinutes); err != nil {
 		return err
 	}
+	s.loc = nil // the zone may have changed
 	return replaceHours(s.ctx, s.tx, c.Hours)
 }
 
@@ -130,12 +132,15 @@ func (s *Seeder) User(n clinic.NewUser, passwordHash string) (int64, error) {
 
 // Shift puts a nurse on duty on a date, from–to clinic-local time.
 func (s *Seeder) Shift(nurseID int64, d clinic.Date, from, to clinic.Clock) error {
-	sched, err := schedule(s.ctx, s.tx)
-	if err != nil {
-		return err
+	if s.loc == nil {
+		sched, err := schedule(s.ctx, s.tx)
+		if err != nil {
+			return err
+		}
+		s.loc = sched.Loc
 	}
-	_, err = s.tx.Exec(s.ctx, `INSERT INTO nurse_shifts (nurse_id, on_date, starts_at, ends_at) VALUES ($1, $2, $3, $4)`,
-		nurseID, d, d.At(from, sched.Loc), d.At(to, sched.Loc))
+	_, err := s.tx.Exec(s.ctx, `INSERT INTO nurse_shifts (nurse_id, on_date, starts_at, ends_at) VALUES ($1, $2, $3, $4)`,
+		nurseID, d, d.At(from, s.loc), d.At(to, s.loc))
 	return err
 }
 

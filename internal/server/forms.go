@@ -56,6 +56,7 @@ func urlID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// newKey is a fresh idempotency key for a form shown.
 func newKey() string {
 	key, _ := auth.NewToken()
 	return key[:32]

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/web"
 )
@@ -31,8 +30,7 @@ func (s *Server) bookingForm(r *http.Request, f web.BookingForm) (web.BookingFor
 		}
 	}
 	if f.Key == "" {
-		key, _ := auth.NewToken() // a fresh idempotency key for each form shown
-		f.Key = key[:32]
+		f.Key = newKey() // a fresh idempotency key for each form shown
 	}
 	return f, nil
 }

@@ -54,7 +54,7 @@ func (s *Server) deskDay(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		g = web.NewDayGrid(c.Schedule, chairs, visits, d, s.now())
-		floor, err := s.db.Floor(ctx, d)
+		floor, err := s.db.Floor(ctx, c.Schedule, d)
 		g.Nurses, g.PerNurse = floor.NurseDays(), floor.Nursing.PatientsPerNurse
 		return err
 	})

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/web"
 )
@@ -26,8 +25,7 @@ func (s *Server) seriesSetting(r *http.Request, wiz web.SeriesWizard) (web.Serie
 	}
 	wiz.Patient, wiz.Protocols, wiz.Chairs, wiz.SlotMinutes = set.Patient, set.Protocols, set.Chairs, set.Schedule.Settings.SlotMinutes
 	if wiz.Key == "" {
-		key, _ := auth.NewToken()
-		wiz.Key = key[:32]
+		wiz.Key = newKey()
 	}
 	if wiz.Fields == nil {
 		wiz.Fields = map[string]string{}
@@ -377,12 +375,7 @@ func (s *Server) deskCancelSeries(w http.ResponseWriter, r *http.Request) {
 	}
 	patient, _ := strconv.ParseInt(r.PostFormValue("patient_id"), 10, 64)
 	_, err = s.db.CancelSeries(r.Context(), id, r.PostFormValue("reason"), s.now())
-	switch clinic.ErrorCode(err) {
-	case "":
-		http.Redirect(w, r, web.PatientURL(patient)+"?done=series-cancelled", http.StatusSeeOther)
-	case clinic.EINVALID:
-		s.renderPatient(w, r, patient, http.StatusUnprocessableEntity, "The series was not cancelled: "+clinic.ErrorFields(err)["reason"])
-	default:
-		s.fail(w, r, err)
-	}
+	s.answerInvalid(w, r, err, web.PatientURL(patient)+"?done=series-cancelled", func(p refusal) {
+		s.renderPatient(w, r, patient, p.Status, "The series was not cancelled: "+p.Fields["reason"])
+	})
 }
