@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -122,23 +123,29 @@ func (f Floor) AssignTo(iv Interval, except, nurseID int64) (Assignment, bool, s
 		to = 24 * 60
 	}
 	var best *Assignment
-	bestLoad, reason, asked := 0, "", false
+	bestLoad, asked := 0, false
+	var reasons []string // what stops each nurse, each said once
+	stop := func(why string) {
+		if !slices.Contains(reasons, why) {
+			reasons = append(reasons, why)
+		}
+	}
 	for _, s := range f.sorted() {
 		if nurseID != 0 && s.NurseID != nurseID {
 			continue
 		}
 		asked = true
 		if s.Date != day || from < s.From || s.To < to {
-			reason = cmp.Or(reason, fmt.Sprintf("no nurse is on shift for the whole of %s–%s", ClockOf(iv.Start, f.Loc), ClockOf(iv.End, f.Loc)))
+			stop(fmt.Sprintf("no nurse is on shift for the whole of %s–%s", ClockOf(iv.Start, f.Loc), ClockOf(iv.End, f.Loc)))
 			continue
 		}
 		if w, ok := f.startClash(s.NurseID, except, iv.Start); ok {
-			reason = fmt.Sprintf("%s starts %s at %s", s.NurseName, w.Patient, ClockOf(w.Start, f.Loc))
+			stop(fmt.Sprintf("%s starts %s at %s", s.NurseName, w.Patient, ClockOf(w.Start, f.Loc)))
 			continue
 		}
 		place, load, ok := f.freePlace(s.NurseID, except, iv)
 		if !ok {
-			reason = fmt.Sprintf("%s already watches %d patients then", s.NurseName, f.Nursing.PatientsPerNurse)
+			stop(fmt.Sprintf("%s already watches %d patients then", s.NurseName, f.Nursing.PatientsPerNurse))
 			continue
 		}
 		if best == nil || load < bestLoad {
@@ -149,7 +156,7 @@ func (f Floor) AssignTo(iv Interval, except, nurseID int64) (Assignment, bool, s
 		return Assignment{}, false, "That nurse is not on shift that day."
 	}
 	if best == nil {
-		return Assignment{}, false, "No nurse is free to start then: " + reason + "."
+		return Assignment{}, false, "No nurse is free to start then: " + strings.Join(reasons, "; ") + "."
 	}
 	return *best, true, ""
 }
