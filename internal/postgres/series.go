@@ -12,30 +12,32 @@ import (
 
 // seriesProposal plans (or, with req.Sessions, checks) a series inside
 // tx: it loads what the series is planned from and the calendar of the
-// days it can touch, and lets the domain decide.
-func seriesProposal(ctx context.Context, tx pgx.Tx, req clinic.SeriesRequest, now time.Time) (clinic.SeriesProposal, error) {
+// days it can touch, and lets the domain decide. It returns the schedule
+// it read, for the writes that follow.
+func seriesProposal(ctx context.Context, tx pgx.Tx, req clinic.SeriesRequest, now time.Time) (clinic.SeriesProposal, clinic.Schedule, error) {
+	var sched clinic.Schedule
 	basis, err := seriesBasis(ctx, tx, req.PatientID, req.ProtocolID)
 	if err != nil {
-		return clinic.SeriesProposal{}, err
+		return clinic.SeriesProposal{}, sched, err
 	}
 	p, err := basis.Propose(req.ProtocolID)
 	if err != nil {
-		return p, err
+		return p, sched, err
 	}
-	sched, err := schedule(ctx, tx)
-	if err != nil {
-		return p, err
+	if sched, err = schedule(ctx, tx); err != nil {
+		return p, sched, err
 	}
 	from, to := clinic.SeriesWindow(p.Plan, req, sched.Loc)
 	cal, err := nursedCalendar(ctx, tx, sched, from, to)
 	if err != nil {
-		return p, err
+		return p, sched, err
 	}
 	consults, err := bookedConsultations(ctx, tx, req.PatientID)
 	if err != nil {
-		return p, err
+		return p, sched, err
 	}
-	return cal.PlanSeries(p, req, consults, now)
+	p, err = cal.PlanSeries(p, req, consults, now)
+	return p, sched, err
 }
 
 // bookedConsultations lists the patient's consultations still booked.
@@ -49,7 +51,7 @@ func (db *DB) ProposeSeries(ctx context.Context, req clinic.SeriesRequest, now t
 	var p clinic.SeriesProposal
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		p, err = seriesProposal(ctx, tx, req, now)
+		p, _, err = seriesProposal(ctx, tx, req, now)
 		return err
 	})
 	return p, err
@@ -80,13 +82,14 @@ func (db *DB) BookSeries(ctx context.Context, req clinic.SeriesRequest, now time
 	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		out = clinic.BookedSeries{} // a retried transaction starts afresh
 		var err error
-		if checked, err = seriesProposal(ctx, tx, req, now); err != nil {
+		var sched clinic.Schedule
+		if checked, sched, err = seriesProposal(ctx, tx, req, now); err != nil {
 			return err
 		}
 		if !checked.OK {
 			return checked.Refusal()
 		}
-		out, err = db.bookSeries(ctx, tx, req, checked, key, now)
+		out, err = db.bookSeries(ctx, tx, sched, req, checked, key, now)
 		return err
 	})
 	if err != nil && key != nil {
@@ -124,12 +127,9 @@ func (db *DB) refused(ctx context.Context, err error, req clinic.SeriesRequest, 
 
 // bookSeries writes a checked series: its course (opened when the patient
 // has none), the series, every session, their messages and the audit.
-func (db *DB) bookSeries(ctx context.Context, tx pgx.Tx, req clinic.SeriesRequest, p clinic.SeriesProposal, key *string, now time.Time) (clinic.BookedSeries, error) {
+func (db *DB) bookSeries(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, req clinic.SeriesRequest, p clinic.SeriesProposal, key *string, now time.Time) (clinic.BookedSeries, error) {
 	var out clinic.BookedSeries
-	sched, err := schedule(ctx, tx)
-	if err != nil {
-		return out, err
-	}
+	var err error
 	sessions := p.Sessions()
 	starts := make([]time.Time, len(sessions))
 	for i, s := range sessions {
@@ -276,25 +276,27 @@ func (db *DB) PatientSeries(ctx context.Context, patientID int64) ([]Series, err
 // planReflow re-plans a series inside tx: it loads the series, lets the
 // domain decide what stays and what moves, reads the calendar without the
 // moving sessions and re-plans them on it (clinic.Calendar.Reflow). lock
-// takes the patient's lock and the series' rows first (to apply it).
-func planReflow(ctx context.Context, tx pgx.Tx, r clinic.ReflowRequest, now time.Time, lock bool) (clinic.Reflow, error) {
+// takes the patient's lock and the series' rows first (to apply it). It
+// returns the schedule it read, for the writes that follow.
+func planReflow(ctx context.Context, tx pgx.Tx, r clinic.ReflowRequest, now time.Time, lock bool) (clinic.Reflow, clinic.Schedule, error) {
+	var sched clinic.Schedule
 	series, err := seriesUnderWay(ctx, tx, r.SeriesID, lock)
 	if err != nil {
-		return clinic.Reflow{SeriesID: r.SeriesID}, err
+		return clinic.Reflow{SeriesID: r.SeriesID}, sched, err
 	}
-	sched, err := schedule(ctx, tx)
-	if err != nil {
-		return clinic.Reflow{}, err
+	if sched, err = schedule(ctx, tx); err != nil {
+		return clinic.Reflow{}, sched, err
 	}
 	basis, err := series.PrepareReflow(r, now, sched.Loc)
 	if err != nil {
-		return clinic.Reflow{SeriesID: r.SeriesID, PatientID: series.PatientID}, err
+		return clinic.Reflow{SeriesID: r.SeriesID, PatientID: series.PatientID}, sched, err
 	}
 	cal, err := nursedCalendar(ctx, tx, sched, basis.From, basis.To, basis.Moving...)
 	if err != nil {
-		return clinic.Reflow{}, err
+		return clinic.Reflow{}, sched, err
 	}
-	return cal.Reflow(basis, now)
+	rf, err := cal.Reflow(basis, now)
+	return rf, sched, err
 }
 
 // seriesUnderWay loads a series not cancelled, with every appointment, its
@@ -336,7 +338,7 @@ func (db *DB) PlanReflow(ctx context.Context, r clinic.ReflowRequest, now time.T
 	var out clinic.Reflow
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		out, err = planReflow(ctx, tx, r, now, false)
+		out, _, err = planReflow(ctx, tx, r, now, false)
 		return err
 	})
 	return out, err
@@ -350,13 +352,14 @@ func (db *DB) ApplyReflow(ctx context.Context, r clinic.ReflowRequest, want []cl
 	var out clinic.Reflow
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		if out, err = planReflow(ctx, tx, r, now, true); err != nil {
+		var sched clinic.Schedule
+		if out, sched, err = planReflow(ctx, tx, r, now, true); err != nil {
 			return err
 		}
 		if err := out.Confirm(want); err != nil {
 			return err
 		}
-		return db.writeReflow(ctx, tx, out, now)
+		return db.writeReflow(ctx, tx, sched, out, now)
 	})
 	if clinic.ErrorCode(err) == clinic.ECONFLICT {
 		// The calendar or the series changed: the re-flow as it would be
@@ -368,12 +371,9 @@ func (db *DB) ApplyReflow(ctx context.Context, r clinic.ReflowRequest, want []cl
 
 // writeReflow moves (or, for a cancelled session, books anew) every
 // session a re-flow changes, with their messages and the audit.
-func (db *DB) writeReflow(ctx context.Context, tx pgx.Tx, rf clinic.Reflow, now time.Time) error {
+func (db *DB) writeReflow(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, rf clinic.Reflow, now time.Time) error {
 	ch := rf.Changes()
-	sched, err := schedule(ctx, tx)
-	if err != nil {
-		return err
-	}
+	var err error
 	days := make([]time.Time, len(ch.After))
 	for i, a := range ch.After {
 		days[i] = a.Start
