@@ -22,7 +22,7 @@ MAILPIT_UI   ?= 127.0.0.1:8025
 HTMX_VERSION := 2.0.11
 PICO_VERSION := 2.1.1
 
-.PHONY: staticcheck complexity mailpit stop-mail deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
+.PHONY: bench-http bench-audit staticcheck complexity mailpit stop-mail deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
 
 build:
 	@$(GO) build -o $(BIN) ./cmd/infusiondesk
@@ -154,6 +154,42 @@ load: build
 		for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$$port/readyz >/dev/null && break; sleep 0.1; done; \
 	done; \
 	.data/bin/loadtest -targets http://127.0.0.1:18081,http://127.0.0.1:18082 -clients $(LOAD_CLIENTS) -duration $(LOAD_DURATION)
+
+## bench-http: this tree's server and the release before the sealed audit log (commit 1fffe51), each on
+## its own fresh demo database, driven in turn by vegeta at BENCH_CONNS connections for BENCH_DURATION a
+## scenario (day view, two weeks of appointments, a patient's page, a booking loop): req/s, p50/p99, lag
+BENCH_DIR      := .data/bench
+BENCH_BEFORE   := 1fffe51
+BENCH_CONNS    ?= 32
+BENCH_DURATION ?= 10s
+BENCH_PPROF    ?=
+bench-http: build
+	@$(GO) build -o .data/bin/benchhttp ./cmd/benchhttp
+	@set -e; before=$(BENCH_DIR)/infusiondesk-$(BENCH_BEFORE); \
+	if [ ! -x $$before ]; then \
+		echo "Building the release before the sealed audit log ($(BENCH_BEFORE)), once."; \
+		rm -rf $(BENCH_DIR)/src; mkdir -p $(BENCH_DIR)/src; \
+		git archive $(BENCH_BEFORE) | tar -x -C $(BENCH_DIR)/src; \
+		(cd $(BENCH_DIR)/src && $(GO) build -o ../infusiondesk-$(BENCH_BEFORE) ./cmd/infusiondesk); \
+	fi; \
+	trap 'kill $$(jobs -p) 2>/dev/null; wait 2>/dev/null; $(DEVDB) -dir $(BENCH_DIR)/db destroy >/dev/null 2>&1 || true' EXIT; \
+	$(DEVDB) -dir $(BENCH_DIR)/db destroy >/dev/null 2>&1 || true; \
+	old_db=$$($(DEVDB) -dir $(BENCH_DIR)/db start -db before); new_db=$$($(DEVDB) -dir $(BENCH_DIR)/db start -db after); \
+	DATABASE_URL=$$old_db $$before migrate up >/dev/null 2>&1; DATABASE_URL=$$old_db $$before demo >/dev/null; \
+	DATABASE_URL=$$new_db $(BIN) migrate up >/dev/null 2>&1; DATABASE_URL=$$new_db $(BIN) demo >/dev/null; \
+	DATABASE_URL=$$old_db ADDR=127.0.0.1:18181 LOG_LEVEL=warn $$before serve >$(BENCH_DIR)/before.log 2>&1 & \
+	DATABASE_URL=$$new_db ADDR=127.0.0.1:18182 LOG_LEVEL=warn PPROF_ADDR=$(BENCH_PPROF) $(BIN) serve >$(BENCH_DIR)/after.log 2>&1 & \
+	for port in 18181 18182; do \
+		for i in $$(seq 1 100); do curl -sf http://127.0.0.1:$$port/readyz >/dev/null && break; sleep 0.1; done; \
+	done; \
+	.data/bin/benchhttp -target $(BENCH_BEFORE)=http://127.0.0.1:18181 -target this=http://127.0.0.1:18182 \
+		-conns $(BENCH_CONNS) -duration $(BENCH_DURATION); \
+	DATABASE_URL=$$new_db $(BIN) audit verify
+
+## bench-audit: seal and verify an audit log of AUDIT_BENCH_ROWS rows (default 1,000,000; target < 60 s)
+AUDIT_BENCH_ROWS ?= 1000000
+bench-audit:
+	AUDIT_BENCH_ROWS=$(AUDIT_BENCH_ROWS) $(GO) test -run '^$$' -bench BenchmarkVerifyAuditLog -benchtime 1x -timeout 30m ./internal/postgres
 
 ## load-short: make load for about 20 s, part of make test: any failed request or broken invariant fails it
 load-short:

@@ -13,6 +13,7 @@ import (
 	"github.com/infusiondesk/infusiondesk/internal/mail"
 	"github.com/infusiondesk/infusiondesk/internal/server"
 	"github.com/infusiondesk/infusiondesk/internal/sms"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // config is everything read from the environment, parsed once here.
@@ -34,6 +35,12 @@ type config struct {
 	// MessageRetry is the wait after a message's first failed try,
 	// doubling after each (MESSAGE_RETRY_BASE).
 	MessageRetry time.Duration
+	// AuditSigningKey signs the audit log's tree heads (a note signer
+	// key); "" makes the server generate one and keep it in the database.
+	AuditSigningKey string
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on this
+	// address, apart from the application (PPROF_ADDR; keep it on loopback).
+	PprofAddr string
 }
 
 // mailOff and smsOff say why a channel is off.
@@ -148,6 +155,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.BaseURL = "http://" + c.Addr // links in messages that nobody receives
 	}
 	c.Server.BaseURL = c.BaseURL
+	c.PprofAddr = getenv("PPROF_ADDR")
+	if c.AuditSigningKey = strings.TrimSpace(getenv("AUDIT_SIGNING_KEY")); c.AuditSigningKey != "" {
+		if vkey, err := clinic.AuditVerifierKey(c.AuditSigningKey); err != nil {
+			bad("AUDIT_SIGNING_KEY", "not a note signer key (PRIVATE+KEY+name+hash+key); make one with `infusiondesk audit keygen`")
+		} else {
+			c.Server.AuditKeys = append(c.Server.AuditKeys, vkey)
+		}
+	}
+	for _, k := range strings.Fields(getenv("AUDIT_VERIFIER_KEYS")) {
+		if _, err := note.NewVerifier(k); err != nil {
+			bad("AUDIT_VERIFIER_KEYS", fmt.Sprintf("%q is not a note verifier key (name+hash+key)", k))
+			continue
+		}
+		c.Server.AuditKeys = append(c.Server.AuditKeys, k)
+	}
 	return c, errors.Join(errs...)
 }
 

@@ -5,6 +5,10 @@
 //	infusiondesk user add --email E --name N --role R [--patient ID]
 //	                                        add a user; password on stdin
 //	infusiondesk demo                       load the demo clinic (idempotent)
+//	infusiondesk audit verify [--head FILE] [--key VKEY]...
+//	                                        verify the audit log (and that it only grew since a saved head)
+//	infusiondesk audit checkpoint           print the latest signed head, to keep outside the database
+//	infusiondesk audit keygen [--name N]    make a signing key for AUDIT_SIGNING_KEY
 //
 // Configuration comes from the environment; see config.go and the README.
 package main
@@ -19,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"sort"
@@ -42,13 +47,16 @@ const usage = `usage:
   infusiondesk migrate up|down|version
   infusiondesk user add --email E --name N --role R [--patient ID]   (password on stdin)
   infusiondesk demo
+  infusiondesk audit verify [--head FILE] [--key VKEY]...
+  infusiondesk audit checkpoint
+  infusiondesk audit keygen [--name NAME]
 
 Configuration is read from the environment: DATABASE_URL (required), ADDR,
 LOG_LEVEL, LOG_FORMAT, TLS_CERT_FILE, TLS_KEY_FILE, SECURE_COOKIES,
 TRUST_PROXY_HEADERS, STAFF_IDLE_TIMEOUT, PATIENT_IDLE_TIMEOUT,
-SESSION_LIFETIME, DB_MAX_CONNS, SHUTDOWN_TIMEOUT; for messages BASE_URL,
+SESSION_LIFETIME, DB_MAX_CONNS, SHUTDOWN_TIMEOUT, PPROF_ADDR; for messages BASE_URL,
 SMTP_URL, MAIL_FROM, SMS_API_BASE, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM,
-MESSAGE_RETRY_BASE.
+MESSAGE_RETRY_BASE; for the audit log AUDIT_SIGNING_KEY, AUDIT_VERIFIER_KEYS.
 See README.md.`
 
 func main() {
@@ -77,6 +85,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return userCmd(cfg, args[1:], stdin, stdout)
 	case "demo":
 		return demoCmd(cfg, stdout)
+	case "audit":
+		return auditCmd(cfg, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -119,6 +129,14 @@ func serve(cfg config, log *slog.Logger, stdout io.Writer) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if cfg.PprofAddr != "" {
+		go func() {
+			log.Info("serving the Go profiler", "addr", cfg.PprofAddr)
+			if err := http.ListenAndServe(cfg.PprofAddr, pprofHandler()); err != nil {
+				log.Warn("the Go profiler", "err", err)
+			}
+		}()
+	}
 	background, cancelBackground := context.WithCancel(context.Background())
 	defer cancelBackground()
 	go srv.WatchDatabase(background)
@@ -131,6 +149,16 @@ func serve(cfg config, log *slog.Logger, stdout io.Writer) error {
 		} else {
 			log.Info("maintenance plans stored for courses without one", "courses", n)
 		}
+	}()
+
+	// The audit log's sealer: every 200 ms, and once more at shutdown for
+	// the rows of the last requests.
+	sealCtx, stopSealing := context.WithCancel(background)
+	defer stopSealing()
+	sealDone := make(chan struct{})
+	go func() {
+		defer close(sealDone)
+		db.NewSealer(cfg.AuditSigningKey, log).Run(sealCtx, 200*time.Millisecond, 5*time.Second)
 	}()
 
 	deliveryCtx, stopDelivery := context.WithCancel(background)
@@ -173,11 +201,22 @@ func serve(cfg config, log *slog.Logger, stdout io.Writer) error {
 	// in the database for the next start.
 	stopDelivery()
 	<-deliveryDone
+	stopSealing()
+	<-sealDone
 	if shutdownErr != nil {
 		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// pprofHandler serves net/http/pprof's pages (PPROF_ADDR).
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // delivery is how messages go out: each channel configured, or off.

@@ -176,14 +176,14 @@ func (db *DB) Misfits(ctx context.Context, now time.Time) ([]clinic.Misfit, erro
 	var out []clinic.Misfit
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		out, err = misfits(ctx, tx, now)
+		out, err = db.misfits(ctx, tx, now)
 		return err
 	})
 	return out, err
 }
 
-func misfits(ctx context.Context, tx pgx.Tx, now time.Time) ([]clinic.Misfit, error) {
-	sched, err := schedule(ctx, tx)
+func (db *DB) misfits(ctx context.Context, tx pgx.Tx, now time.Time) ([]clinic.Misfit, error) {
+	sched, err := db.schedule(ctx, tx)
 	if err != nil {
 		return nil, err
 	}

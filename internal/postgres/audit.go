@@ -11,44 +11,60 @@ import (
 
 // audit appends a row to the audit log inside tx, with who, from which
 // request and address taken from the context's Actor. It is the one code
-// path for audit rows. Call it last in a transaction: the chain's lock is
-// held from here until commit, and taking it last keeps that short and
-// keeps lock order the same everywhere.
+// path for audit rows. The row commits or rolls back with what it
+// records; it takes no lock (the database gives it its seq and time, and
+// the sealer seals it into the tree once it is committed: auditlog.go).
 //
 // Inside a View the rows wait until the view's reads are done, and are
-// written together at its end.
+// written together, in one statement, at its end.
 func audit(ctx context.Context, tx pgx.Tx, e clinic.AuditEntry) error {
 	if buf, ok := ctx.Value(auditLaterKey{}).(*auditLater); ok {
 		buf.entries = append(buf.entries, pendingAudit{ctx, e})
 		return nil
 	}
-	a := clinic.ActorFrom(ctx)
-	before, err := auditJSON(e.Before)
-	if err != nil {
-		return err
+	return writeAudit(ctx, tx, []pendingAudit{{ctx, e}})
+}
+
+// writeAudit inserts the rows, in order, in one statement.
+func writeAudit(ctx context.Context, tx pgx.Tx, entries []pendingAudit) error {
+	n := len(entries)
+	actors, roles, actions, entities := make([]*int64, n), make([]*string, n), make([]string, n), make([]string, n)
+	entityIDs, patientIDs, requests, addresses := make([]*int64, n), make([]*int64, n), make([]string, n), make([]string, n)
+	befores, afters := make([]*string, n), make([]*string, n)
+	for i, p := range entries {
+		a := clinic.ActorFrom(p.ctx)
+		before, err := auditJSON(p.e.Before)
+		if err != nil {
+			return err
+		}
+		after, err := auditJSON(p.e.After)
+		if err != nil {
+			return err
+		}
+		if r := a.Role(); r != "" {
+			s := string(r)
+			roles[i] = &s
+		}
+		actors[i], actions[i], entities[i] = a.UserID(), p.e.Action, p.e.Entity
+		entityIDs[i], patientIDs[i], requests[i], addresses[i] = p.e.EntityID, p.e.PatientID, a.RequestID, a.Address
+		befores[i], afters[i] = before, after
 	}
-	after, err := auditJSON(e.After)
-	if err != nil {
-		return err
-	}
-	var role *string
-	if r := a.Role(); r != "" {
-		s := string(r)
-		role = &s
-	}
-	_, err = tx.Exec(ctx, `
+	// WITH ORDINALITY keeps the rows' seq in the order they were asked for.
+	_, err := tx.Exec(ctx, `
 		INSERT INTO audit_log (actor_id, actor_role, action, entity, entity_id, patient_id, request_id, address, before, after)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		a.UserID(), role, e.Action, e.Entity, e.EntityID, e.PatientID, a.RequestID, a.Address, before, after)
+		SELECT actor, role, action, entity, entity_id, patient_id, request, address, before::jsonb, after::jsonb
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[])
+		     WITH ORDINALITY AS e (actor, role, action, entity, entity_id, patient_id, request, address, before, after, i)
+		ORDER BY i`,
+		actors, roles, actions, entities, entityIDs, patientIDs, requests, addresses, befores, afters)
 	if err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
+		return fmt.Errorf("audit %s: %w", entries[0].e.Action, err)
 	}
 	return nil
 }
 
-// auditLater holds a View's audit rows until its reads are done, so that
-// the chain's lock is taken at the end of the view's transaction, as in
-// every other (see audit).
+// auditLater holds a View's audit rows until its reads are done, to be
+// written in one statement (see audit).
 type auditLater struct{ entries []pendingAudit }
 
 type pendingAudit struct {
@@ -59,16 +75,14 @@ type pendingAudit struct {
 type auditLaterKey struct{}
 
 // write writes the rows held, in the order they were asked for.
-func (l *auditLater) write(tx pgx.Tx) error {
-	for _, p := range l.entries {
-		if err := audit(context.WithValue(p.ctx, auditLaterKey{}, nil), tx, p.e); err != nil {
-			return err
-		}
+func (l *auditLater) write(ctx context.Context, tx pgx.Tx) error {
+	if len(l.entries) == 0 {
+		return nil
 	}
-	return nil
+	return writeAudit(ctx, tx, l.entries)
 }
 
-func auditJSON(v any) ([]byte, error) {
+func auditJSON(v any) (*string, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -76,7 +90,8 @@ func auditJSON(v any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	return b, nil
+	s := string(b)
+	return &s, nil
 }
 
 // Audit records an event that changes nothing else (a refused sign-in, a
@@ -122,54 +137,4 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]clinic.AuditRecor
 		return audit(ctx, tx, clinic.AuditEntry{Action: "audit.read", Entity: "audit_log", PatientID: f.PatientID})
 	})
 	return out, err
-}
-
-// VerifyAudit recomputes the hash chain and reports the first row where it
-// breaks: a row altered (its hash no longer matches its content), removed
-// (a gap in the sequence or a link to the wrong predecessor) or cut from the
-// end (the chain's head names a later row).
-func (db *DB) VerifyAudit(ctx context.Context) (clinic.AuditCheck, error) {
-	var c clinic.AuditCheck
-	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		var headSeq, lastSeq int64
-		var headHash, lastHash []byte
-		err := tx.QueryRow(ctx, `
-			SELECT h.seq, h.hash, count(a.seq), coalesce(max(a.seq), 0),
-			       coalesce((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), decode(repeat('00', 32), 'hex'))
-			FROM audit_head h LEFT JOIN audit_log a ON true
-			GROUP BY h.seq, h.hash`).Scan(&headSeq, &headHash, &c.Rows, &lastSeq, &lastHash)
-		if err != nil {
-			return err
-		}
-		err = tx.QueryRow(ctx, `
-			WITH chain AS (
-				SELECT a.seq, a.hash, a.prev_hash,
-				       lag(a.seq, 1, 0::bigint) OVER w AS prev_seq,
-				       lag(a.hash, 1, decode(repeat('00', 32), 'hex')) OVER w AS prev_hash_expected,
-				       audit_row_hash(a.prev_hash, a) AS recomputed
-				FROM audit_log a
-				WINDOW w AS (ORDER BY a.seq))
-			SELECT seq,
-			       CASE WHEN seq <> prev_seq + 1 THEN 'rows are missing before this one'
-			            WHEN prev_hash <> prev_hash_expected THEN 'the link to the previous row is broken'
-			            ELSE 'the row was altered after it was written' END
-			FROM chain
-			WHERE seq <> prev_seq + 1 OR prev_hash <> prev_hash_expected OR hash <> recomputed
-			ORDER BY seq
-			LIMIT 1`).Scan(&c.BrokenAt, &c.Problem)
-		switch {
-		case err == nil:
-			return nil
-		case !isNoRows(err):
-			return err
-		}
-		if headSeq != lastSeq || string(headHash) != string(lastHash) {
-			c.BrokenAt = lastSeq + 1
-			c.Problem = "rows are missing from the end of the log"
-			return nil
-		}
-		c.OK = true
-		return nil
-	})
-	return c, err
 }

@@ -65,7 +65,7 @@ func (db *DB) book(ctx context.Context, tx pgx.Tx, b clinic.Booking, key *string
 	if err := lockPatient(ctx, tx, b.PatientID); err != nil {
 		return clinic.Appointment{}, false, err
 	}
-	sched, err := schedule(ctx, tx)
+	sched, err := db.schedule(ctx, tx)
 	if err != nil {
 		return clinic.Appointment{}, false, err
 	}
@@ -357,7 +357,7 @@ func (db *DB) change(ctx context.Context, id int64, version int, act clinic.Acti
 		if version != 0 && version != before.Version {
 			return clinic.Errorf(clinic.ECONFLICT, "This appointment was changed by someone else meanwhile. It is shown as it stands now; nothing was changed.")
 		}
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}

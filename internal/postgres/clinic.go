@@ -18,23 +18,31 @@ type querier interface {
 }
 
 func settings(ctx context.Context, q querier) (clinic.Settings, map[clinic.Date]string, error) {
+	s, closures, _, err := versionedSettings(ctx, q)
+	return s, closures, err
+}
+
+// versionedSettings reads the settings with the version of the whole
+// (clinic row, hours and closures) that the settings cache goes by.
+func versionedSettings(ctx context.Context, q querier) (clinic.Settings, map[clinic.Date]string, int64, error) {
 	// One round trip: every page and booking reads this.
 	var s clinic.Settings
 	var hours, closures []byte
+	var version int64
 	err := q.QueryRow(ctx, `
-		SELECT name, timezone, slot_minutes, booking_horizon_days, phone, address, reminders, version,
+		SELECT settings_version, name, timezone, slot_minutes, booking_horizon_days, phone, address, reminders, version,
 		       patients_per_nurse, start_spacing_minutes,
 		       coalesce((SELECT json_agg(json_build_array(weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI'))
 		                 ORDER BY weekday, opens) FROM opening_hours), '[]'),
 		       coalesce((SELECT json_agg(json_build_array(to_char(on_date, 'YYYY-MM-DD'), reason)) FROM closures), '[]')
-		FROM clinic`).Scan(&s.Name, &s.TimeZone, &s.SlotMinutes, &s.BookingHorizonDays, &s.Phone, &s.Address, &s.Reminders,
+		FROM clinic`).Scan(&version, &s.Name, &s.TimeZone, &s.SlotMinutes, &s.BookingHorizonDays, &s.Phone, &s.Address, &s.Reminders,
 		&s.Version, &s.Nursing.PatientsPerNurse, &s.Nursing.StartSpacingMinutes, &hours, &closures)
 	if err != nil {
-		return s, nil, err
+		return s, nil, 0, err
 	}
 	var hs [][3]any
 	if err := json.Unmarshal(hours, &hs); err != nil {
-		return s, nil, err
+		return s, nil, 0, err
 	}
 	for _, h := range hs {
 		wd, _ := h[0].(float64)
@@ -43,36 +51,38 @@ func settings(ctx context.Context, q querier) (clinic.Settings, map[clinic.Date]
 		o, err1 := clinic.ParseClock(opens)
 		c, err2 := clinic.ParseClock(closes)
 		if err1 != nil || err2 != nil || wd < 0 || wd > 6 {
-			return s, nil, fmt.Errorf("opening hours %v: %v %v", h, err1, err2)
+			return s, nil, 0, fmt.Errorf("opening hours %v: %v %v", h, err1, err2)
 		}
 		s.Hours[int(wd)] = append(s.Hours[int(wd)], clinic.Range{Opens: o, Closes: c})
 	}
 	var cs [][2]string
 	if err := json.Unmarshal(closures, &cs); err != nil {
-		return s, nil, err
+		return s, nil, 0, err
 	}
 	out := make(map[clinic.Date]string, len(cs))
 	for _, c := range cs {
 		d, err := clinic.ParseDate(c[0])
 		if err != nil {
-			return s, nil, err
+			return s, nil, 0, err
 		}
 		out[d] = c[1]
 	}
-	return s, out, nil
+	return s, out, version, nil
 }
 
-// ClinicInfo returns the clinic's name and time zone, which every page shows.
+// settingsChanged drops this process's cached schedule after a change to
+// the settings, so that the rest of the request that changed them reads
+// them again (every other request sees the new version anyway).
+func (db *DB) settingsChanged() { db.cached.Store(nil) }
+
+// ClinicInfo returns the clinic's name and time zone, which every page
+// shows (from the settings cache when the request knows it is current).
 func (db *DB) ClinicInfo(ctx context.Context) (string, *time.Location, error) {
-	var name, tz string
-	if err := db.q(ctx).QueryRow(ctx, `SELECT name, timezone FROM clinic`).Scan(&name, &tz); err != nil {
+	sched, err := db.schedule(ctx, db.q(ctx))
+	if err != nil {
 		return "", nil, mapError(err)
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return "", nil, unavailable(fmt.Errorf("the clinic's time zone %q: %w", tz, err))
-	}
-	return name, loc, nil
+	return sched.Settings.Name, sched.Loc, nil
 }
 
 // Chairs returns the active chairs in chair order.
@@ -142,6 +152,7 @@ func replaceHours(ctx context.Context, tx pgx.Tx, h clinic.WeeklyHours) error {
 // they are still at s.Version. Appointments are never touched: those that
 // no longer fit are listed by Misfits.
 func (db *DB) UpdateSettings(ctx context.Context, s clinic.Settings) (clinic.Settings, error) {
+	defer db.settingsChanged()
 	if err := s.Validate(); err != nil {
 		return s, err
 	}
@@ -159,6 +170,7 @@ func (db *DB) UpdateSettings(ctx context.Context, s clinic.Settings) (clinic.Set
 // It returns the settings stored and the booked appointments that no
 // longer fit them (Misfits).
 func (db *DB) PutSettings(ctx context.Context, change func(clinic.Settings) (clinic.Settings, error), now time.Time) (clinic.Settings, []clinic.Misfit, error) {
+	defer db.settingsChanged()
 	var saved clinic.Settings
 	var out []clinic.Misfit
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -176,7 +188,7 @@ func (db *DB) PutSettings(ctx context.Context, change func(clinic.Settings) (cli
 		if saved, err = updateSettings(ctx, tx, s); err != nil {
 			return err
 		}
-		out, err = misfits(ctx, tx, now)
+		out, err = db.misfits(ctx, tx, now)
 		return err
 	})
 	return saved, out, err
@@ -222,6 +234,7 @@ func updateSettings(ctx context.Context, tx pgx.Tx, s clinic.Settings) (clinic.S
 // A closure is for a day still to come, within the booking horizon: the
 // past is not rewritten.
 func (db *DB) AddClosure(ctx context.Context, d clinic.Date, reason string, now time.Time) error {
+	defer db.settingsChanged()
 	reason, err := clinic.ClosureReason(reason)
 	if err != nil {
 		return err
@@ -230,7 +243,7 @@ func (db *DB) AddClosure(ctx context.Context, d clinic.Date, reason string, now 
 		return clinic.Invalid(map[string]string{"date": "Enter the date the clinic is closed."})
 	}
 	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -253,8 +266,9 @@ func (db *DB) AddClosure(ctx context.Context, d clinic.Date, reason string, now 
 // RemoveClosure opens the clinic again on a date closed by mistake.
 // A past closure stays: it is part of what happened.
 func (db *DB) RemoveClosure(ctx context.Context, d clinic.Date, now time.Time) error {
+	defer db.settingsChanged()
 	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}

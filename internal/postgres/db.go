@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +34,8 @@ type DB struct {
 	// jobs enqueues River jobs in the store's transactions; it works none
 	// (StartDelivery runs the workers).
 	jobs *river.Client[pgx.Tx]
+	// cached is the clinic's schedule as last read (see DB.schedule).
+	cached atomic.Pointer[cachedSchedule]
 }
 
 // Options tune the connection pool.
@@ -182,8 +186,56 @@ func (txGuard) TraceAcquireStart(ctx context.Context, _ *pgxpool.Pool, _ pgxpool
 
 func (txGuard) TraceAcquireEnd(context.Context, *pgxpool.Pool, pgxpool.TraceAcquireEndData) {}
 
-func (txGuard) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (txGuard) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if t, ok := ctx.Value(tripsKey{}).(*Trips); ok {
+		t.count(ctx, data.SQL)
+	}
 	return ctx
+}
+
+func (txGuard) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	if t, ok := ctx.Value(tripsKey{}).(*Trips); ok {
+		t.count(ctx, "batch")
+	}
+	return ctx
+}
+
+func (txGuard) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (txGuard) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// Trips counts the round trips to the database made with a context (see
+// CountTrips), and the transactions among them: each BEGIN, and each
+// statement outside a transaction (a transaction of its own).
+type Trips struct {
+	RoundTrips   atomic.Int64
+	Transactions atomic.Int64
+}
+
+type tripsKey struct{}
+
+// CountTrips returns a context whose round trips to the database are
+// counted in the Trips returned (the request log shows them).
+func CountTrips(ctx context.Context) (context.Context, *Trips) {
+	t := &Trips{}
+	return context.WithValue(ctx, tripsKey{}, t), t
+}
+
+// TripsOf returns the counter CountTrips put in ctx, or nil.
+func TripsOf(ctx context.Context) *Trips {
+	t, _ := ctx.Value(tripsKey{}).(*Trips)
+	return t
+}
+
+func (t *Trips) count(ctx context.Context, sql string) {
+	t.RoundTrips.Add(1)
+	head := strings.ToLower(strings.TrimSpace(sql))
+	switch {
+	case strings.HasPrefix(head, "begin"):
+		t.Transactions.Add(1)
+	case strings.HasPrefix(head, "commit"), strings.HasPrefix(head, "rollback"):
+	case ctx.Value(inTxKey{}) == nil:
+		t.Transactions.Add(1)
+	}
 }
 
 func (txGuard) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
@@ -199,6 +251,6 @@ func (db *DB) View(ctx context.Context, load func(ctx context.Context) error) er
 		if err := load(context.WithValue(ctx, auditLaterKey{}, later)); err != nil {
 			return err
 		}
-		return later.write(tx)
+		return later.write(ctx, tx)
 	})
 }

@@ -225,7 +225,7 @@ func (db *DB) prepareMessage(ctx context.Context, id int64, d Delivery, now time
 			_, err := tx.Exec(ctx, `UPDATE messages SET status = 'dropped', error = $2, link = NULL WHERE id = $1`, id, why)
 			return err
 		}
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -33,3 +33,9 @@ func TxStartForTest(ctx context.Context, db *DB) (time.Time, error) {
 	err := db.q(ctx).QueryRow(ctx, `SELECT transaction_timestamp()`).Scan(&t)
 	return t, err
 }
+
+// SealerBeforeCommitForTest sets the hook a sealing transaction runs, with
+// the lock held and its rows appended, just before it commits.
+func SealerBeforeCommitForTest(s *Sealer, fn func(ctx context.Context, tx pgx.Tx) error) {
+	s.beforeCommit = fn
+}

@@ -151,7 +151,7 @@ func (db *DB) AddShift(ctx context.Context, s clinic.Shift) (ShiftChange, error)
 		if err := activeNurse(ctx, tx, s.NurseID, &s.NurseName); err != nil {
 			return err
 		}
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func (db *DB) ApplyPattern(ctx context.Context, p clinic.ShiftPattern) (ShiftCha
 		if err := activeNurse(ctx, tx, p.NurseID, nil); err != nil {
 			return err
 		}
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -240,7 +240,7 @@ func (db *DB) RemoveShift(ctx context.Context, id int64) (ShiftChange, error) {
 	var out ShiftChange
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		out = ShiftChange{}
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -282,7 +282,7 @@ func (db *DB) RemoveShift(ctx context.Context, id int64) (ShiftChange, error) {
 
 // Shifts lists the shifts of the dates from..to.
 func (db *DB) Shifts(ctx context.Context, from, to clinic.Date) ([]clinic.Shift, error) {
-	sched, err := schedule(ctx, db.q(ctx))
+	sched, err := db.schedule(ctx, db.q(ctx))
 	if err != nil {
 		return nil, mapError(err)
 	}

@@ -149,7 +149,7 @@ func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, 
 func (db *DB) RefreshPlans(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -263,7 +263,7 @@ func (db *DB) CompleteVisit(ctx context.Context, id int64, version int, rec clin
 					rec.WeightKg = *onFile
 				}
 			}
-			infusionID, err := recordInfusion(ctx, tx, a, sched, rec, nil, now)
+			infusionID, err := db.recordInfusion(ctx, tx, a, sched, rec, nil, now)
 			if err != nil {
 				return err
 			}
@@ -290,7 +290,7 @@ func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version i
 	_, err := db.change(ctx, appointmentID, version, clinic.ActComplete, now, "appointment.complete",
 		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule) error {
 			var err error
-			infusionID, err = recordInfusion(ctx, tx, a, sched, rec, previous, now)
+			infusionID, err = db.recordInfusion(ctx, tx, a, sched, rec, previous, now)
 			return err
 		})
 	return infusionID, err
@@ -298,7 +298,7 @@ func (db *DB) RecordInfusion(ctx context.Context, appointmentID int64, version i
 
 // recordInfusion stores an infusion visit's record inside tx and
 // completes the visit (RecordInfusion).
-func recordInfusion(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule, rec clinic.InfusionRecord, previous *clinic.ReliefReport, now time.Time) (int64, error) {
+func (db *DB) recordInfusion(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched clinic.Schedule, rec clinic.InfusionRecord, previous *clinic.ReliefReport, now time.Time) (int64, error) {
 	var infusionID int64
 	if a.Kind == clinic.KindConsult {
 		return 0, clinic.Errorf(clinic.EINVALID, "A consultation has no infusion to record; complete it without one.")
@@ -314,7 +314,7 @@ func recordInfusion(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, sched
 		return 0, err
 	}
 	if previous != nil {
-		if _, err := reportRelief(ctx, tx, *previous, &a.PatientID, now); err != nil {
+		if _, err := db.reportRelief(ctx, tx, *previous, &a.PatientID, now); err != nil {
 			return 0, err
 		}
 	}
@@ -378,7 +378,7 @@ func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Dat
 		if course == nil {
 			return clinic.Errorf(clinic.ECONFLICT, "The patient has no open treatment course; open one before importing their history.")
 		}
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -427,7 +427,7 @@ func (db *DB) ReportRelief(ctx context.Context, infusionID int64, status clinic.
 	}
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		id, err = reportRelief(ctx, tx, clinic.ReliefReport{InfusionID: infusionID, Status: status, OnDate: on, Source: source}, onlyPatient, now)
+		id, err = db.reportRelief(ctx, tx, clinic.ReliefReport{InfusionID: infusionID, Status: status, OnDate: on, Source: source}, onlyPatient, now)
 		return err
 	})
 	return id, err
@@ -435,7 +435,7 @@ func (db *DB) ReportRelief(ctx context.Context, infusionID int64, status clinic.
 
 // reportRelief stores a relief report inside tx, recomputes the plan and
 // audits the report.
-func reportRelief(ctx context.Context, tx pgx.Tx, rep clinic.ReliefReport, onlyPatient *int64, now time.Time) (int64, error) {
+func (db *DB) reportRelief(ctx context.Context, tx pgx.Tx, rep clinic.ReliefReport, onlyPatient *int64, now time.Time) (int64, error) {
 	var patientID, courseID int64
 	var given clinic.Date
 	err := tx.QueryRow(ctx, `SELECT patient_id, course_id, given_on FROM infusions WHERE id = $1 AND ($2::bigint IS NULL OR patient_id = $2)`,
@@ -446,7 +446,7 @@ func reportRelief(ctx context.Context, tx pgx.Tx, rep clinic.ReliefReport, onlyP
 	if err != nil {
 		return 0, err
 	}
-	sched, err := schedule(ctx, tx)
+	sched, err := db.schedule(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
@@ -493,7 +493,7 @@ func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (
 		if err != nil {
 			return err
 		}
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -610,7 +610,7 @@ func (db *DB) UpdateIntervals(ctx context.Context, patientID int64, u IntervalUp
 			course.ID, clinic.ActorFrom(ctx).UserID(), strings.TrimSpace(u.Note), bj, aj); err != nil {
 			return err
 		}
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}

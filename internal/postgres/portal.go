@@ -351,7 +351,7 @@ func (db *DB) ReportOwnRelief(ctx context.Context, patientID int64, status clini
 		if err := status.Check(); err != nil {
 			return err
 		}
-		reportID, err = reportRelief(ctx, tx, clinic.ReliefReport{InfusionID: infusionID, Status: status, OnDate: on, Source: "patient"}, &patientID, now)
+		reportID, err = db.reportRelief(ctx, tx, clinic.ReliefReport{InfusionID: infusionID, Status: status, OnDate: on, Source: "patient"}, &patientID, now)
 		return err
 	})
 	return reportID, infusionID, err

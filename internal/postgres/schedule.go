@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -12,21 +13,60 @@ import (
 // schedule reads when the clinic takes appointments: settings, zone and
 // closure dates.
 func schedule(ctx context.Context, q querier) (clinic.Schedule, error) {
-	s, closures, err := settings(ctx, q)
+	sched, _, err := versionedSchedule(ctx, q)
+	return sched, err
+}
+
+func versionedSchedule(ctx context.Context, q querier) (clinic.Schedule, int64, error) {
+	s, closures, version, err := versionedSettings(ctx, q)
 	if err != nil {
-		return clinic.Schedule{}, err
+		return clinic.Schedule{}, 0, err
 	}
 	loc, err := s.Location()
 	if err != nil {
 		// No guessed zone: a request that needs the clinic's time fails.
-		return clinic.Schedule{}, unavailable(fmt.Errorf("the clinic's time zone %q: %w", s.TimeZone, err))
+		return clinic.Schedule{}, 0, unavailable(fmt.Errorf("the clinic's time zone %q: %w", s.TimeZone, err))
 	}
-	return clinic.Schedule{Settings: s, Loc: loc, Closures: closures}, nil
+	return clinic.Schedule{Settings: s, Loc: loc, Closures: closures}, version, nil
 }
+
+// cachedSchedule is the schedule as of one settings version.
+type cachedSchedule struct {
+	version int64
+	sched   clinic.Schedule
+}
+
+// schedule is the clinic's schedule, from the process's cache when the
+// request knows the settings version it holds is current (the version is
+// read with the session: see Session), else read through q — and then
+// cached. A server never answers from settings older than those committed
+// when its request began, whichever server changed them.
+func (db *DB) schedule(ctx context.Context, q querier) (clinic.Schedule, error) {
+	if v, ok := ctx.Value(settingsVersionKey{}).(int64); ok {
+		if c := db.cached.Load(); c != nil && c.version == v {
+			sched := c.sched
+			sched.Closures = maps.Clone(c.sched.Closures) // the caller's to change
+			return sched, nil
+		}
+	}
+	sched, version, err := versionedSchedule(ctx, q)
+	if err != nil {
+		return sched, err
+	}
+	if c := db.cached.Load(); c == nil || c.version < version {
+		db.cached.CompareAndSwap(c, &cachedSchedule{version: version, sched: sched})
+	}
+	sched.Closures = maps.Clone(sched.Closures)
+	return sched, nil
+}
+
+// settingsVersionKey marks a context with the clinic's settings version
+// current when its request began.
+type settingsVersionKey struct{}
 
 // Schedule returns the clinic's schedule.
 func (db *DB) Schedule(ctx context.Context) (clinic.Schedule, error) {
-	s, err := schedule(ctx, db.q(ctx))
+	s, err := db.schedule(ctx, db.q(ctx))
 	return s, mapError(err)
 }
 

@@ -25,6 +25,7 @@ type Seeder struct {
 // else, so that accounts with a published password can never be added to
 // a real clinic. After load, every course's plan is computed.
 func (db *DB) Seed(ctx context.Context, marker string, load func(*Seeder) error) (loaded bool, err error) {
+	defer db.settingsChanged()
 	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		loaded = false
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('infusiondesk-demo'))`); err != nil {
@@ -46,7 +47,7 @@ func (db *DB) Seed(ctx context.Context, marker string, load func(*Seeder) error)
 		if err := load(&Seeder{ctx: ctx, tx: tx}); err != nil {
 			return err
 		}
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}

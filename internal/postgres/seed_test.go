@@ -9,6 +9,7 @@ import (
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/demo"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/internal/postgres/pgtest"
 )
 
@@ -57,9 +58,12 @@ func TestLoadDemoIsIdempotentAndGuarded(t *testing.T) {
 	if shifts == 0 || unwatched != 0 || over != 0 || close != 0 {
 		t.Fatalf("demo roster: %d shifts, %d infusions without a nurse, %d over the limit, %d starts too close", shifts, unwatched, over, close)
 	}
-	// Everything written is audited; the chain is intact.
-	check, err := db.VerifyAudit(ctx)
-	if err != nil || !check.OK || check.Rows < 46 {
+	// Everything written is audited, sealed and verifies.
+	if err := db.NewSealer("", nil).Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check, err := db.VerifyAuditLog(ctx, postgres.AuditVerify{})
+	if err != nil || !check.OK || check.Rows < 46 || check.Pending != 0 {
 		t.Fatalf("audit after demo: %+v %v", check, err)
 	}
 	sched, err := db.Schedule(ctx)

@@ -14,7 +14,7 @@ import (
 // tx: it loads what the series is planned from and the calendar of the
 // days it can touch, and lets the domain decide. It returns the schedule
 // it read, for the writes that follow.
-func seriesProposal(ctx context.Context, tx pgx.Tx, req clinic.SeriesRequest, now time.Time) (clinic.SeriesProposal, clinic.Schedule, error) {
+func (db *DB) seriesProposal(ctx context.Context, tx pgx.Tx, req clinic.SeriesRequest, now time.Time) (clinic.SeriesProposal, clinic.Schedule, error) {
 	var sched clinic.Schedule
 	basis, err := seriesBasis(ctx, tx, req.PatientID, req.ProtocolID)
 	if err != nil {
@@ -24,7 +24,7 @@ func seriesProposal(ctx context.Context, tx pgx.Tx, req clinic.SeriesRequest, no
 	if err != nil {
 		return p, sched, err
 	}
-	if sched, err = schedule(ctx, tx); err != nil {
+	if sched, err = db.schedule(ctx, tx); err != nil {
 		return p, sched, err
 	}
 	from, to := clinic.SeriesWindow(p.Plan, req, sched.Loc)
@@ -51,7 +51,7 @@ func (db *DB) ProposeSeries(ctx context.Context, req clinic.SeriesRequest, now t
 	var p clinic.SeriesProposal
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		p, _, err = seriesProposal(ctx, tx, req, now)
+		p, _, err = db.seriesProposal(ctx, tx, req, now)
 		return err
 	})
 	return p, err
@@ -83,7 +83,7 @@ func (db *DB) BookSeries(ctx context.Context, req clinic.SeriesRequest, now time
 		out = clinic.BookedSeries{} // a retried transaction starts afresh
 		var err error
 		var sched clinic.Schedule
-		if checked, sched, err = seriesProposal(ctx, tx, req, now); err != nil {
+		if checked, sched, err = db.seriesProposal(ctx, tx, req, now); err != nil {
 			return err
 		}
 		if !checked.OK {
@@ -278,13 +278,13 @@ func (db *DB) PatientSeries(ctx context.Context, patientID int64) ([]Series, err
 // moving sessions and re-plans them on it (clinic.Calendar.Reflow). lock
 // takes the patient's lock and the series' rows first (to apply it). It
 // returns the schedule it read, for the writes that follow.
-func planReflow(ctx context.Context, tx pgx.Tx, r clinic.ReflowRequest, now time.Time, lock bool) (clinic.Reflow, clinic.Schedule, error) {
+func (db *DB) planReflow(ctx context.Context, tx pgx.Tx, r clinic.ReflowRequest, now time.Time, lock bool) (clinic.Reflow, clinic.Schedule, error) {
 	var sched clinic.Schedule
 	series, err := seriesUnderWay(ctx, tx, r.SeriesID, lock)
 	if err != nil {
 		return clinic.Reflow{SeriesID: r.SeriesID}, sched, err
 	}
-	if sched, err = schedule(ctx, tx); err != nil {
+	if sched, err = db.schedule(ctx, tx); err != nil {
 		return clinic.Reflow{}, sched, err
 	}
 	basis, err := series.PrepareReflow(r, now, sched.Loc)
@@ -338,7 +338,7 @@ func (db *DB) PlanReflow(ctx context.Context, r clinic.ReflowRequest, now time.T
 	var out clinic.Reflow
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		out, _, err = planReflow(ctx, tx, r, now, false)
+		out, _, err = db.planReflow(ctx, tx, r, now, false)
 		return err
 	})
 	return out, err
@@ -353,7 +353,7 @@ func (db *DB) ApplyReflow(ctx context.Context, r clinic.ReflowRequest, want []cl
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		var sched clinic.Schedule
-		if out, sched, err = planReflow(ctx, tx, r, now, true); err != nil {
+		if out, sched, err = db.planReflow(ctx, tx, r, now, true); err != nil {
 			return err
 		}
 		if err := out.Confirm(want); err != nil {
@@ -445,7 +445,7 @@ func (db *DB) CancelSeries(ctx context.Context, seriesID int64, reason string, n
 			return err
 		}
 		sort.Slice(cancelled, func(i, j int) bool { return *cancelled[i].SessionNo < *cancelled[j].SessionNo })
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -483,7 +483,7 @@ func (db *DB) SeriesSetting(ctx context.Context, patientID int64) (SeriesSetting
 		if out.Chairs, err = activeChairs(ctx, tx); err != nil {
 			return err
 		}
-		out.Schedule, err = schedule(ctx, tx)
+		out.Schedule, err = db.schedule(ctx, tx)
 		return err
 	})
 	return out, err

@@ -49,13 +49,29 @@ func (db *DB) SignIn(ctx context.Context, u *clinic.User, kind SessionKind, toke
 	return expires, err
 }
 
+// Session is a live session's user, and what the request learned with it.
+type Session struct {
+	User            *clinic.User
+	settingsVersion int64
+}
+
+// Context returns ctx carrying what the session check learned — the
+// clinic's settings version when the request began — so that the store
+// answers from its settings cache while that version is current instead of
+// reading the settings again (DB.schedule).
+func (s Session) Context(ctx context.Context) context.Context {
+	return context.WithValue(ctx, settingsVersionKey{}, s.settingsVersion)
+}
+
 // SessionUser returns the user whose live session has this token hash and
 // marks the session as used. A session is live until it has been idle for
 // its idle timeout or reaches its absolute expiry, and only while its user
-// is enabled. EUNAUTHORIZED otherwise.
-func (db *DB) SessionUser(ctx context.Context, tokenHash []byte, kind SessionKind) (*clinic.User, error) {
+// is enabled. EUNAUTHORIZED otherwise. It is one round trip, which also
+// reads the clinic's settings version (see Session.Context).
+func (db *DB) SessionUser(ctx context.Context, tokenHash []byte, kind SessionKind) (Session, error) {
 	// Touching at most every 30 seconds spares a write on most requests;
 	// the idle timeout is minutes, so the slack does not matter.
+	var sess Session
 	u, err := scanUser(db.q(ctx).QueryRow(ctx, `
 		WITH s AS (
 			SELECT token_hash, user_id FROM sessions
@@ -64,13 +80,15 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash []byte, kind SessionKin
 		touch AS (
 			UPDATE sessions SET last_seen_at = now()
 			WHERE token_hash = (SELECT token_hash FROM s) AND last_seen_at < now() - interval '30 seconds')
-		SELECT u.id, u.email, u.name, u.role, u.patient_id, u.disabled_at, u.created_at, u.version
+		SELECT u.id, u.email, u.name, u.role, u.patient_id, u.disabled_at, u.created_at, u.version,
+		       (SELECT settings_version FROM clinic)
 		FROM s JOIN users u ON u.id = s.user_id
-		WHERE u.disabled_at IS NULL`, tokenHash, kind))
+		WHERE u.disabled_at IS NULL`, tokenHash, kind), &sess.settingsVersion)
 	if isNoRows(err) {
-		return nil, clinic.Errorf(clinic.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
+		return sess, clinic.Errorf(clinic.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
 	}
-	return u, mapError(err)
+	sess.User = u
+	return sess, mapError(err)
 }
 
 // SignOut ends the session with this token hash and audits it.

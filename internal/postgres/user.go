@@ -9,9 +9,11 @@ import (
 
 const userColumns = `id, email, name, role, patient_id, disabled_at, created_at, version`
 
-func scanUser(row pgx.Row) (*clinic.User, error) {
+// scanUser scans a user's columns, then any more the query selects into
+// more.
+func scanUser(row pgx.Row, more ...any) (*clinic.User, error) {
 	var u clinic.User
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PatientID, &u.DisabledAt, &u.CreatedAt, &u.Version)
+	err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.PatientID, &u.DisabledAt, &u.CreatedAt, &u.Version}, more...)...)
 	if err != nil {
 		return nil, err
 	}

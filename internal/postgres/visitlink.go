@@ -32,7 +32,7 @@ var errLinkInvalid = clinic.Errorf(clinic.ENOTFOUND,
 
 // visitLink finds the visit behind a link's token hash; a link works until
 // its visit ends.
-func visitLink(ctx context.Context, tx pgx.Tx, hash []byte, now time.Time, lock bool) (VisitLink, int64, error) {
+func (db *DB) visitLink(ctx context.Context, tx pgx.Tx, hash []byte, now time.Time, lock bool) (VisitLink, int64, error) {
 	var v VisitLink
 	var patientID int64
 	q := `
@@ -50,7 +50,7 @@ func visitLink(ctx context.Context, tx pgx.Tx, hash []byte, now time.Time, lock 
 	if err != nil {
 		return v, 0, err
 	}
-	sched, err := schedule(ctx, tx)
+	sched, err := db.schedule(ctx, tx)
 	if err != nil {
 		return v, 0, err
 	}
@@ -64,7 +64,7 @@ func (db *DB) OpenVisitLink(ctx context.Context, hash []byte, now time.Time) (Vi
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var patientID int64
 		var err error
-		if v, patientID, err = visitLink(ctx, tx, hash, now, false); err != nil {
+		if v, patientID, err = db.visitLink(ctx, tx, hash, now, false); err != nil {
 			return err
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "visit_link.open", Entity: "appointment", EntityID: &v.AppointmentID, PatientID: &patientID})
@@ -78,7 +78,7 @@ func (db *DB) ConfirmByLink(ctx context.Context, hash []byte, now time.Time) (Vi
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var patientID int64
 		var err error
-		if v, patientID, err = visitLink(ctx, tx, hash, now, true); err != nil {
+		if v, patientID, err = db.visitLink(ctx, tx, hash, now, true); err != nil {
 			return err
 		}
 		return confirmVisit(ctx, tx, &v.ConfirmedAt, v.AppointmentID, patientID, v.Status, "visit_link", now)
@@ -111,7 +111,7 @@ func (db *DB) CancelByLink(ctx context.Context, hash []byte, now time.Time) (Vis
 	var patientID int64
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		if v, patientID, err = visitLink(ctx, tx, hash, now, true); err != nil {
+		if v, patientID, err = db.visitLink(ctx, tx, hash, now, true); err != nil {
 			return err
 		}
 		if v.Status != clinic.StatusBooked {

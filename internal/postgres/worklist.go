@@ -85,7 +85,7 @@ func (db *DB) Work(ctx context.Context, list WorkList, sortBy string, now time.T
 	}
 	var out []WorkItem
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		sched, err := schedule(ctx, tx)
+		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
 		}

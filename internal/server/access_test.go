@@ -42,7 +42,7 @@ func accessRule(method, route string) (public bool, roles []clinic.Role) {
 	switch key {
 	case "DELETE /auth/token", "GET /me", "GET /clinic":
 		return false, everyone
-	case "GET /users", "PUT /clinic", "POST /closures", "DELETE /closures/{date}", "POST /nurse-shifts", "DELETE /nurse-shifts/{id}":
+	case "GET /users", "GET /audit/checkpoint", "GET /audit/proof", "PUT /clinic", "POST /closures", "DELETE /closures/{date}", "POST /nurse-shifts", "DELETE /nurse-shifts/{id}":
 		return false, []clinic.Role{clinic.RoleAdmin}
 	case "GET /nurse-shifts": // the admin keeps the roster, the desk reads it
 		return false, []clinic.Role{clinic.RoleAdmin, clinic.RoleFrontDesk}

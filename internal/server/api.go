@@ -24,7 +24,7 @@ func (s *Server) apiSession(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := s.db.SessionUser(r.Context(), auth.HashToken(token), postgres.SessionAPI)
+		sess, err := s.db.SessionUser(r.Context(), auth.HashToken(token), postgres.SessionAPI)
 		if err != nil {
 			if clinic.ErrorCode(err) == clinic.EUNAUTHORIZED {
 				err = clinic.Errorf(clinic.EUNAUTHORIZED, "The token is not valid or has expired. Request a new one at POST /api/v1/auth/token.")
@@ -32,7 +32,7 @@ func (s *Server) apiSession(next http.Handler) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
+		next.ServeHTTP(w, r.WithContext(withUser(sess.Context(r.Context()), sess.User)))
 	})
 }
 

@@ -59,6 +59,12 @@ func (w tWriter) Write(p []byte) (int, error) {
 // newFixture starts a server; configure may change its configuration.
 func newFixture(t *testing.T, configure ...func(*server.Config)) *fixture {
 	t.Helper()
+	return newLoggedFixture(t, testLogger(t), configure...)
+}
+
+// newLoggedFixture is newFixture with the server logging to log.
+func newLoggedFixture(t *testing.T, log *slog.Logger, configure ...func(*server.Config)) *fixture {
+	t.Helper()
 	db, dbURL := pgtest.Open(t)
 	c, err := demo.Generate(time.Now())
 	if err != nil {
@@ -73,7 +79,7 @@ func newFixture(t *testing.T, configure ...func(*server.Config)) *fixture {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	srv := httptest.NewServer(server.New(db, cfg, testLogger(t)))
+	srv := httptest.NewServer(server.New(db, cfg, log))
 	t.Cleanup(srv.Close)
 	return &fixture{t: t, srv: srv, db: db, dbURL: dbURL, clin: c}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
 // requestInfo is filled in as a request is handled, for the request log.
@@ -45,6 +46,7 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-ID", ri.id)
 		ctx := context.WithValue(r.Context(), infoKey{}, ri)
 		ctx = clinic.WithActor(ctx, clinic.Actor{RequestID: ri.id, Address: s.clientAddress(r)})
+		ctx, _ = postgres.CountTrips(ctx)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -84,6 +86,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			"bytes", ww.BytesWritten(), "ms", time.Since(start).Milliseconds()}
 		if ri.userID != 0 {
 			attrs = append(attrs, "user_id", ri.userID)
+		}
+		if t := postgres.TripsOf(r.Context()); t != nil {
+			attrs = append(attrs, "db_round_trips", t.RoundTrips.Load(), "db_transactions", t.Transactions.Load())
 		}
 		s.log.Info("request", attrs...)
 	})

@@ -13,21 +13,25 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
 	const pageSize = 100
-	var records []clinic.AuditRecord
-	var check clinic.AuditCheck
+	var v web.AuditView
 	err := s.read(r, func(r *http.Request) (err error) {
-		if records, err = s.db.ListAudit(r.Context(), postgres.AuditFilter{BeforeSeq: before, Limit: pageSize}); err != nil {
+		if v.Records, err = s.db.ListAudit(r.Context(), postgres.AuditFilter{BeforeSeq: before, Limit: pageSize}); err != nil {
 			return err
 		}
-		check, err = s.db.VerifyAudit(r.Context())
+		v.Status, err = s.db.AuditStatus(r.Context())
 		return err
 	})
+	if err == nil && r.URL.Query().Get("verify") == "1" {
+		var c clinic.AuditCheck
+		c, err = s.db.VerifyAuditLog(ctx, postgres.AuditVerify{Keys: s.cfg.AuditKeys})
+		v.Check = &c
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	_, loc := s.clinicInfo(ctx)
-	v := web.AuditView{Records: records, Check: check, Loc: loc}
+	_, v.Loc = s.clinicInfo(ctx)
+	records := v.Records
 	if len(records) == pageSize && records[len(records)-1].Seq > 1 {
 		v.Older = records[len(records)-1].Seq
 	}

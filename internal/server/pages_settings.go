@@ -327,7 +327,7 @@ func (s *Server) adminHome(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminOverview reads the admin's overview: settings, closures ahead,
-// chairs, protocols, accounts by role and the audit chain's check.
+// chairs, protocols, accounts by role and the audit log's sealing.
 func (s *Server) adminOverview(ctx context.Context) (web.AdminOverview, error) {
 	c, err := s.clinicDays(ctx)
 	if err != nil {
@@ -355,6 +355,6 @@ func (s *Server) adminOverview(ctx context.Context) (web.AdminOverview, error) {
 			o.Users[u.Role]++
 		}
 	}
-	o.Audit, err = s.db.VerifyAudit(ctx)
+	o.Audit, err = s.db.AuditStatus(ctx)
 	return o, err
 }

@@ -143,6 +143,9 @@ func (s *Server) routes() chi.Router {
 			r.Delete("/auth/token", s.apiRevokeToken)
 			r.Get("/me", s.apiMe)
 			r.With(admin).Get("/users", s.apiUsers)
+			// The audit log's signed head and inclusion proofs (api_audit.go).
+			r.With(admin).Get("/audit/checkpoint", s.apiAuditCheckpoint)
+			r.With(admin).Get("/audit/proof", s.apiAuditProof)
 			// The clinic: settings, closures, chairs, protocols (api_clinic.go).
 			r.Get("/clinic", s.apiClinic)
 			r.With(admin).Put("/clinic", s.apiPutClinic)

@@ -36,6 +36,10 @@ type Config struct {
 	BaseURL string
 	// SMSAuthToken verifies the gateway's webhook; "" turns it off.
 	SMSAuthToken string
+	// AuditKeys are the note verifier keys the audit log's heads are
+	// checked with (the public half of AUDIT_SIGNING_KEY, and any in
+	// AUDIT_VERIFIER_KEYS); none: the keys the database records.
+	AuditKeys []string
 	// Now is the clock; tests set it to days such as a change of daylight
 	// saving time. nil means time.Now.
 	Now func() time.Time

@@ -339,12 +339,27 @@ func TestAdminAddsUserWithMessagesPerField(t *testing.T) {
 	}
 }
 
-func TestAdminAuditPageAndChain(t *testing.T) {
+func TestAdminAuditPageAndSeal(t *testing.T) {
 	f := newFixture(t)
 	admin := f.signIn(clinic.RoleAdmin)
 	resp, body := f.get(admin, "/admin/audit")
-	if resp.StatusCode != 200 || !strings.Contains(body, "hash chain verified") || !strings.Contains(body, "auth.sign_in") {
-		t.Fatalf("audit page: %d", resp.StatusCode)
+	if resp.StatusCode != 200 || !strings.Contains(body, "nothing sealed yet") || !strings.Contains(body, "auth.sign_in") {
+		t.Fatalf("audit page before sealing: %d %s", resp.StatusCode, body)
+	}
+	if err := f.db.NewSealer("", nil).Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = f.get(admin, "/admin/audit")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Audit log sealed") || !strings.Contains(body, "set AUDIT_SIGNING_KEY to keep the key outside the database") {
+		t.Fatalf("audit page after sealing: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.get(admin, "/admin/audit?verify=1")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Verified: all") {
+		t.Fatalf("verifying from the audit page: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.get(admin, "/admin")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Audit log sealed") || !strings.Contains(body, "AUDIT_SIGNING_KEY") {
+		t.Fatalf("admin overview: %d", resp.StatusCode)
 	}
 }
 

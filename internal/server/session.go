@@ -62,10 +62,10 @@ func (s *Server) webSession(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := s.db.SessionUser(r.Context(), auth.HashToken(c.Value), postgres.SessionWeb)
+		sess, err := s.db.SessionUser(r.Context(), auth.HashToken(c.Value), postgres.SessionWeb)
 		switch clinic.ErrorCode(err) {
 		case "":
-			r = r.WithContext(withUser(r.Context(), u))
+			r = r.WithContext(withUser(sess.Context(r.Context()), sess.User))
 		case clinic.EUNAUTHORIZED:
 			s.clearSessionCookie(w) // ended: idle, expired, signed out or disabled
 		default:
