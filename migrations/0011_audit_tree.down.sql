@@ -1,3 +1,4 @@
+DROP TRIGGER chairs_changed ON chairs;
 DROP TRIGGER closures_changed ON closures;
 DROP TRIGGER opening_hours_changed ON opening_hours;
 DROP FUNCTION clinic_settings_changed();

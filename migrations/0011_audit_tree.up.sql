@@ -107,7 +107,7 @@ GRANT SELECT, INSERT, UPDATE ON audit_tiles TO infusiondesk_app;
 GRANT SELECT, UPDATE ON audit_seal TO infusiondesk_app;
 GRANT SELECT, INSERT ON audit_keys TO infusiondesk_app;
 
--- The clinic's settings (the clinic row, opening hours, closures) carry one
+-- The clinic's settings (the clinic row, opening hours, closures, chairs) carry one
 -- version that every change bumps, so a server can cache them and know,
 -- from one number read with the session, whether its copy is current.
 ALTER TABLE clinic ADD COLUMN settings_version bigint NOT NULL DEFAULT 1;
@@ -132,4 +132,6 @@ $$;
 CREATE TRIGGER opening_hours_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON opening_hours
     FOR EACH STATEMENT EXECUTE FUNCTION clinic_settings_changed();
 CREATE TRIGGER closures_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON closures
+    FOR EACH STATEMENT EXECUTE FUNCTION clinic_settings_changed();
+CREATE TRIGGER chairs_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON chairs
     FOR EACH STATEMENT EXECUTE FUNCTION clinic_settings_changed();

@@ -22,6 +22,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +45,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each scenario runs on each server")
 	conns := flag.Int("conns", 32, "connections (and workers)")
 	only := flag.String("only", "", "run only the scenarios whose name contains this")
+	rounds := flag.Int("rounds", 2, "runs of each scenario on each server, alternating servers (the figures add them up)")
 	flag.Parse()
 	if len(ts) == 0 {
 		fmt.Fprintln(os.Stderr, "benchhttp: give at least one -target name=URL")
@@ -68,12 +70,16 @@ func main() {
 		if !strings.Contains(sc.name, *only) {
 			continue
 		}
-		for _, s := range servers {
-			fmt.Fprintf(os.Stderr, "%-28s %-8s ", sc.name, s.name)
-			r := s.run(sc, *duration, *conns)
-			fmt.Fprintf(os.Stderr, "%8.0f req/s  p50 %6.1f ms  p99 %6.1f ms  ok %5.1f%%\n", r.rps, ms(r.p50), ms(r.p99), r.success*100)
-			rows = append(rows, r)
+		total := make([]row, len(servers))
+		for round := range *rounds {
+			for i, s := range servers {
+				fmt.Fprintf(os.Stderr, "%-28s %-8s round %d  ", sc.name, s.name, round+1)
+				r := s.run(sc, *duration, *conns)
+				fmt.Fprintf(os.Stderr, "%8.0f req/s  p50 %6.1f ms  p99 %6.1f ms  ok %5.1f%%\n", r.rps, ms(r.p50), ms(r.p99), r.success*100)
+				total[i] = total[i].add(r)
+			}
 		}
+		rows = append(rows, total...)
 	}
 	print(rows, servers)
 }
@@ -104,6 +110,34 @@ type row struct {
 	requests         uint64
 	lag              time.Duration // the longest sealing lag seen; -1 when the server does not report it
 	codes            map[string]int
+	// for adding rounds up: successful requests and seconds attacking,
+	// and every latency
+	ok      float64
+	seconds float64
+	lat     []time.Duration
+}
+
+// add adds round r to the rounds so far: throughput over the time spent
+// attacking, percentiles over every request.
+func (t row) add(r row) row {
+	if t.codes == nil {
+		t = row{scenario: r.scenario, server: r.server, lag: -1, codes: map[string]int{}}
+	}
+	t.lat = append(t.lat, r.lat...)
+	t.ok += r.ok
+	t.seconds += r.seconds
+	t.requests += r.requests
+	t.rps = t.ok / t.seconds
+	t.success = t.ok / float64(t.requests)
+	slices.Sort(t.lat)
+	if len(t.lat) > 0 {
+		t.p50, t.p99 = t.lat[len(t.lat)/2], t.lat[len(t.lat)*99/100]
+	}
+	t.lag = max(t.lag, r.lag)
+	for c, n := range r.codes {
+		t.codes[c] += n
+	}
+	return t
 }
 
 type scenario struct {
@@ -176,14 +210,17 @@ func (s *server) run(sc scenario, d time.Duration, conns int) row {
 		}
 	}()
 	var m vegeta.Metrics
+	var lat []time.Duration
 	for res := range atk.Attack(sc.target(s), vegeta.Rate{Freq: 0}, d, sc.name) {
 		m.Add(res)
+		lat = append(lat, res.Latency)
 	}
 	m.Close()
 	close(stop)
 	wg.Wait()
 	return row{scenario: sc.name, server: s.name, rps: m.Throughput, success: m.Success, p50: m.Latencies.P50,
-		p99: m.Latencies.P99, requests: m.Requests, lag: lag, codes: m.StatusCodes}
+		p99: m.Latencies.P99, requests: m.Requests, lag: lag, codes: m.StatusCodes,
+		ok: m.Success * float64(m.Requests), seconds: m.Duration.Seconds() + m.Wait.Seconds(), lat: lat}
 }
 
 // sealingLag is how long the oldest unsealed audit row has waited, where

@@ -15,8 +15,8 @@ import (
 // records; it takes no lock (the database gives it its seq and time, and
 // the sealer seals it into the tree once it is committed: auditlog.go).
 //
-// Inside a View the rows wait until the view's reads are done, and are
-// written together, in one statement, at its end.
+// Inside inTx (and so a View) the rows wait until the transaction's work
+// is done and go, in one statement, with its COMMIT (DB.pipelined).
 func audit(ctx context.Context, tx pgx.Tx, e clinic.AuditEntry) error {
 	if buf, ok := ctx.Value(auditLaterKey{}).(*auditLater); ok {
 		buf.entries = append(buf.entries, pendingAudit{ctx, e})
@@ -27,6 +27,18 @@ func audit(ctx context.Context, tx pgx.Tx, e clinic.AuditEntry) error {
 
 // writeAudit inserts the rows, in order, in one statement.
 func writeAudit(ctx context.Context, tx pgx.Tx, entries []pendingAudit) error {
+	sql, args, err := auditInsert(entries)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("audit %s: %w", entries[0].e.Action, err)
+	}
+	return nil
+}
+
+// auditInsert is the statement that inserts the rows, in order.
+func auditInsert(entries []pendingAudit) (string, []any, error) {
 	n := len(entries)
 	actors, roles, actions, entities := make([]*int64, n), make([]*string, n), make([]string, n), make([]string, n)
 	entityIDs, patientIDs, requests, addresses := make([]*int64, n), make([]*int64, n), make([]string, n), make([]string, n)
@@ -35,11 +47,11 @@ func writeAudit(ctx context.Context, tx pgx.Tx, entries []pendingAudit) error {
 		a := clinic.ActorFrom(p.ctx)
 		before, err := auditJSON(p.e.Before)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		after, err := auditJSON(p.e.After)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		if r := a.Role(); r != "" {
 			s := string(r)
@@ -50,21 +62,17 @@ func writeAudit(ctx context.Context, tx pgx.Tx, entries []pendingAudit) error {
 		befores[i], afters[i] = before, after
 	}
 	// WITH ORDINALITY keeps the rows' seq in the order they were asked for.
-	_, err := tx.Exec(ctx, `
+	return `
 		INSERT INTO audit_log (actor_id, actor_role, action, entity, entity_id, patient_id, request_id, address, before, after)
 		SELECT actor, role, action, entity, entity_id, patient_id, request, address, before::jsonb, after::jsonb
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[])
 		     WITH ORDINALITY AS e (actor, role, action, entity, entity_id, patient_id, request, address, before, after, i)
 		ORDER BY i`,
-		actors, roles, actions, entities, entityIDs, patientIDs, requests, addresses, befores, afters)
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", entries[0].e.Action, err)
-	}
-	return nil
+		[]any{actors, roles, actions, entities, entityIDs, patientIDs, requests, addresses, befores, afters}, nil
 }
 
-// auditLater holds a View's audit rows until its reads are done, to be
-// written in one statement (see audit).
+// auditLater holds a transaction's audit rows until its work is done, to
+// be written in one statement with its COMMIT (see audit).
 type auditLater struct{ entries []pendingAudit }
 
 type pendingAudit struct {
@@ -73,14 +81,6 @@ type pendingAudit struct {
 }
 
 type auditLaterKey struct{}
-
-// write writes the rows held, in the order they were asked for.
-func (l *auditLater) write(ctx context.Context, tx pgx.Tx) error {
-	if len(l.entries) == 0 {
-		return nil
-	}
-	return writeAudit(ctx, tx, l.entries)
-}
 
 func auditJSON(v any) (*string, error) {
 	if v == nil {

@@ -229,9 +229,13 @@ func (s *Sealer) seal(ctx context.Context) (sealResult, error) {
 		return res, mapError(err)
 	}
 	m.xid, _ = strconv.ParseUint(xid, 10, 64)
-	if len(s.marks) < maxMarks {
-		s.marks = append(s.marks, m)
+	// At the bound, the newest mark gives way to this one: the older ones
+	// keep sealing going, and the newest is always as of now (Flush
+	// relies on it).
+	if len(s.marks) == maxMarks {
+		s.marks = s.marks[:maxMarks-1]
 	}
+	s.marks = append(s.marks, m)
 	for {
 		n, more, err := s.sealBatch(ctx, &res)
 		res.sealed += n

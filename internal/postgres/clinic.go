@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -73,7 +74,10 @@ func versionedSettings(ctx context.Context, q querier) (clinic.Settings, map[cli
 // settingsChanged drops this process's cached schedule after a change to
 // the settings, so that the rest of the request that changed them reads
 // them again (every other request sees the new version anyway).
-func (db *DB) settingsChanged() { db.cached.Store(nil) }
+func (db *DB) settingsChanged() {
+	db.cached.Store(nil)
+	db.cachedChairs.Store(nil)
+}
 
 // ClinicInfo returns the clinic's name and time zone, which every page
 // shows (from the settings cache when the request knows it is current).
@@ -85,10 +89,39 @@ func (db *DB) ClinicInfo(ctx context.Context) (string, *time.Location, error) {
 	return sched.Settings.Name, sched.Loc, nil
 }
 
-// Chairs returns the active chairs in chair order.
+// Chairs returns the active chairs in chair order (from the process's
+// cache while the request's settings version is current: a change to the
+// chairs bumps it).
 func (db *DB) Chairs(ctx context.Context) ([]clinic.Chair, error) {
-	chairs, err := activeChairs(ctx, db.q(ctx))
-	return chairs, mapError(err)
+	v, known := ctx.Value(settingsVersionKey{}).(int64)
+	if c := db.cachedChairs.Load(); known && c != nil && c.version == v {
+		return slices.Clone(c.chairs), nil
+	}
+	rows, err := db.q(ctx).Query(ctx, `
+		SELECT id, name, position, active, version, (SELECT settings_version FROM clinic)
+		FROM chairs WHERE active ORDER BY position, id`)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	var version int64
+	chairs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Chair, error) {
+		var c clinic.Chair
+		err := r.Scan(&c.ID, &c.Name, &c.Position, &c.Active, &c.Version, &version)
+		return c, err
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	if c := db.cachedChairs.Load(); len(chairs) > 0 && (c == nil || c.version < version) {
+		db.cachedChairs.CompareAndSwap(c, &cachedChairs{version: version, chairs: slices.Clone(chairs)})
+	}
+	return chairs, nil
+}
+
+// cachedChairs are the active chairs as of one settings version.
+type cachedChairs struct {
+	version int64
+	chairs  []clinic.Chair
 }
 
 const protocolColumns = `id, name, sessions, min_gap_days, max_gap_days, max_span_days, infusion_minutes,
@@ -301,6 +334,7 @@ func (db *DB) AllChairs(ctx context.Context) ([]clinic.Chair, error) {
 // SaveChair adds a chair (ID 0) or changes one still at c.Version. Taking a
 // chair out of service keeps its appointments; they are listed by Misfits.
 func (db *DB) SaveChair(ctx context.Context, c clinic.Chair) (clinic.Chair, error) {
+	defer db.settingsChanged()
 	if err := clinic.ValidateChair(&c); err != nil {
 		return c, err
 	}

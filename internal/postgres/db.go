@@ -35,7 +35,8 @@ type DB struct {
 	// (StartDelivery runs the workers).
 	jobs *river.Client[pgx.Tx]
 	// cached is the clinic's schedule as last read (see DB.schedule).
-	cached atomic.Pointer[cachedSchedule]
+	cached       atomic.Pointer[cachedSchedule]
+	cachedChairs atomic.Pointer[cachedChairs]
 }
 
 // Options tune the connection pool.
@@ -134,7 +135,7 @@ func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) 
 	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error { return fn(context.WithValue(ctx, inTxKey{}, tx), tx) })
+		err = db.pipelined(ctx, fn)
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") || ctx.Err() != nil {
 			break
@@ -142,6 +143,34 @@ func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) 
 		time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)
 	}
 	return mapError(err)
+}
+
+// pipelined runs fn in one transaction on a connection of its own: its
+// BEGIN goes with its first statement, its audit rows (held until fn is
+// done) go with its COMMIT, so neither costs a round trip of its own
+// (pipelinedTx).
+func (db *DB) pipelined(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release() // a connection left inside a transaction is closed, not reused
+	tx := &pipelinedTx{conn: conn}
+	inTx := context.WithValue(ctx, inTxKey{}, pgx.Tx(tx))
+	later := &auditLater{}
+	if err := fn(context.WithValue(inTx, auditLaterKey{}, later), tx); err != nil {
+		tx.Rollback(inTx)
+		return err
+	}
+	if len(later.entries) == 0 {
+		return tx.Commit(inTx)
+	}
+	sql, args, err := auditInsert(later.entries)
+	if err != nil {
+		tx.Rollback(inTx)
+		return err
+	}
+	return tx.finish(inTx, sql, args...)
 }
 
 // isNoRows reports whether err is pgx's "no rows".
@@ -193,9 +222,13 @@ func (txGuard) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQ
 	return ctx
 }
 
-func (txGuard) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+func (txGuard) TraceBatchStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchStartData) context.Context {
 	if t, ok := ctx.Value(tripsKey{}).(*Trips); ok {
-		t.count(ctx, "batch")
+		first := "batch"
+		if data.Batch != nil && len(data.Batch.QueuedQueries) > 0 {
+			first = data.Batch.QueuedQueries[0].SQL
+		}
+		t.count(ctx, first)
 	}
 	return ctx
 }
@@ -245,12 +278,10 @@ func (txGuard) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) 
 // audit rows written together) and see one snapshot of the clinic.
 //
 // It is for reads: their audit rows are written at the end, together.
+//
+// Its BEGIN travels with the first read and its COMMIT with the audit rows
+// (pipelinedTx): a view of three reads is three round trips. Inside
+// another transaction, it joins that one.
 func (db *DB) View(ctx context.Context, load func(ctx context.Context) error) error {
-	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		later := &auditLater{}
-		if err := load(context.WithValue(ctx, auditLaterKey{}, later)); err != nil {
-			return err
-		}
-		return later.write(ctx, tx)
-	})
+	return db.inTx(ctx, func(ctx context.Context, _ pgx.Tx) error { return load(ctx) })
 }

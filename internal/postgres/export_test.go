@@ -39,3 +39,9 @@ func TxStartForTest(ctx context.Context, db *DB) (time.Time, error) {
 func SealerBeforeCommitForTest(s *Sealer, fn func(ctx context.Context, tx pgx.Tx) error) {
 	s.beforeCommit = fn
 }
+
+// TxForTest runs fn in a transaction of the store, handing it the
+// transaction.
+func TxForTest(ctx context.Context, db *DB, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	return db.inTx(ctx, fn)
+}

@@ -3,11 +3,14 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/internal/postgres/pgtest"
+	"github.com/jackc/pgx/v5"
 )
 
 // A transaction must wait for nothing outside its own connection. Code in
@@ -99,5 +102,72 @@ func TestViewIsOneTransaction(t *testing.T) {
 	su.QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&last)
 	if last != after {
 		t.Fatalf("a failed view wrote %d audit rows", last-after)
+	}
+}
+
+// A store transaction sends BEGIN with its first statement and its audit
+// rows with COMMIT, and is a full transaction for all that: savepoints
+// roll back on their own, an aborted transaction does not commit, and its
+// audit rows go with it or not at all.
+func TestPipelinedTransactions(t *testing.T) {
+	ctx := context.Background()
+	db, url := pgtest.Open(t)
+	su := superuser(t, url)
+	count := func(sql string) int {
+		var n int
+		if err := su.QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	auditRows := count(`SELECT count(*) FROM audit_log`)
+	err := postgres.TxForTest(ctx, db, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (email, address) VALUES ('kept@example.com', '10.0.0.1')`); err != nil {
+			return err
+		}
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := sp.Exec(ctx, `INSERT INTO login_failures (email, address) VALUES ('undone@example.com', '10.0.0.1')`); err != nil {
+			return err
+		}
+		if err := sp.Rollback(ctx); err != nil {
+			return err
+		}
+		if err := sp.Rollback(ctx); !errors.Is(err, pgx.ErrTxClosed) {
+			return fmt.Errorf("a second rollback of a savepoint: %v", err)
+		}
+		return db.Audit(ctx, clinic.AuditEntry{Action: "test.event", Entity: "test"}) // joins, held until COMMIT
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept, undone := count(`SELECT count(*) FROM login_failures WHERE email = 'kept@example.com'`),
+		count(`SELECT count(*) FROM login_failures WHERE email = 'undone@example.com'`); kept != 1 || undone != 0 {
+		t.Fatalf("after a savepoint rolled back: %d kept, %d undone; want 1 and 0", kept, undone)
+	}
+	if n := count(`SELECT count(*) FROM audit_log`); n != auditRows+1 {
+		t.Fatalf("%d audit rows written with the commit; want 1", n-auditRows)
+	}
+	// A failed statement whose error is swallowed aborts the transaction:
+	// the commit says so, and neither the write nor the audit row stays.
+	err = postgres.TxForTest(ctx, db, func(ctx context.Context, tx pgx.Tx) error {
+		tx.Exec(ctx, `INSERT INTO login_failures (email, address) VALUES ('lost@example.com', '10.0.0.1')`)
+		tx.Exec(ctx, `SELECT 1/0`)
+		return db.Audit(ctx, clinic.AuditEntry{Action: "test.event", Entity: "test"})
+	})
+	if err == nil {
+		t.Fatal("an aborted transaction committed")
+	}
+	if lost := count(`SELECT count(*) FROM login_failures WHERE email = 'lost@example.com'`); lost != 0 {
+		t.Fatal("an aborted transaction's write stayed")
+	}
+	if n := count(`SELECT count(*) FROM audit_log`); n != auditRows+1 {
+		t.Fatalf("an aborted transaction left %d audit rows", n-auditRows-1)
+	}
+	// The connection it left is not handed out inside a transaction.
+	if _, err := db.Chairs(ctx); err != nil {
+		t.Fatalf("the next read after an aborted transaction: %v", err)
 	}
 }

@@ -230,7 +230,11 @@ func (s *Server) apiAppointments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, loc := s.clinicInfo(r.Context())
-	visits, err := s.db.Visits(r.Context(), postgres.AppointmentFilter{From: from.At(0, loc), To: to.AddDays(1).At(0, loc), PatientID: patientID})
+	var visits []clinic.Visit
+	err = s.read(r, func(r *http.Request) (err error) {
+		visits, err = s.db.Visits(r.Context(), postgres.AppointmentFilter{From: from.At(0, loc), To: to.AddDays(1).At(0, loc), PatientID: patientID})
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -166,4 +166,24 @@ func TestSettingsCacheNeverStaleAcrossServers(t *testing.T) {
 	if c := closed(); c != "" {
 		t.Fatalf("the other server's next request after reopening: closed %q", c)
 	}
+	// The chairs are cached the same way.
+	chairs := func() []any {
+		req, _ := http.NewRequest("GET", b.URL+"/api/v1/chairs", nil)
+		req.Header.Set("Authorization", "Bearer "+desk)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v []any
+		json.NewDecoder(resp.Body).Decode(&v)
+		return v
+	}
+	before := len(chairs())
+	if _, err := a.db.SaveChair(context.Background(), clinic.Chair{Name: "Chair by the window", Position: 99, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if after := len(chairs()); after != before+1 {
+		t.Fatalf("the other server lists %d chairs after one was added to %d", after, before)
+	}
 }
