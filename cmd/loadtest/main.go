@@ -387,6 +387,15 @@ func check(dbURL string, since time.Time, s *stats) error {
 			SELECT (SELECT count(*) FROM relief_reports WHERE created_at >= $1)
 			     - (SELECT count(*) FROM audit_log WHERE action = 'relief.report' AND at >= $1)`},
 	}
+	// The audit log's sealers (one per server, taking turns) seal every
+	// row written during the run within a second or so of its commit.
+	var lastRow int64
+	if err := db.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM audit_log`).Scan(&lastRow); err != nil {
+		return err
+	}
+	time.Sleep(2 * time.Second)
+	checks = append(checks, struct{ name, sql string }{"audit rows of the run not sealed 2 s after it ended",
+		fmt.Sprintf(`SELECT count(*) FROM audit_log WHERE seq <= %d AND seq > (SELECT last_seq FROM audit_seal)`, lastRow)})
 	fmt.Println()
 	broken := 0
 	for _, c := range checks {
