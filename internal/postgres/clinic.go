@@ -75,8 +75,8 @@ func versionedSettings(ctx context.Context, q querier) (clinic.Settings, map[cli
 // the settings, so that the rest of the request that changed them reads
 // them again (every other request sees the new version anyway).
 func (db *DB) settingsChanged() {
-	db.cached.Store(nil)
-	db.cachedChairs.Store(nil)
+	db.cachedSchedule.drop()
+	db.cachedChairs.drop()
 }
 
 // ClinicInfo returns the clinic's name and time zone, which every page
@@ -90,12 +90,10 @@ func (db *DB) ClinicInfo(ctx context.Context) (string, *time.Location, error) {
 }
 
 // Chairs returns the active chairs in chair order (from the process's
-// cache while the request's settings version is current: a change to the
-// chairs bumps it).
+// cache while the request's settings version is current: byVersion).
 func (db *DB) Chairs(ctx context.Context) ([]clinic.Chair, error) {
-	v, known := ctx.Value(settingsVersionKey{}).(int64)
-	if c := db.cachedChairs.Load(); known && c != nil && c.version == v {
-		return slices.Clone(c.chairs), nil
+	if chairs, ok := db.cachedChairs.get(ctx); ok {
+		return slices.Clone(chairs), nil
 	}
 	rows, err := db.q(ctx).Query(ctx, `
 		SELECT id, name, position, active, version, (SELECT settings_version FROM clinic)
@@ -104,24 +102,14 @@ func (db *DB) Chairs(ctx context.Context) ([]clinic.Chair, error) {
 		return nil, mapError(err)
 	}
 	var version int64
-	chairs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Chair, error) {
-		var c clinic.Chair
-		err := r.Scan(&c.ID, &c.Name, &c.Position, &c.Active, &c.Version, &version)
-		return c, err
-	})
+	chairs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Chair, error) { return scanChair(r, &version) })
 	if err != nil {
 		return nil, mapError(err)
 	}
-	if c := db.cachedChairs.Load(); len(chairs) > 0 && (c == nil || c.version < version) {
-		db.cachedChairs.CompareAndSwap(c, &cachedChairs{version: version, chairs: slices.Clone(chairs)})
+	if len(chairs) > 0 { // no row, no version
+		db.cachedChairs.put(version, slices.Clone(chairs))
 	}
 	return chairs, nil
-}
-
-// cachedChairs are the active chairs as of one settings version.
-type cachedChairs struct {
-	version int64
-	chairs  []clinic.Chair
 }
 
 const protocolColumns = `id, name, sessions, min_gap_days, max_gap_days, max_span_days, infusion_minutes,

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -34,9 +35,10 @@ type DB struct {
 	// jobs enqueues River jobs in the store's transactions; it works none
 	// (StartDelivery runs the workers).
 	jobs *river.Client[pgx.Tx]
-	// cached is the clinic's schedule as last read (see DB.schedule).
-	cached       atomic.Pointer[cachedSchedule]
-	cachedChairs atomic.Pointer[cachedChairs]
+	// The clinic's schedule and active chairs as last read, by settings
+	// version (byVersion).
+	cachedSchedule byVersion[clinic.Schedule]
+	cachedChairs   byVersion[[]clinic.Chair]
 }
 
 // Options tune the connection pool.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"sync/atomic"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -30,33 +31,53 @@ func versionedSchedule(ctx context.Context, q querier) (clinic.Schedule, int64, 
 	return clinic.Schedule{Settings: s, Loc: loc, Closures: closures}, version, nil
 }
 
-// cachedSchedule is the schedule as of one settings version.
-type cachedSchedule struct {
+// byVersion caches one value as of a settings version: the clinic's
+// schedule (DB.schedule) and its active chairs (DB.Chairs). Triggers bump
+// clinic.settings_version on any change to the clinic row, its hours, its
+// closures or its chairs, and the session check reads it (Session), so a
+// request uses the value only while it is the one committed when the
+// request began, whichever server changed it.
+type byVersion[T any] struct{ p atomic.Pointer[versioned[T]] }
+
+type versioned[T any] struct {
 	version int64
-	sched   clinic.Schedule
+	value   T
 }
 
+// get returns the value cached as of the version ctx's request began
+// with, if that is the one held.
+func (c *byVersion[T]) get(ctx context.Context) (T, bool) {
+	v, known := ctx.Value(settingsVersionKey{}).(int64)
+	if cur := c.p.Load(); known && cur != nil && cur.version == v {
+		return cur.value, true
+	}
+	var none T
+	return none, false
+}
+
+// put holds value as of version, unless a newer one is held.
+func (c *byVersion[T]) put(version int64, value T) {
+	if cur := c.p.Load(); cur == nil || cur.version < version {
+		c.p.CompareAndSwap(cur, &versioned[T]{version, value})
+	}
+}
+
+func (c *byVersion[T]) drop() { c.p.Store(nil) }
+
 // schedule is the clinic's schedule, from the process's cache when the
-// request knows the settings version it holds is current (the version is
-// read with the session: see Session), else read through q — and then
-// cached. A server never answers from settings older than those committed
-// when its request began, whichever server changed them.
+// request's settings version is current (byVersion), else read through q
+// — and then cached.
 func (db *DB) schedule(ctx context.Context, q querier) (clinic.Schedule, error) {
-	if v, ok := ctx.Value(settingsVersionKey{}).(int64); ok {
-		if c := db.cached.Load(); c != nil && c.version == v {
-			sched := c.sched
-			sched.Closures = maps.Clone(c.sched.Closures) // the caller's to change
-			return sched, nil
+	sched, ok := db.cachedSchedule.get(ctx)
+	if !ok {
+		var version int64
+		var err error
+		if sched, version, err = versionedSchedule(ctx, q); err != nil {
+			return sched, err
 		}
+		db.cachedSchedule.put(version, sched)
 	}
-	sched, version, err := versionedSchedule(ctx, q)
-	if err != nil {
-		return sched, err
-	}
-	if c := db.cached.Load(); c == nil || c.version < version {
-		db.cached.CompareAndSwap(c, &cachedSchedule{version: version, sched: sched})
-	}
-	sched.Closures = maps.Clone(sched.Closures)
+	sched.Closures = maps.Clone(sched.Closures) // the caller's to change
 	return sched, nil
 }
 
@@ -78,9 +99,11 @@ func activeChairs(ctx context.Context, q querier) ([]clinic.Chair, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Chair, error) { return scanChair(r) })
 }
 
-func scanChair(r pgx.Row) (clinic.Chair, error) {
+// scanChair scans a chair's columns, then any more the query selects into
+// more.
+func scanChair(r pgx.Row, more ...any) (clinic.Chair, error) {
 	var c clinic.Chair
-	err := r.Scan(&c.ID, &c.Name, &c.Position, &c.Active, &c.Version)
+	err := r.Scan(append([]any{&c.ID, &c.Name, &c.Position, &c.Active, &c.Version}, more...)...)
 	return c, err
 }
 
