@@ -229,17 +229,10 @@ func (s *server) sealingLag() (time.Duration, bool) {
 	if s.admin == "" {
 		return 0, false
 	}
-	req, _ := http.NewRequest("GET", s.base+"/api/v1/audit/checkpoint", nil)
-	req.Header.Set("Authorization", "Bearer "+s.admin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
 	var cp struct {
 		LagSeconds float64 `json:"lag_seconds"`
 	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&cp) != nil {
+	if s.getJSON(s.admin, "/api/v1/audit/checkpoint", &cp) != nil {
 		return 0, false
 	}
 	return time.Duration(cp.LagSeconds * float64(time.Second)), true
@@ -277,7 +270,7 @@ func prepare(name, base string) (*server, error) {
 	var clinic struct {
 		TimeZone string `json:"timezone"`
 	}
-	if err := s.api("GET", "/api/v1/clinic", &clinic); err != nil {
+	if err := s.api("/api/v1/clinic", &clinic); err != nil {
 		return nil, err
 	}
 	zone, err := time.LoadLocation(clinic.TimeZone)
@@ -289,7 +282,7 @@ func prepare(name, base string) (*server, error) {
 	var patients []struct {
 		ID int64 `json:"id"`
 	}
-	if err := s.api("GET", "/api/v1/patients?q=", &patients); err != nil || len(patients) == 0 {
+	if err := s.api("/api/v1/patients?q=", &patients); err != nil || len(patients) == 0 {
 		return nil, fmt.Errorf("listing patients: %v (%d)", err, len(patients))
 	}
 	for _, p := range patients {
@@ -306,7 +299,7 @@ func prepare(name, base string) (*server, error) {
 				} `json:"chairs"`
 			} `json:"days"`
 		}
-		if err := s.api("GET", "/api/v1/availability?from="+from+"&to="+to+"&minutes=30", &av); err != nil {
+		if err := s.api("/api/v1/availability?from="+from+"&to="+to+"&minutes=30", &av); err != nil {
 			break // the booking horizon
 		}
 		for _, d := range av.Days {
@@ -352,16 +345,20 @@ func token(base, email string) (string, error) {
 	return tok.Token, nil
 }
 
-func (s *server) api(method, path string, out any) error {
-	req, _ := http.NewRequest(method, s.base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.token)
+// api reads path as the desk.
+func (s *server) api(path string, out any) error { return s.getJSON(s.token, path, out) }
+
+// getJSON reads path with the bearer token into out.
+func (s *server) getJSON(token, path string, out any) error {
+	req, _ := http.NewRequest("GET", s.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: %d", method, path, resp.StatusCode)
+		return fmt.Errorf("GET %s: %d", path, resp.StatusCode)
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }

@@ -446,21 +446,20 @@ func (t *tileStore) SaveTiles([]tlog.Tile, [][]byte) {}
 
 // sealState is the sealed log as audit_seal records it.
 type sealState struct {
-	Size     int64
-	LastSeq  int64
-	Root     tlog.Hash
-	Head     string // signed
-	SealedAt *time.Time
+	Size    int64
+	LastSeq int64
+	Root    tlog.Hash
+	Head    string // signed
 }
 
 func readSeal(ctx context.Context, q querier, forUpdate bool) (sealState, error) {
 	var st sealState
 	var root []byte
-	sql := `SELECT size, last_seq, root, head, sealed_at FROM audit_seal`
+	sql := `SELECT size, last_seq, root, head FROM audit_seal`
 	if forUpdate {
 		sql += ` FOR UPDATE`
 	}
-	if err := q.QueryRow(ctx, sql).Scan(&st.Size, &st.LastSeq, &root, &st.Head, &st.SealedAt); err != nil {
+	if err := q.QueryRow(ctx, sql).Scan(&st.Size, &st.LastSeq, &root, &st.Head); err != nil {
 		return st, err
 	}
 	copy(st.Root[:], root)
@@ -515,38 +514,30 @@ func rawJSON(s *string) json.RawMessage {
 func (db *DB) AuditStatus(ctx context.Context) (clinic.AuditStatus, error) {
 	var s clinic.AuditStatus
 	var lagSeconds float64
-	var generated []string
-	var signed string
+	var keys []string
+	var generated []bool
 	err := db.q(ctx).QueryRow(ctx, `
 		SELECT a.head,
 		       (SELECT count(*) FROM audit_log WHERE seq > a.last_seq),
 		       coalesce(extract(epoch FROM now() - (SELECT min(at) FROM audit_log WHERE seq > a.last_seq)), 0)::float8,
-		       array(SELECT vkey FROM audit_keys WHERE skey IS NOT NULL)
-		FROM audit_seal a`).Scan(&signed, &s.Pending, &lagSeconds, &generated)
+		       array(SELECT vkey FROM audit_keys ORDER BY vkey), array(SELECT skey IS NOT NULL FROM audit_keys ORDER BY vkey)
+		FROM audit_seal a`).Scan(&s.Signed, &s.Pending, &lagSeconds, &keys, &generated)
 	if err != nil {
 		return s, mapError(err)
 	}
-	s.Signed = signed
 	s.Lag = time.Duration(lagSeconds * float64(time.Second))
-	if signed == "" {
+	if s.Signed == "" {
 		return s, nil
 	}
-	text, _, _ := strings.Cut(signed, "\n\n")
+	text, _, _ := strings.Cut(s.Signed, "\n\n")
 	if s.Head, err = clinic.ParseAuditHead(text + "\n"); err != nil {
 		return s, unavailable(fmt.Errorf("the audit log's head: %w", err))
 	}
-	if _, err := clinic.OpenAuditHead([]byte(signed), generated); err == nil {
-		s.KeyInDatabase = true
-		s.VerifierKey = generated[0]
-	} else {
-		var keys []string
-		if err := db.q(ctx).QueryRow(ctx, `SELECT array(SELECT vkey FROM audit_keys)`).Scan(&keys); err != nil {
-			return s, mapError(err)
-		}
-		for _, k := range keys {
-			if _, err := clinic.OpenAuditHead([]byte(signed), []string{k}); err == nil {
-				s.VerifierKey = k
-			}
+	// Which recorded key signed it, and whether that is the one the
+	// database keeps.
+	for i, k := range keys {
+		if _, err := clinic.OpenAuditHead([]byte(s.Signed), []string{k}); err == nil {
+			s.VerifierKey, s.KeyInDatabase = k, generated[i]
 		}
 	}
 	return s, nil
@@ -556,16 +547,14 @@ func (db *DB) AuditStatus(ctx context.Context) (clinic.AuditStatus, error) {
 // index, and the hashes that lead from it to the root of the latest
 // signed head (tlog.CheckRecord checks them). Reading it is audited.
 type AuditProof struct {
-	Seq       int64
-	Index     int64
-	Leaf      []byte
-	LeafHash  tlog.Hash
-	TreeSize  int64
-	Root      tlog.Hash
-	Proof     tlog.RecordProof
-	Signed    string // the head
-	Unsealed  bool   // the row exists but waits to be sealed
-	NotLogged bool   // no such row
+	Seq      int64
+	Index    int64
+	Leaf     []byte
+	LeafHash tlog.Hash
+	TreeSize int64
+	Root     tlog.Hash
+	Proof    tlog.RecordProof
+	Signed   string // the head
 }
 
 // AuditProof returns the inclusion proof for the row seq in the latest
