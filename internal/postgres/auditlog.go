@@ -63,7 +63,7 @@ type AuditSigner struct {
 func (db *DB) AuditSigner(ctx context.Context, skey string) (*AuditSigner, error) {
 	generated := skey == ""
 	if generated {
-		made, _, err := note.GenerateKey(rand.Reader, auditKeyName)
+		made, madeVerifier, err := note.GenerateKey(rand.Reader, auditKeyName)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +74,7 @@ func (db *DB) AuditSigner(ctx context.Context, skey string) (*AuditSigner, error
 				WITH made AS (
 					INSERT INTO audit_keys (vkey, skey) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING skey)
 				SELECT skey FROM made UNION ALL SELECT skey FROM audit_keys WHERE skey IS NOT NULL
-				LIMIT 1`, mustVerifierKey(made), made).Scan(&skey)
+				LIMIT 1`, madeVerifier, made).Scan(&skey)
 			if err != nil && !isNoRows(err) {
 				return nil, mapError(err)
 			}
@@ -97,14 +97,6 @@ func (db *DB) AuditSigner(ctx context.Context, skey string) (*AuditSigner, error
 		}
 	}
 	return &AuditSigner{signer: signer, VerifierKey: vkey, Generated: generated}, nil
-}
-
-func mustVerifierKey(skey string) string {
-	vkey, err := clinic.AuditVerifierKey(skey)
-	if err != nil {
-		panic(err) // note.GenerateKey made it
-	}
-	return vkey
 }
 
 // Sealer seals the audit log. Run one per server: they take turns.
@@ -138,13 +130,8 @@ func (db *DB) NewSealer(skey string, log *slog.Logger) *Sealer {
 	return &Sealer{db: db, skey: skey, log: log}
 }
 
-// Signer returns the sealer's signer, reading (or generating) it once.
-func (s *Sealer) Signer(ctx context.Context) (*AuditSigner, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.signerLocked(ctx)
-}
-
+// signerLocked returns the sealer's signer, reading (or generating) it
+// once; s.mu is held.
 func (s *Sealer) signerLocked(ctx context.Context) (*AuditSigner, error) {
 	if s.signer != nil {
 		return s.signer, nil
