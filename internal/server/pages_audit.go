@@ -31,9 +31,8 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, v.Loc = s.clinicInfo(ctx)
-	records := v.Records
-	if len(records) == pageSize && records[len(records)-1].Seq > 1 {
-		v.Older = records[len(records)-1].Seq
+	if n := len(v.Records); n == pageSize && v.Records[n-1].Seq > 1 {
+		v.Older = v.Records[n-1].Seq
 	}
 	s.render(w, r, http.StatusOK, web.AdminAudit(s.meta(r, "Audit log", "/admin/audit"), v))
 }

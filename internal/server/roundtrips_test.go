@@ -109,7 +109,7 @@ func TestSettingsCacheNeverStaleAcrossServers(t *testing.T) {
 	b := httptest.NewServer(server.New(other, server.DefaultConfig(), testLogger(t)))
 	defer b.Close()
 	admin, desk := a.token(clinic.RoleAdmin), a.token(clinic.RoleFrontDesk)
-	onB := func(path string) map[string]any {
+	getB := func(path string, v any) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", b.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+desk)
@@ -118,10 +118,14 @@ func TestSettingsCacheNeverStaleAcrossServers(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var v map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s on the other server: %d %v", path, resp.StatusCode, err)
 		}
+	}
+	onB := func(path string) map[string]any {
+		t.Helper()
+		var v map[string]any
+		getB(path, &v)
 		return v
 	}
 	day := time.Now().AddDate(0, 0, 30)
@@ -168,15 +172,8 @@ func TestSettingsCacheNeverStaleAcrossServers(t *testing.T) {
 	}
 	// The chairs are cached the same way.
 	chairs := func() []any {
-		req, _ := http.NewRequest("GET", b.URL+"/api/v1/chairs", nil)
-		req.Header.Set("Authorization", "Bearer "+desk)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
 		var v []any
-		json.NewDecoder(resp.Body).Decode(&v)
+		getB("/api/v1/chairs", &v)
 		return v
 	}
 	before := len(chairs())
