@@ -118,7 +118,11 @@ func IntervalsText(iv clinic.Intervals) string {
 	if iv.Fixed != nil {
 		fixed = fmt.Sprintf("fixed %d d", *iv.Fixed)
 	}
-	return fmt.Sprintf("%s; first %d d, %d–%d d, lead %d d, step %d d", fixed, iv.First, iv.Min, iv.Max, iv.Lead, iv.Step)
+	out := fmt.Sprintf("%s; first %d d, %d–%d d, lead %d d, step %d d", fixed, iv.First, iv.Min, iv.Max, iv.Lead, iv.Step)
+	if iv.SelfBooking != (clinic.SelfBooking{}) { // history from before self-booking has none
+		out += fmt.Sprintf("; patient books −%d/+%d d", iv.DaysBefore, iv.DaysAfter)
+	}
+	return out
 }
 
 func flagLabel(code string) string {

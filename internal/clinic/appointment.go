@@ -73,6 +73,29 @@ type Appointment struct {
 	// Nurse watches an infusion on a date with nurses on shift; zero
 	// otherwise (and for consultations).
 	Nurse Assignment `json:",omitzero"`
+	// PlacedBy is who put the visit at its time: the desk (""), an offer
+	// claimed, or the patient in the portal.
+	PlacedBy Placement `json:",omitempty"`
+}
+
+// Placement says who put a visit at its time.
+type Placement string
+
+const (
+	PlacedByDesk  Placement = "desk"
+	PlacedByOffer Placement = "offer"
+	PlacedBySelf  Placement = "self"
+)
+
+// Label is the placement as the day view marks it; "" for the desk.
+func (p Placement) Label() string {
+	switch p {
+	case PlacedBySelf:
+		return "Self-booked"
+	case PlacedByOffer:
+		return "From an offer"
+	}
+	return ""
 }
 
 // Visit is an appointment with the names the calendar shows.

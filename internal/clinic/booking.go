@@ -18,6 +18,8 @@ type Booking struct {
 	// IdempotencyKey makes a retried or double-submitted booking return the
 	// appointment the first attempt made. "" for none.
 	IdempotencyKey string
+	// Via is who places the visit: the desk (""), an offer, the patient.
+	Via Placement
 }
 
 // Appointment decides the appointment a booking makes for a patient with
@@ -35,7 +37,7 @@ func (b Booking) Appointment(course *Course, sched Schedule, now time.Time) (App
 	}
 	a := Appointment{PatientID: b.PatientID, Kind: b.Kind, Status: StatusBooked,
 		Start: b.Start, End: b.Start.Add(time.Duration(minutes) * time.Minute), Version: 1,
-		AdditionalReason: strings.TrimSpace(b.AdditionalReason)}
+		AdditionalReason: strings.TrimSpace(b.AdditionalReason), PlacedBy: b.Via}
 	if course != nil && b.Kind != KindConsult {
 		a.CourseID = &course.ID
 	}

@@ -396,3 +396,22 @@ func (c *Calendar) Alternatives(start time.Time, minutes int, patientID int64, n
 	}
 	return out
 }
+
+// OpenSlots lists, day by day from..to, every grid start at which the
+// patient could come for minutes: a chair and (on a rostered date) a nurse
+// free, the patient free and without another infusion that day, not before
+// notBefore. Each slot is on the first free chair in chair order.
+func (c *Calendar) OpenSlots(from, to Date, minutes int, patientID int64, notBefore time.Time) []Slot {
+	var out []Slot
+	for d := from; !d.After(to); d = d.AddDays(1) {
+		if c.InfusionOn(patientID, d) {
+			continue
+		}
+		for _, s := range c.StartsOn(d, minutes) {
+			if slot, ok := c.placeAt(d, s, minutes, patientID, notBefore); ok {
+				out = append(out, slot)
+			}
+		}
+	}
+	return out
+}

@@ -23,13 +23,14 @@ type Course struct {
 	EndedOn           Date
 	Numbers           Numbers // the course's own copy of the protocol's numbers
 	FixedIntervalDays *int
+	SelfBooking       SelfBooking // the days around the due date the patient books in
 	Version           int
 }
 
 // Intervals are the course's maintenance numbers as the planner uses them.
 func (c Course) Intervals() Intervals {
 	return Intervals{Fixed: c.FixedIntervalDays, First: c.Numbers.FirstIntervalDays, Min: c.Numbers.MinIntervalDays,
-		Max: c.Numbers.MaxIntervalDays, Lead: c.Numbers.LeadDays, Step: c.Numbers.StepDays}
+		Max: c.Numbers.MaxIntervalDays, Lead: c.Numbers.LeadDays, Step: c.Numbers.StepDays, SelfBooking: c.SelfBooking}
 }
 
 // CourseSummary is one patient's open course as the physician's list shows it.

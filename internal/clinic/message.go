@@ -25,6 +25,7 @@ const (
 	MessageMoved        MessageKind = "moved"
 	MessageCancelled    MessageKind = "cancelled"
 	MessageInvitation   MessageKind = "invitation"
+	MessageOffer        MessageKind = "offer" // a freed slot offered, with its claim link
 )
 
 // Channel is how a message reaches the patient.

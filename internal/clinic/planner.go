@@ -40,6 +40,7 @@ type Intervals struct {
 	Max   int  `json:"max_interval_days"`
 	Lead  int  `json:"lead_days"`
 	Step  int  `json:"step_days"`
+	SelfBooking
 }
 
 // Relief is the latest report after an infusion.
@@ -338,6 +339,7 @@ func ValidateIntervals(iv Intervals, note string) error {
 	if iv.Fixed != nil {
 		in("fixed_interval_days", *iv.Fixed, 1, 730)
 	}
+	CheckSelfBooking(iv.SelfBooking, p)
 	switch n := utf8.RuneCountInString(strings.TrimSpace(note)); {
 	case n == 0:
 		p.Add("note", "Say why the intervals change; the note is kept in the history.")

@@ -42,6 +42,16 @@ type Clinic struct {
 	// Shifts are the nurses' roster: two nurses Mon–Thu 07:00–16:30, one
 	// Fri 08:00–12:00, over the weeks around today.
 	Shifts []Shift
+	// Waitlist is who asked for an earlier day than the one booked.
+	Waitlist []Wish
+}
+
+// Wish is a patient on the waitlist: any day before Before, at Part of
+// the day.
+type Wish struct {
+	Patient int // index into Clinic.Patients
+	Before  clinic.Date
+	Part    clinic.PartOfDay
 }
 
 // Shift is one nurse on duty on one date.
@@ -167,8 +177,33 @@ func Generate(now time.Time) (*Clinic, error) {
 	}
 	g.cal = g.newCalendar(loc, chairs)
 	g.patients()
+	c.Waitlist = g.waitlist(2)
 	c.Accounts[len(c.Accounts)-1].Name = c.Patients[0].FullName()
 	return c, nil
+}
+
+// waitlist puts up to n maintenance patients whose next visit is ten or
+// more days out on the waitlist for any day before it, at the part of the
+// day they book.
+func (g *generator) waitlist(n int) []Wish {
+	var out []Wish
+	for pi := 1; pi < len(g.clin.Patients) && len(out) < n; pi++ {
+		p := g.clin.Patients[pi]
+		if p.Course == nil || p.Course.Phase != clinic.PhaseMaintenance || len(p.Visits) == 0 {
+			continue
+		}
+		next := p.Visits[len(p.Visits)-1]
+		d := clinic.DateOf(next.Start, g.cal.Loc)
+		if next.Kind != clinic.KindMaintenance || next.Status != clinic.StatusBooked || d.Before(g.today.AddDays(10)) {
+			continue
+		}
+		part := clinic.Afternoons
+		if clinic.ClockOf(next.Start, g.cal.Loc) < clinic.Noon {
+			part = clinic.Mornings
+		}
+		out = append(out, Wish{Patient: pi, Before: d, Part: part})
+	}
+	return out
 }
 
 // roster is two nurses Mon–Thu 07:00–16:30 and one Fri 08:00–12:00 on

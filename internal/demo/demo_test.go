@@ -164,3 +164,28 @@ func TestGenerateIsDeterministic(t *testing.T) {
 		t.Fatal("two runs at the same time differ")
 	}
 }
+
+// Two demo patients wait for an earlier day than the one booked: the wish
+// is for before their booked visit, and valid on the day it is made.
+func TestGenerateWaitlist(t *testing.T) {
+	loc, _ := time.LoadLocation(TimeZone)
+	now := time.Date(2026, 11, 22, 15, 0, 0, 0, loc)
+	c, err := Generate(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Waitlist) != 2 {
+		t.Fatalf("%d on the waitlist", len(c.Waitlist))
+	}
+	today := clinic.DateOf(now, loc)
+	for _, w := range c.Waitlist {
+		p := c.Patients[w.Patient]
+		next := p.Visits[len(p.Visits)-1]
+		if err := clinic.CheckWish(clinic.Wish{Before: w.Before, Part: w.Part}, today); err != nil {
+			t.Errorf("patient %d: %v", w.Patient, err)
+		}
+		if next.Status != clinic.StatusBooked || clinic.DateOf(next.Start, loc) != w.Before {
+			t.Errorf("patient %d waits for before %s; booked %s (%s)", w.Patient, w.Before, next.Start, next.Status)
+		}
+	}
+}

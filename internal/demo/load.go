@@ -78,6 +78,11 @@ func load(s *postgres.Seeder, c *Clinic, passwordHash string, sum *Summary) erro
 		}
 		sum.Patients++
 	}
+	for _, w := range c.Waitlist {
+		if err := s.Wish(patientIDs[w.Patient], clinic.Wish{Before: w.Before, Part: w.Part}); err != nil {
+			return err
+		}
+	}
 	for _, a := range c.Accounts {
 		if a.Patient < 0 {
 			continue

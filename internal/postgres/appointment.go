@@ -29,13 +29,13 @@ func insertAppointment(ctx context.Context, tx pgx.Tx, a clinic.Appointment, can
 	err := tx.QueryRow(ctx, `
 		INSERT INTO appointments (patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id,
 			session_no, checked_in_at, completed_at, cancelled_at, cancelled_by, cancel_reason, created_by,
-			idempotency_key, additional_reason, nurse_id, nurse_place, nurse_window)
+			idempotency_key, additional_reason, nurse_id, nurse_place, nurse_window, placed_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, nullif($17, ''),
-			nullif($18, 0), nullif($19, 0), `+nurseWindow("$18", "$5")+`)
+			nullif($18, 0), nullif($19, 0), `+nurseWindow("$18", "$5")+`, coalesce(nullif($20, ''), 'desk'))
 		RETURNING id`,
 		a.PatientID, a.ChairID, a.Kind, a.Status, a.Start, a.End, a.CourseID, a.SeriesID,
 		a.SessionNo, checkedInAt, completedAt, cancelledAt, cancelledBy, reason, actor, key, a.AdditionalReason,
-		a.Nurse.NurseID, a.Nurse.Place).Scan(&id)
+		a.Nurse.NurseID, a.Nurse.Place, string(a.PlacedBy)).Scan(&id)
 	return id, err
 }
 
@@ -125,7 +125,7 @@ const visitSelect = `
 	       a.series_id, a.session_no, a.version, coalesce(a.additional_reason, ''), coalesce(a.cancel_reason, ''),
 	       p.first_name || ' ' || p.last_name, c.name, p.mrn,
 	       coalesce(a.driver_name, ''), coalesce(a.driver_phone, ''), p.driver_name, p.driver_phone, a.confirmed_at,
-	       coalesce(a.nurse_id, 0), coalesce(a.nurse_place, 0), coalesce(n.name, '')
+	       coalesce(a.nurse_id, 0), coalesce(a.nurse_place, 0), coalesce(n.name, ''), CASE a.placed_by WHEN 'desk' THEN '' ELSE a.placed_by END
 	FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN chairs c ON c.id = a.chair_id
 	LEFT JOIN users n ON n.id = a.nurse_id`
 
@@ -134,12 +134,12 @@ func scanVisit(r pgx.CollectableRow) (clinic.Visit, error) {
 	err := r.Scan(&v.ID, &v.PatientID, &v.ChairID, &v.Kind, &v.Status, &v.Start, &v.End, &v.CourseID,
 		&v.SeriesID, &v.SessionNo, &v.Version, &v.AdditionalReason, &v.CancelReason, &v.PatientName, &v.ChairName, &v.MRN,
 		&v.Driver.Name, &v.Driver.Phone, &v.DriverOnFile.Name, &v.DriverOnFile.Phone, &v.ConfirmedAt,
-		&v.Nurse.NurseID, &v.Nurse.Place, &v.NurseName)
+		&v.Nurse.NurseID, &v.Nurse.Place, &v.NurseName, &v.PlacedBy)
 	return v, err
 }
 
 const appointmentColumns = `id, patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id, session_no, version,
-	coalesce(additional_reason, ''), confirmed_at, coalesce(nurse_id, 0), coalesce(nurse_place, 0)`
+	coalesce(additional_reason, ''), confirmed_at, coalesce(nurse_id, 0), coalesce(nurse_place, 0), CASE placed_by WHEN 'desk' THEN '' ELSE placed_by END`
 
 // nurseWindow is the SQL for a watched infusion's start window, [start,
 // start + the clinic's spacing), from the nurse and start parameters; NULL
@@ -165,7 +165,7 @@ func collectAppointment(r pgx.CollectableRow) (clinic.Appointment, error) { retu
 func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
 	var a clinic.Appointment
 	err := r.Scan(&a.ID, &a.PatientID, &a.ChairID, &a.Kind, &a.Status, &a.Start, &a.End, &a.CourseID,
-		&a.SeriesID, &a.SessionNo, &a.Version, &a.AdditionalReason, &a.ConfirmedAt, &a.Nurse.NurseID, &a.Nurse.Place)
+		&a.SeriesID, &a.SessionNo, &a.Version, &a.AdditionalReason, &a.ConfirmedAt, &a.Nurse.NurseID, &a.Nurse.Place, &a.PlacedBy)
 	return a, err
 }
 

@@ -205,6 +205,12 @@ func withAlternatives(err error, slots []clinic.Slot) error {
 // chair asked for, else its own chair when free, else the first free one.
 // version is the one the person saw; a change since is refused.
 func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.Time, chairID int64, now time.Time) (clinic.Appointment, error) {
+	return db.RescheduleVia(ctx, id, version, start, chairID, clinic.PlacedByDesk, now)
+}
+
+// RescheduleVia is Reschedule by someone other than the desk: a patient
+// in the portal, or claiming an offer.
+func (db *DB) RescheduleVia(ctx context.Context, id int64, version int, start time.Time, chairID int64, via clinic.Placement, now time.Time) (clinic.Appointment, error) {
 	var minutes int
 	var patientID int64
 	var kind clinic.AppointmentKind
@@ -237,9 +243,12 @@ func (db *DB) Reschedule(ctx context.Context, id int64, version int, start time.
 				_, err := tx.Exec(ctx, `
 					UPDATE appointments SET starts_at = $2, ends_at = $3, chair_id = $4,
 						nurse_id = nullif($5, 0), nurse_place = nullif($6, 0), nurse_window = `+nurseWindow("$5", "$2")+`,
-						version = version + 1, updated_at = now()
-					WHERE id = $1`, a.ID, iv.Start, iv.End, chair, nurse.NurseID, nurse.Place)
-				a.Start, a.End, a.ChairID, a.Nurse = iv.Start, iv.End, chair, nurse
+						placed_by = $7, version = version + 1, updated_at = now()
+					WHERE id = $1`, a.ID, iv.Start, iv.End, chair, nurse.NurseID, nurse.Place, string(via))
+				a.Start, a.End, a.ChairID, a.Nurse, a.PlacedBy = iv.Start, iv.End, chair, nurse, via
+				if via == clinic.PlacedByDesk {
+					a.PlacedBy = ""
+				}
 				return err
 			})
 			if err != nil || a.Start.Equal(was.Start) {

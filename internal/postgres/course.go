@@ -59,7 +59,7 @@ func patientCourse(ctx context.Context, q querier, patientID int64) (*clinic.Cou
 const courseColumns = `id, patient_id, protocol_id, phase, started_on, version, sessions, min_gap_days, max_gap_days,
 	max_span_days, infusion_minutes, recovery_minutes, maintenance_infusion_minutes, maintenance_recovery_minutes,
 	dose_min_mg_per_kg_h::float8, dose_max_mg_per_kg_h::float8, first_interval_days, min_interval_days,
-	max_interval_days, lead_days, step_days, fixed_interval_days`
+	max_interval_days, lead_days, step_days, fixed_interval_days, self_booking_days_before, self_booking_days_after`
 
 func scanCourse(r pgx.Row) (clinic.Course, error) {
 	var c clinic.Course
@@ -67,7 +67,7 @@ func scanCourse(r pgx.Row) (clinic.Course, error) {
 	err := r.Scan(&c.ID, &c.PatientID, &c.ProtocolID, &c.Phase, &c.StartedOn, &c.Version, &n.Sessions, &n.MinGapDays,
 		&n.MaxGapDays, &n.MaxSpanDays, &n.InfusionMinutes, &n.RecoveryMinutes, &n.MaintenanceInfusionMinutes,
 		&n.MaintenanceRecoveryMinutes, &n.DoseMinMgPerKgH, &n.DoseMaxMgPerKgH, &n.FirstIntervalDays, &n.MinIntervalDays,
-		&n.MaxIntervalDays, &n.LeadDays, &n.StepDays, &c.FixedIntervalDays)
+		&n.MaxIntervalDays, &n.LeadDays, &n.StepDays, &c.FixedIntervalDays, &c.SelfBooking.DaysBefore, &c.SelfBooking.DaysAfter)
 	return c, err
 }
 

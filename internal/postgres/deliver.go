@@ -202,19 +202,13 @@ func (db *DB) prepareMessage(ctx context.Context, id int64, d Delivery, now time
 	var wait time.Duration
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		out, wait = nil, 0
-		var m struct {
-			status, first, key, link string
-			kind                     clinic.MessageKind
-			channel                  clinic.Channel
-			visits, was              []visitRef
-			to                       clinic.Recipient
-		}
+		var m pendingMessage
 		err := tx.QueryRow(ctx, `
-			SELECT m.status, m.kind, m.channel, m.visits, m.was, m.message_key, coalesce(m.link, ''),
+			SELECT m.status, m.kind, m.channel, m.visits, m.was, m.message_key, coalesce(m.link, ''), m.patient_id, m.offer_id,
 			       p.first_name, p.email, p.phone, p.contact_by, p.sms_opted_out_at IS NOT NULL
 			FROM messages m JOIN patients p ON p.id = m.patient_id
 			WHERE m.id = $1 FOR UPDATE OF m`, id).Scan(&m.status, &m.kind, &m.channel, &m.visits, &m.was, &m.key, &m.link,
-			&m.first, &m.to.Email, &m.to.Phone, &m.to.ContactBy, &m.to.SMSOptedOut)
+			&m.patientID, &m.offerID, &m.first, &m.to.Email, &m.to.Phone, &m.to.ContactBy, &m.to.SMSOptedOut)
 		if isNoRows(err) || (err == nil && m.status != "scheduled") {
 			return nil // sent already (a try that died before its job completed), dropped or failed
 		}
@@ -238,17 +232,9 @@ func (db *DB) prepareMessage(ctx context.Context, id int64, d Delivery, now time
 			return nil
 		}
 		o := clinic.Outgoing{Channel: m.channel, To: check.To, MessageID: m.key + "@" + hostOf(d.BaseURL)}
-		if m.kind == clinic.MessageInvitation {
-			o.Write(clinic.Invitation{ClinicName: sched.Settings.Name, FirstName: m.first, Link: m.link, Valid: InvitationTTL})
-		} else {
-			n, err := db.visitNotice(ctx, tx, id, m.kind, m.visits, m.was, sched, d.BaseURL, now)
-			if err != nil {
-				return err
-			}
-			if n == nil {
-				return drop("The visit moved or was cancelled since: this message no longer holds.")
-			}
-			o.Write(n)
+		why, err := db.writeMessage(ctx, tx, id, m, &o, sched, d.BaseURL, now)
+		if err != nil || why != "" {
+			return cmpErr(err, drop(why))
 		}
 		if _, err := tx.Exec(ctx, `UPDATE messages SET attempts = attempts + 1 WHERE id = $1`, id); err != nil {
 			return err
@@ -257,6 +243,40 @@ func (db *DB) prepareMessage(ctx context.Context, id int64, d Delivery, now time
 		return nil
 	})
 	return out, wait, err
+}
+
+// pendingMessage is a message about to be sent, with its patient.
+type pendingMessage struct {
+	status, first, key, link string
+	patientID                int64
+	offerID                  *int64
+	kind                     clinic.MessageKind
+	channel                  clinic.Channel
+	visits, was              []visitRef
+	to                       clinic.Recipient
+}
+
+// writeMessage writes what m says into o, as things stand now; why is the
+// reason not to send it at all ("" to send).
+func (db *DB) writeMessage(ctx context.Context, tx pgx.Tx, id int64, m pendingMessage, o *clinic.Outgoing,
+	sched clinic.Schedule, baseURL string, now time.Time) (why string, err error) {
+	switch {
+	case m.kind == clinic.MessageInvitation:
+		o.Write(clinic.Invitation{ClinicName: sched.Settings.Name, FirstName: m.first, Link: m.link, Valid: InvitationTTL})
+	case m.kind == clinic.MessageOffer && m.offerID != nil:
+		n, err := db.offerNotice(ctx, tx, id, *m.offerID, m.patientID, sched, baseURL, now)
+		if err != nil || n == nil {
+			return "The slot was taken or the offer ended before this message went out.", err
+		}
+		o.Write(n)
+	default:
+		n, err := db.visitNotice(ctx, tx, id, m.kind, m.visits, m.was, sched, baseURL, now)
+		if err != nil || n == nil {
+			return "The visit moved or was cancelled since: this message no longer holds.", err
+		}
+		o.Write(n)
+	}
+	return "", nil
 }
 
 // VisitLinkURL is a visit link's address.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -44,4 +45,12 @@ func SealerBeforeCommitForTest(s *Sealer, fn func(ctx context.Context, tx pgx.Tx
 // transaction.
 func TxForTest(ctx context.Context, db *DB, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	return db.inTx(ctx, fn)
+}
+
+// OfferLinkForTest mints a claim link of an offer for one of its patients,
+// as sending its message does, and returns the token.
+func OfferLinkForTest(ctx context.Context, db *DB, offerID, patientID int64) (string, error) {
+	token, hash := auth.NewToken()
+	_, err := db.pool.Exec(ctx, `INSERT INTO fill_offer_links (token_hash, offer_id, patient_id) VALUES ($1, $2, $3)`, hash, offerID, patientID)
+	return token, err
 }

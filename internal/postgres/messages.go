@@ -53,6 +53,7 @@ type newMessage struct {
 	At            time.Time
 	Visits, Was   []visitRef
 	Link          string // an invitation's link
+	OfferID       *int64 // an offer's
 }
 
 // recipient loads how a patient is reached.
@@ -102,9 +103,9 @@ func (db *DB) enqueueMessages(ctx context.Context, tx pgx.Tx, ms []newMessage) e
 	batch := &pgx.Batch{}
 	for _, m := range ms {
 		batch.Queue(`
-			INSERT INTO messages (patient_id, appointment_id, series_id, kind, channel, scheduled_for, visits, was, message_key, link)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')) RETURNING id`,
-			m.PatientID, m.AppointmentID, m.SeriesID, m.Kind, m.Channel, m.At, orEmpty(m.Visits), orEmpty(m.Was), messageKey(), m.Link)
+			INSERT INTO messages (patient_id, appointment_id, series_id, kind, channel, scheduled_for, visits, was, message_key, link, offer_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, ''), $11) RETURNING id`,
+			m.PatientID, m.AppointmentID, m.SeriesID, m.Kind, m.Channel, m.At, orEmpty(m.Visits), orEmpty(m.Was), messageKey(), m.Link, m.OfferID)
 	}
 	ids := make([]int64, len(ms))
 	br := tx.SendBatch(ctx, batch)

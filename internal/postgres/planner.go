@@ -568,6 +568,7 @@ type IntervalUpdate struct {
 	SetFixed                    bool
 	Fixed                       *int
 	First, Min, Max, Lead, Step *int
+	BookBefore, BookAfter       *int // the self-booking window's days
 	Note                        string
 }
 
@@ -591,7 +592,8 @@ func (db *DB) UpdateIntervals(ctx context.Context, patientID int64, u IntervalUp
 		for _, x := range []struct {
 			dst *int
 			v   *int
-		}{{&after.First, u.First}, {&after.Min, u.Min}, {&after.Max, u.Max}, {&after.Lead, u.Lead}, {&after.Step, u.Step}} {
+		}{{&after.First, u.First}, {&after.Min, u.Min}, {&after.Max, u.Max}, {&after.Lead, u.Lead}, {&after.Step, u.Step},
+			{&after.DaysBefore, u.BookBefore}, {&after.DaysAfter, u.BookAfter}} {
 			if x.v != nil {
 				*x.dst = *x.v
 			}
@@ -600,8 +602,9 @@ func (db *DB) UpdateIntervals(ctx context.Context, patientID int64, u IntervalUp
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE courses SET fixed_interval_days = $2, first_interval_days = $3, min_interval_days = $4,
-			max_interval_days = $5, lead_days = $6, step_days = $7, version = version + 1, updated_at = now() WHERE id = $1`,
-			course.ID, after.Fixed, after.First, after.Min, after.Max, after.Lead, after.Step); err != nil {
+			max_interval_days = $5, lead_days = $6, step_days = $7, self_booking_days_before = $8, self_booking_days_after = $9,
+			version = version + 1, updated_at = now() WHERE id = $1`,
+			course.ID, after.Fixed, after.First, after.Min, after.Max, after.Lead, after.Step, after.DaysBefore, after.DaysAfter); err != nil {
 			return err
 		}
 		bj, _ := json.Marshal(before)

@@ -147,3 +147,9 @@ func (s *Seeder) Shift(nurseID int64, d clinic.Date, from, to clinic.Clock) erro
 
 // Audit records an entry in the audit log.
 func (s *Seeder) Audit(e clinic.AuditEntry) error { return audit(s.ctx, s.tx, e) }
+
+// Wish puts a patient on the waitlist.
+func (s *Seeder) Wish(patientID int64, w clinic.Wish) error {
+	_, err := s.tx.Exec(s.ctx, `INSERT INTO waitlist (patient_id, before, part_of_day) VALUES ($1, $2, $3)`, patientID, w.Before, w.Part)
+	return err
+}

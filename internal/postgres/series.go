@@ -400,7 +400,7 @@ func (db *DB) writeReflow(ctx context.Context, tx pgx.Tx, sched clinic.Schedule,
 		if a.ID != 0 {
 			_, err = tx.Exec(ctx, `UPDATE appointments SET starts_at = $2, ends_at = $3, chair_id = $4,
 				nurse_id = nullif($5, 0), nurse_place = nullif($6, 0), nurse_window = `+nurseWindow("$5", "$2")+`,
-				version = version + 1, updated_at = now() WHERE id = $1`, a.ID, a.Start, a.End, a.ChairID, a.Nurse.NurseID, a.Nurse.Place)
+				placed_by = 'desk', version = version + 1, updated_at = now() WHERE id = $1`, a.ID, a.Start, a.End, a.ChairID, a.Nurse.NurseID, a.Nurse.Place)
 		} else {
 			ch.After[i].ID, err = insertAppointment(ctx, tx, a, "", nil)
 		}

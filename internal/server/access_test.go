@@ -23,7 +23,7 @@ func accessRule(method, route string) (public bool, roles []clinic.Role) {
 	api, isAPI := strings.CutPrefix(route, "/api/v1")
 	switch {
 	case route == "/login", route == "/logout", route == "/healthz", route == "/readyz", strings.HasPrefix(route, "/static"),
-		strings.HasPrefix(route, "/invite/"), strings.HasPrefix(route, "/calendar/"), strings.HasPrefix(route, "/v/"),
+		strings.HasPrefix(route, "/invite/"), strings.HasPrefix(route, "/calendar/"), strings.HasPrefix(route, "/v/"), strings.HasPrefix(route, "/o/"),
 		api == "/openapi.json", method == "POST" && api == "/auth/token",
 		method == "POST" && api == "/sms/inbound": // signed by the gateway, not signed in
 		return true, nil
@@ -56,8 +56,10 @@ func accessRule(method, route string) (public bool, roles []clinic.Role) {
 		return false, []clinic.Role{clinic.RoleFrontDesk, clinic.RoleNurse}
 	case "POST /patients", "POST /patients/{id}/loading-series", "POST /patients/{id}/invite",
 		"POST /appointments/{id}/reschedule", "POST /appointments/{id}/cancel", "POST /appointments/{id}/check-in", "POST /appointments/{id}/no-show",
-		"POST /messages/{id}/retry":
+		"POST /messages/{id}/retry", "GET /fill-candidates", "POST /fill-offers", "POST /patients/{id}/waitlist", "DELETE /patients/{id}/waitlist":
 		return false, desk
+	case "GET /reports/fill":
+		return false, []clinic.Role{clinic.RoleFrontDesk, clinic.RoleAdmin}
 	}
 	if strings.HasPrefix(api, "/me/") {
 		return false, []clinic.Role{clinic.RolePatient}

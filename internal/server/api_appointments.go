@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -120,13 +121,16 @@ type appointmentJSON struct {
 	// NurseID is the nurse who watches the infusion; null on a date
 	// without nurses on shift and for consultations.
 	NurseID *int64 `json:"nurse_id"`
+	// PlacedBy is who put the visit at its time: desk, offer (a patient
+	// claimed an offer) or self (the patient, in the portal).
+	PlacedBy string `json:"placed_by"`
 }
 
 func toAppointmentJSON(a clinic.Appointment, loc *time.Location) appointmentJSON {
 	return appointmentJSON{ID: a.ID, PatientID: a.PatientID, ChairID: a.ChairID, Kind: string(a.Kind), Status: string(a.Status),
 		Start: a.Start.In(loc).Format(time.RFC3339), End: a.End.In(loc).Format(time.RFC3339), Version: a.Version,
 		SeriesID: a.SeriesID, SessionNo: a.SessionNo, AdditionalReason: a.AdditionalReason, ConfirmedAt: rfc3339(a.ConfirmedAt),
-		NurseID: optionalNurse(a.Nurse)}
+		NurseID: optionalNurse(a.Nurse), PlacedBy: string(cmp.Or(a.PlacedBy, clinic.PlacedByDesk))}
 }
 
 func optionalNurse(n clinic.Assignment) *int64 {

@@ -105,6 +105,7 @@ func (s *Server) apiPutPlan(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	u.First, u.Min, u.Max, u.Lead, u.Step = num("first_interval_days"), num("min_interval_days"), num("max_interval_days"), num("lead_days"), num("step_days")
+	u.BookBefore, u.BookAfter = num("self_booking_days_before"), num("self_booking_days_after")
 	if v, ok := raw["note"]; ok {
 		if err := json.Unmarshal(v, &u.Note); err != nil {
 			p.Add("note", "Give the note as text.")

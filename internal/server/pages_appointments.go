@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -153,6 +154,9 @@ func (s *Server) appointmentView(r *http.Request, id int64) (web.AppointmentView
 		return web.AppointmentView{}, err
 	}
 	view.Messages = msgs
+	if (v.Status == clinic.StatusCancelled || v.Status == clinic.StatusNoShow) && v.Start.After(s.now()) {
+		view.Refill = web.FillURL(v.ChairID, v.Start, minutesOf(v.Appointment))
+	}
 	return view, nil
 }
 
@@ -263,3 +267,5 @@ func (s *Server) appointmentAction(r *http.Request, action string, id int64, ver
 	}
 	return "", clinic.Errorf(clinic.ENOTFOUND, "There is no such page.")
 }
+
+func minutesOf(a clinic.Appointment) int { return int(a.End.Sub(a.Start) / time.Minute) }

@@ -18,6 +18,8 @@ var deskNotices = notices{
 	"reflowed":         "The series is re-flowed.",
 	"series-cancelled": "The rest of the series is cancelled.",
 	"relief":           "The relief report is saved and the plan recomputed.",
+	"waitlist":         "The patient is on the waitlist.",
+	"waitlist-off":     "The patient is off the waitlist.",
 	"recorded":         "The infusion is recorded and the visit completed.",
 	"portal-revoked":   "Portal access is revoked: the account is disabled and signed out everywhere.",
 	"imported":         "The past infusion is added and the plan recomputed.",
@@ -137,10 +139,14 @@ func (s *Server) deskHome(w http.ResponseWriter, r *http.Request) {
 	var next *web.DayView
 	var misfits []clinic.Misfit
 	var counts postgres.WorkCounts
+	var freed web.FreedView
 	err := s.read(r, func(r *http.Request) error {
 		ctx := r.Context()
 		c, err := s.clinicDays(ctx)
 		if err != nil {
+			return err
+		}
+		if freed, err = s.freedView(r, c.today, c.Loc); err != nil {
 			return err
 		}
 		if today, err = s.dayView(ctx, c, "Today", c.today); err != nil {
@@ -166,7 +172,7 @@ func (s *Server) deskHome(w http.ResponseWriter, r *http.Request) {
 	today.Arrivals = true
 	work := []web.WorkTab{{Key: "due", Label: "due within 14 days, not booked", Count: counts.DueSoon},
 		{Key: "overdue", Label: "overdue", Count: counts.Overdue}, {Key: "report", Label: "relief reports missing", Count: counts.ReportMissing}}
-	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next, len(misfits), deskNotice(r), work, counts.FailedMessages))
+	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next, len(misfits), deskNotice(r), work, counts.FailedMessages, freed))
 }
 
 // nurseHome shows the infusion floor chair by chair: today when the clinic

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -62,6 +63,7 @@ type patientExtras struct {
 	relief    *web.ReliefForm
 	imp       *web.ImportForm
 	inviteURL string
+	wish      *web.WishForm
 }
 
 // renderPatientFull is renderPatient with the extras.
@@ -107,6 +109,9 @@ func (s *Server) patientView(r *http.Request, id int64, x patientExtras) (web.Pa
 		return v, err
 	}
 	v.Portal.InviteURL = x.inviteURL
+	if v.Wish, err = s.wishForm(r, id, fmt.Sprintf("/desk/patients/%d/waitlist", id), x.wish); err != nil {
+		return v, err
+	}
 	for _, sr := range series {
 		v.Series = append(v.Series, web.SeriesSummary{ID: sr.ID, Protocol: sr.Protocol, Sessions: sr.Sessions, Done: sr.Done,
 			Cancelled: sr.Cancelled, CancelReason: sr.CancelReason, Visits: sr.Appointments})
@@ -256,4 +261,18 @@ func (s *Server) deskSavePatient(w http.ResponseWriter, r *http.Request) {
 		}
 		s.render(w, r, rf.Status, web.PatientEdit(s.meta(r, "Patient", "/desk/patients"), f))
 	})
+}
+
+// wishForm is the waitlist form of a patient, posting under action: their
+// open wish, or the input as the person left it.
+func (s *Server) wishForm(r *http.Request, id int64, action string, input *web.WishForm) (web.WishForm, error) {
+	current, _, err := s.db.Wish(r.Context(), id, s.now())
+	f := web.WishForm{Action: action, Remove: action + "/remove", Current: current, Part: string(clinic.AnyTime)}
+	if current != nil {
+		f.Before, f.Part = current.Before.String(), string(current.Part)
+	}
+	if input != nil {
+		f.Before, f.Part, f.Fields = input.Before, input.Part, input.Fields
+	}
+	return f, err
 }

@@ -261,7 +261,8 @@ func (s *Server) physicianSavePlan(w http.ResponseWriter, r *http.Request) {
 	var err error
 	g := func(k string) string { return strings.TrimSpace(r.PostForm.Get(k)) }
 	f := web.IntervalForm{Fixed: g("fixed_interval_days"), First: g("first_interval_days"), Min: g("min_interval_days"),
-		Max: g("max_interval_days"), Lead: g("lead_days"), Step: g("step_days"), Note: r.PostForm.Get("note")}
+		Max: g("max_interval_days"), Lead: g("lead_days"), Step: g("step_days"), Note: r.PostForm.Get("note"),
+		BookBefore: g("self_booking_days_before"), BookAfter: g("self_booking_days_after")}
 	p := clinic.Problems{}
 	num := func(field, raw string) *int {
 		n, err := strconv.Atoi(raw)
@@ -277,6 +278,9 @@ func (s *Server) physicianSavePlan(w http.ResponseWriter, r *http.Request) {
 	}
 	u.First, u.Min, u.Max = num("first_interval_days", f.First), num("min_interval_days", f.Min), num("max_interval_days", f.Max)
 	u.Lead, u.Step = num("lead_days", f.Lead), num("step_days", f.Step)
+	if f.BookBefore != "" || f.BookAfter != "" { // a form from before the window was shown keeps it
+		u.BookBefore, u.BookAfter = num("self_booking_days_before", f.BookBefore), num("self_booking_days_after", f.BookAfter)
+	}
 	err = p.Err()
 	if err == nil {
 		err = s.db.UpdateIntervals(r.Context(), id, u, s.now())

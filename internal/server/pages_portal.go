@@ -32,6 +32,8 @@ var portalNotices = notices{
 	"journal":        "Your journal entry is saved.",
 	"calendar":       "Your calendar address is ready.",
 	"calendar-off":   "Your calendar address is turned off.",
+	"booked-own":     "Your next infusion is booked. A confirmation is on its way.",
+	"moved-own":      "Your next infusion is moved. A confirmation is on its way.",
 }
 
 func portalNotice(r *http.Request) string { return portalNotices.of(r) }
@@ -89,6 +91,7 @@ func (s *Server) portalView(ctx context.Context, id int64, view *web.PortalView)
 	}
 	_, _, lerr := s.db.LatestInfusion(ctx, id)
 	view.CanReport = lerr == nil
+	view.Booking = portalBookingLink(view)
 	return nil
 }
 
@@ -122,4 +125,24 @@ func (s *Server) portalSignOutEverywhere(w http.ResponseWriter, r *http.Request)
 	}
 	s.clearSessionCookie(w)
 	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+}
+
+// portalBookingLink is the portal's link to book or move the next
+// infusion: none during a loading series (the desk books those) or before
+// any infusion.
+func portalBookingLink(v *web.PortalView) string {
+	for _, sr := range v.Series {
+		if sr.UnderWay() {
+			return ""
+		}
+	}
+	if !v.CanReport {
+		return ""
+	}
+	for _, u := range v.Upcoming {
+		if u.Kind == clinic.KindMaintenance && u.AdditionalReason == "" && u.Status == clinic.StatusBooked {
+			return "Move my next infusion"
+		}
+	}
+	return "Book my next infusion"
 }

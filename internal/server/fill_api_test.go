@@ -1,0 +1,122 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+)
+
+// The fill API: candidates for a freed slot, the waitlist, offers, the
+// fill report; bad input is a 4xx with a message per field.
+func TestFillAPI(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sched, _ := f.db.Schedule(ctx)
+	today := clinic.DateOf(time.Now(), sched.Loc)
+	day := openDays(t, f, 1)[0]
+	olive := maintenancePatient(t, f, "Olive", "Apioverdue", "olive.api@example.com", today.AddDays(-200))
+	walt := maintenancePatient(t, f, "Walt", "Apiwaits", "walt.api@example.com", today.AddDays(-5))
+	desk := f.token(clinic.RoleFrontDesk)
+
+	_, free, err := f.db.Availability(ctx, day, day, 90, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chair int64
+	var at clinic.Clock
+	for _, c := range free[0].Chairs {
+		if len(c.Starts) > 0 && chair == 0 {
+			chair, at = c.ChairID, c.Starts[0]
+		}
+	}
+	start := day.At(at, sched.Loc).Format(time.RFC3339)
+	status, _, v := f.api("POST", "/api/v1/appointments", desk, map[string]any{"patient_id": walt.ID, "kind": "maintenance", "start": start, "chair_id": chair})
+	expect(t, "booking Walt", status, http.StatusCreated, v)
+	walts := obj(v)
+	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/appointments/%v/cancel", walts["id"]), desk, map[string]any{"reason": "moving house"})
+	expect(t, "cancelling", status, http.StatusOK, v)
+
+	q := fmt.Sprintf("/api/v1/fill-candidates?start=%s&minutes=90", url.QueryEscape(start))
+	status, _, v = f.api("GET", q, desk, nil)
+	expect(t, "candidates", status, http.StatusOK, v)
+	list := v.([]any)
+	if len(list) == 0 || obj(list[0])["patient_id"] != float64(olive.ID) || obj(list[0])["reason"] != "overdue" {
+		t.Fatalf("candidates %v", list)
+	}
+	for _, c := range list {
+		if obj(c)["patient_id"] == float64(walt.ID) {
+			t.Fatal("the patient who just cancelled is a candidate")
+		}
+	}
+	status, _, v = f.api("GET", "/api/v1/fill-candidates?start=tomorrow&minutes=0", desk, nil)
+	expect(t, "bad candidates query", status, http.StatusUnprocessableEntity, v)
+	if fields(v)["start"] == nil || fields(v)["minutes"] == nil {
+		t.Fatalf("fields %v", v)
+	}
+
+	// The waitlist.
+	before := day.AddDays(30).String()
+	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/patients/%d/waitlist", walt.ID), desk, map[string]any{"before": before, "part_of_day": "morning"})
+	expect(t, "waitlist", status, http.StatusCreated, v)
+	if obj(v)["before"] != before || obj(v)["part_of_day"] != "morning" {
+		t.Fatalf("waitlist entry %v", v)
+	}
+	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/patients/%d/waitlist", walt.ID), desk, map[string]any{"before": today.String(), "part_of_day": "evening"})
+	expect(t, "a bad wish", status, http.StatusUnprocessableEntity, v)
+	status, _, v = f.api("POST", "/api/v1/patients/999999/waitlist", desk, map[string]any{"before": before})
+	expect(t, "an unknown patient's wish", status, http.StatusNotFound, v)
+	status, _, _ = f.api("DELETE", fmt.Sprintf("/api/v1/patients/%d/waitlist", walt.ID), desk, nil)
+	if status != http.StatusNoContent {
+		t.Fatalf("off the waitlist: %d", status)
+	}
+
+	// Offers.
+	status, _, v = f.api("POST", "/api/v1/fill-offers", desk, map[string]any{"start": start, "chair_id": chair, "minutes": 90,
+		"patient_ids": []int64{olive.ID}, "expires_at": day.At(at+60, sched.Loc).Format(time.RFC3339)})
+	expect(t, "an offer ending after the slot", status, http.StatusUnprocessableEntity, v)
+	if fields(v)["expires_at"] == nil {
+		t.Fatalf("fields %v", v)
+	}
+	status, _, v = f.api("POST", "/api/v1/fill-offers", desk, map[string]any{"start": start, "chair_id": chair, "minutes": 90, "patient_ids": []int64{olive.ID}})
+	expect(t, "an offer", status, http.StatusCreated, v)
+	patients := obj(v)["patients"].([]any)
+	if len(patients) != 1 || fmt.Sprint(obj(patients[0])["channels"]) != "[email]" {
+		t.Fatalf("offer %v", v)
+	}
+	status, _, v = f.api("POST", "/api/v1/appointments", desk, map[string]any{"patient_id": olive.ID, "kind": "maintenance", "start": start, "chair_id": chair})
+	expect(t, "the desk books the chair", status, http.StatusCreated, v)
+	status, _, v = f.api("POST", "/api/v1/fill-offers", desk, map[string]any{"start": start, "chair_id": chair, "minutes": 90, "patient_ids": []int64{walt.ID}})
+	expect(t, "an offer of a booked chair", status, http.StatusConflict, v)
+
+	// The report: one visit freed 1.5 chair-hours, re-filled by the desk.
+	for _, token := range []string{desk, f.token(clinic.RoleAdmin)} {
+		status, _, v = f.api("GET", fmt.Sprintf("/api/v1/reports/fill?from=%s&to=%s", day, day), token, nil)
+		expect(t, "fill report", status, http.StatusOK, v)
+		rep := obj(v)
+		if rep["freed_slots"] != 1.0 || rep["freed_chair_hours"] != 1.5 || rep["filled_slots"] != 1.0 ||
+			obj(obj(rep["by_channel"])["desk"])["slots"] != 1.0 {
+			t.Fatalf("report %v", rep)
+		}
+	}
+	status, _, v = f.api("GET", "/api/v1/reports/fill?from=2026-05-01&to=2026-04-01", desk, nil)
+	expect(t, "a backwards report", status, http.StatusUnprocessableEntity, v)
+
+	// The physician widens Walt's self-booking window; too wide is refused.
+	phys := f.token(clinic.RolePhysician)
+	plan := fmt.Sprintf("/api/v1/patients/%d/plan", walt.ID)
+	status, _, v = f.api("PUT", plan, phys, map[string]any{"self_booking_days_before": 40, "note": "wide"})
+	expect(t, "a window too wide", status, http.StatusUnprocessableEntity, v)
+	if fields(v)["self_booking_days_before"] == nil {
+		t.Fatalf("fields %v", v)
+	}
+	status, _, v = f.api("PUT", plan, phys, map[string]any{"self_booking_days_before": 5, "self_booking_days_after": 7, "note": "travels far"})
+	expect(t, "widening the window", status, http.StatusOK, v)
+	if iv := obj(obj(v)["intervals"]); iv["self_booking_days_before"] != 5.0 || iv["self_booking_days_after"] != 7.0 {
+		t.Fatalf("intervals %v", iv)
+	}
+}
