@@ -3,7 +3,6 @@ package clinic
 import (
 	"cmp"
 	"fmt"
-	"html"
 	"slices"
 	"strings"
 	"time"
@@ -385,17 +384,7 @@ func (n OfferNotice) Text() string { return strings.Join(n.lines(), "\n\n") + "\
 
 // HTML is the email's HTML part.
 func (n OfferNotice) HTML() string {
-	var b strings.Builder
-	b.WriteString("<!doctype html><html><body>")
-	for _, l := range n.lines() {
-		if l == takeIt+n.Link {
-			fmt.Fprintf(&b, `<p><a href="%s">Take this time</a></p>`, html.EscapeString(n.Link))
-			continue
-		}
-		b.WriteString("<p>" + html.EscapeString(l) + "</p>")
-	}
-	b.WriteString("</body></html>")
-	return b.String()
+	return htmlParagraphs(n.lines(), takeIt, n.Link, "Take this time")
 }
 
 // SMS is the offer as a text message.

@@ -240,11 +240,17 @@ func (n Notice) Text() string { return strings.Join(n.lines(), "\n\n") + "\n" }
 
 // HTML is the email's HTML part: the same paragraphs, escaped.
 func (n Notice) HTML() string {
+	return htmlParagraphs(n.lines(), confirmOrCancel, n.Link, "Confirm or cancel this visit")
+}
+
+// htmlParagraphs writes an email's HTML part: each line a paragraph,
+// escaped; the line linkLead+link (when link is set) a link reading label.
+func htmlParagraphs(lines []string, linkLead, link, label string) string {
 	var b strings.Builder
 	b.WriteString("<!doctype html><html><body>")
-	for _, l := range n.lines() {
-		if n.Link != "" && l == confirmOrCancel+n.Link {
-			fmt.Fprintf(&b, `<p><a href="%s">Confirm or cancel this visit</a></p>`, html.EscapeString(n.Link))
+	for _, l := range lines {
+		if link != "" && l == linkLead+link {
+			fmt.Fprintf(&b, `<p><a href="%s">%s</a></p>`, html.EscapeString(link), html.EscapeString(label))
 			continue
 		}
 		b.WriteString("<p>" + html.EscapeString(l) + "</p>")

@@ -597,6 +597,17 @@ func bookingOptions(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, patie
 	return out, nil
 }
 
+// ownOptions is the clinic's schedule and the patient's booking options,
+// inside tx.
+func (db *DB) ownOptions(ctx context.Context, tx pgx.Tx, patientID int64, now time.Time) (clinic.Schedule, BookingOptions, error) {
+	sched, err := db.schedule(ctx, tx)
+	if err != nil {
+		return sched, BookingOptions{}, err
+	}
+	opts, err := bookingOptions(ctx, tx, sched, patientID, now)
+	return sched, opts, err
+}
+
 // checkOwnStart refuses a start outside the patient's window.
 func (o BookingOptions) checkOwnStart(start time.Time, loc *time.Location) error {
 	if d := clinic.DateOf(start, loc); !o.Window.Contains(d) {
@@ -612,11 +623,7 @@ func (o BookingOptions) checkOwnStart(start time.Time, loc *time.Location) error
 func (db *DB) BookOwn(ctx context.Context, patientID int64, start time.Time, now time.Time) (clinic.Appointment, error) {
 	var a clinic.Appointment
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		sched, err := db.schedule(ctx, tx)
-		if err != nil {
-			return err
-		}
-		opts, err := bookingOptions(ctx, tx, sched, patientID, now)
+		sched, opts, err := db.ownOptions(ctx, tx, patientID, now)
 		if err != nil {
 			return err
 		}
@@ -652,11 +659,7 @@ func (db *DB) MoveOwn(ctx context.Context, patientID, id int64, version int, sta
 		if err := p.Err(); err != nil {
 			return err
 		}
-		sched, err := db.schedule(ctx, tx)
-		if err != nil {
-			return err
-		}
-		opts, err := bookingOptions(ctx, tx, sched, patientID, now)
+		sched, opts, err := db.ownOptions(ctx, tx, patientID, now)
 		if err != nil {
 			return err
 		}
