@@ -30,8 +30,8 @@ type FreedSlotLine struct {
 	Best       *clinic.FillCandidate
 }
 
-// FreedView is the freed slots of today and tomorrow, and the fill figures
-// of the last 30 days.
+// FreedView is the freed slots of the coming week, and the fill figures of
+// the last 30 days.
 type FreedView struct {
 	Slots  []FreedSlotLine
 	Loc    *time.Location
@@ -59,7 +59,7 @@ func freedSlots(v FreedView) templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"freed-slots\" aria-labelledby=\"freed-heading\"><h2 id=\"freed-heading\">Freed chairs today and tomorrow</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"freed-slots\" aria-labelledby=\"freed-heading\"><h2 id=\"freed-heading\">Freed chairs this week</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -783,6 +783,10 @@ func (db *DB) SetOffers(ctx context.Context, patientID int64, on bool) error {
 	})
 }
 
+// FreedDays is how many days from today the desk's home page lists freed
+// chairs for (today included).
+const FreedDays = 7
+
 // FreedSlot is a chair freed by a cancellation or no-show and not filled
 // since, with the best candidate for it.
 type FreedSlot struct {
@@ -805,12 +809,18 @@ func (db *DB) FreedSlots(ctx context.Context, until, now time.Time) ([]FreedSlot
 		if err != nil {
 			return err
 		}
+		// Free again is what counts, not filled_by: a visit that filled a
+		// freed chair may have been cancelled since. One row per chair and
+		// time, however often it was freed.
 		rows, err := tx.Query(ctx, `
-			SELECT f.appointment_id, f.chair_id, c.name, f.starts_at, f.ends_at FROM freed_slots f JOIN chairs c ON c.id = f.chair_id
-			WHERE f.filled_by IS NULL AND f.starts_at > $1 AND f.starts_at < $2 AND c.active
-			  AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.chair_id = f.chair_id AND a.status IN ('booked', 'checked_in', 'completed')
-			                  AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(f.starts_at, f.ends_at, '[)'))
-			ORDER BY f.starts_at, c.position LIMIT 20`, now, until)
+			SELECT appointment_id, chair_id, name, starts_at, ends_at FROM (
+				SELECT DISTINCT ON (f.chair_id, f.starts_at) f.appointment_id, f.chair_id, c.name, c.position, f.starts_at, f.ends_at
+				FROM freed_slots f JOIN chairs c ON c.id = f.chair_id
+				WHERE f.starts_at > $1 AND f.starts_at < $2 AND c.active
+				  AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.chair_id = f.chair_id AND a.status IN ('booked', 'checked_in', 'completed')
+				                  AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(f.starts_at, f.ends_at, '[)'))
+				ORDER BY f.chair_id, f.starts_at, f.freed_at DESC) s
+			ORDER BY starts_at, position LIMIT 20`, now, until)
 		if err != nil {
 			return err
 		}

@@ -286,3 +286,35 @@ func TestSelfBookingWindowIsEnforced(t *testing.T) {
 		t.Fatalf("another patient's visit: %v", err)
 	}
 }
+
+// An offer ends when the desk said: a claim after it books nothing and
+// says so; an offer may not end after its slot begins.
+func TestOfferEndsAtItsExpiry(t *testing.T) {
+	c, ids := fillClinic(t, 40)
+	desk := c.as(t, clinic.RoleFrontDesk)
+	start := clinicDay(c.now, 2).At(9*60, chicago)
+	offer, err := c.db.CreateOffer(desk, clinic.NewOffer{Start: start, ChairID: c.chairs[0], Minutes: 90, PatientIDs: ids,
+		Expires: c.now.Add(30 * time.Minute)}, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := postgres.OfferLinkForTest(c.ctx, c.db, offer.ID, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.db.ClaimOffer(c.ctx, auth.HashToken(token), c.now.Add(31*time.Minute))
+	if err != nil || v.State != postgres.OfferEnded || v.Next == nil {
+		t.Fatalf("a claim after the end: %v, next %v (%v)", v.State, v.Next, err)
+	}
+	if visits, _ := c.db.PatientVisits(c.ctx, ids[0]); len(visits) != 0 {
+		t.Fatalf("booked after the offer ended: %+v", visits)
+	}
+	_, err = c.db.CreateOffer(desk, clinic.NewOffer{Start: start, ChairID: c.chairs[0], Minutes: 90, PatientIDs: ids,
+		Expires: start.Add(time.Minute)}, c.now)
+	if clinic.ErrorFields(err)["expires_at"] == "" {
+		t.Fatalf("an offer ending after its slot: %v", err)
+	}
+	if _, err := c.db.ClaimOffer(c.ctx, auth.HashToken("not-a-token"), c.now); clinic.ErrorCode(err) != clinic.ENOTFOUND {
+		t.Fatalf("an unknown link: %v", err)
+	}
+}

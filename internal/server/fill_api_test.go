@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/web"
 )
 
 // The fill API: candidates for a freed slot, the waitlist, offers, the
@@ -119,4 +121,60 @@ func TestFillAPI(t *testing.T) {
 	if iv := obj(obj(v)["intervals"]); iv["self_booking_days_before"] != 5.0 || iv["self_booking_days_after"] != 7.0 {
 		t.Fatalf("intervals %v", iv)
 	}
+}
+
+// A visit of the coming days cancelled: the desk's home page lists its
+// chair with the best candidate and a link to fill it; once the chair is
+// booked again it is gone.
+func TestDeskHomeListsFreedChairs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sched, _ := f.db.Schedule(ctx)
+	now := time.Now()
+	today := clinic.DateOf(now, sched.Loc)
+	olive := maintenancePatient(t, f, "Olive", "Homeoverdue", "olive.home@example.com", today.AddDays(-300))
+	cara := maintenancePatient(t, f, "Cara", "Homecancels", "cara.home@example.com", today.AddDays(-25))
+	var slot clinic.Slot
+	for d := today.AddDays(1); slot.ChairID == 0 && d.Before(today.AddDays(6)); d = d.AddDays(1) {
+		_, free, err := f.db.Availability(ctx, d, d, 90, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range free[0].Chairs {
+			if len(c.Starts) > 0 && slot.ChairID == 0 {
+				slot = clinic.Slot{ChairID: c.ChairID, Interval: sched.Interval(d, c.Starts[0], 90)}
+			}
+		}
+	}
+	if slot.ChairID == 0 {
+		t.Fatal("no free 90 minutes in the coming days")
+	}
+	a, _, err := f.db.Book(ctx, clinic.Booking{PatientID: cara.ID, Kind: clinic.KindMaintenance, Start: slot.Start, ChairID: slot.ChairID}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Cancel(ctx, a.ID, a.Version, "called in sick", now); err != nil {
+		t.Fatal(err)
+	}
+	desk := f.signIn(clinic.RoleFrontDesk)
+	_, page := f.get(desk, "/desk")
+	fill := strings.ReplaceAll(web.FillURL(slot.ChairID, slot.Start, 90), "&", "&amp;")
+	if !strings.Contains(page, `class="freed-slot"`) || !strings.Contains(page, fill) || !strings.Contains(page, "best: Olive Homeoverdue") {
+		t.Fatalf("the desk home does not list the freed chair (%s):\n%s", fill, extractSection(page, "freed-slots"))
+	}
+	if _, _, err := f.db.Book(ctx, clinic.Booking{PatientID: olive.ID, Kind: clinic.KindMaintenance, Start: slot.Start, ChairID: slot.ChairID}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, page = f.get(desk, "/desk"); strings.Contains(page, fill) {
+		t.Fatal("a chair booked again is still listed as freed")
+	}
+}
+
+// extractSection is the HTML of the element with id, for a failure message.
+func extractSection(page, id string) string {
+	i := strings.Index(page, `id="`+id+`"`)
+	if i < 0 {
+		return "(no #" + id + ")"
+	}
+	return page[i:min(len(page), i+2000)]
 }

@@ -380,11 +380,11 @@ func (s *Server) portalOffers(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/portal/book?done=offers-%s", map[bool]string{true: "on", false: "off"}[on]), http.StatusSeeOther)
 }
 
-// freedView reads the desk home's freed slots of today and tomorrow and
-// the fill figures of the last 30 days.
+// freedView reads the desk home's freed slots of the coming week (today
+// and tomorrow first) and the fill figures of the last 30 days.
 func (s *Server) freedView(r *http.Request, today clinic.Date, loc *time.Location) (web.FreedView, error) {
 	v := web.FreedView{Loc: loc}
-	slots, err := s.db.FreedSlots(r.Context(), today.AddDays(2).At(0, loc), s.now())
+	slots, err := s.db.FreedSlots(r.Context(), today.AddDays(postgres.FreedDays).At(0, loc), s.now())
 	if err != nil {
 		return v, err
 	}
