@@ -404,18 +404,6 @@ func demoCmd(cfg config, stdout io.Writer) error {
 	} else {
 		fmt.Fprintf(stdout, "Loaded the demo clinic %q: %d patients, %d appointments, %d infusions, %d relief reports.\n",
 			c.Settings.Name, sum.Patients, sum.Appointments, sum.Infusions, sum.Reliefs)
-		freed, err := demo.FreeChairs(ctx, db, c, time.Now(), 2)
-		if err != nil {
-			return err
-		}
-		loc, err := c.Settings.Location()
-		if err != nil {
-			return err
-		}
-		if len(freed) > 0 {
-			fmt.Fprintf(stdout, "%d patients called to cancel their visits of %s: the desk's home page lists the freed chairs to fill.\n",
-				len(freed), clinic.DateOf(freed[0].Start, loc).Format("Mon 2 Jan"))
-		}
 	}
 	fmt.Fprintf(stdout, "\nDemo sign-ins (password for all: %s):\n", demo.Password)
 	for _, a := range c.Accounts {

@@ -44,6 +44,15 @@ type Clinic struct {
 	Shifts []Shift
 	// Waitlist is who asked for an earlier day than the one booked.
 	Waitlist []Wish
+	// Freed are visits of the next clinic day the patients called this
+	// morning to cancel: their chairs are free to fill.
+	Freed []Freed
+}
+
+// Freed is a visit cancelled before it happened.
+type Freed struct {
+	Patient int // index into Clinic.Patients
+	Visit   Visit
 }
 
 // Wish is a patient on the waitlist: any day before Before, at Part of
@@ -178,8 +187,32 @@ func Generate(now time.Time) (*Clinic, error) {
 	g.cal = g.newCalendar(loc, chairs)
 	g.patients()
 	c.Waitlist = g.waitlist(2)
+	c.Freed = g.freed(2)
 	c.Accounts[len(c.Accounts)-1].Name = c.Patients[0].FullName()
 	return c, nil
+}
+
+// freed gives up to n of the patients due soon and left unbooked a visit
+// on the next clinic day, which they called to cancel this morning: the
+// demo's freed chairs. The calendar keeps none of them (cancelled visits
+// hold no chair).
+func (g *generator) freed(n int) []Freed {
+	d := g.nextOpen(g.today.AddDays(1))
+	var out []Freed
+	for _, pi := range g.unbooked {
+		if len(out) == n {
+			break
+		}
+		slot, ok := g.cal.Nearest(d, clinic.Clock(9*60+len(out)*120), 90, int64(pi), g.now)
+		if !ok {
+			continue
+		}
+		g.cal.Hold(slot.ChairID, int64(pi), slot.Interval) // two freed visits never share a chair's time
+		out = append(out, Freed{Patient: pi, Visit: Visit{Chair: int(slot.ChairID), Kind: clinic.KindMaintenance, Status: clinic.StatusCancelled,
+			Start: slot.Start, End: slot.End, CancelReason: []string{"Patient called: unwell", "Patient called: no driver that day"}[len(out)%2]}})
+	}
+	g.release()
+	return out
 }
 
 // waitlist puts up to n maintenance patients whose next visit is ten or
@@ -271,11 +304,13 @@ type generator struct {
 	// dueUnbooked is how many more patients due within two weeks are left
 	// without a booking, for the desk's "due, not booked" list.
 	dueUnbooked int
-	rng         *rand.Rand
-	cal         *clinic.Calendar
-	now         time.Time
-	today       clinic.Date
-	clin        *Clinic
+	// unbooked are those patients (indices), in the order they were left.
+	unbooked []int
+	rng      *rand.Rand
+	cal      *clinic.Calendar
+	now      time.Time
+	today    clinic.Date
+	clin     *Clinic
 }
 
 func (g *generator) between(lo, hi int) int { return lo + g.rng.IntN(hi-lo+1) }
@@ -565,6 +600,7 @@ func (g *generator) bookNext(i int, p *Patient, due clinic.Date, pref clinic.Clo
 	case i == 0:
 	case soon && g.dueUnbooked > 0:
 		g.dueUnbooked--
+		g.unbooked = append(g.unbooked, i)
 		return
 	case !soon && g.rng.IntN(5) == 0:
 		return

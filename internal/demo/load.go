@@ -3,8 +3,6 @@ package demo
 import (
 	"context"
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
@@ -79,6 +77,18 @@ func load(s *postgres.Seeder, c *Clinic, passwordHash string, sum *Summary) erro
 			return fmt.Errorf("demo patient %d: %w", i, err)
 		}
 		sum.Patients++
+	}
+	for _, f := range c.Freed {
+		courseID, err := s.OpenCourse(patientIDs[f.Patient])
+		if err != nil {
+			return err
+		}
+		a := clinic.Appointment{PatientID: patientIDs[f.Patient], ChairID: ids.chairs[f.Visit.Chair], Kind: f.Visit.Kind,
+			Status: clinic.StatusBooked, Start: f.Visit.Start, End: f.Visit.End, CourseID: courseID}
+		if err := s.CancelledVisit(a, f.Visit.CancelReason); err != nil {
+			return err
+		}
+		sum.Appointments++
 	}
 	for _, w := range c.Waitlist {
 		if err := s.Wish(patientIDs[w.Patient], clinic.Wish{Before: w.Before, Part: w.Part}); err != nil {
@@ -183,59 +193,4 @@ func (h history) infusion(inf *Infusion, courseID int64, appointmentID *int64, s
 		h.sum.Reliefs++
 	}
 	return nil
-}
-
-// FreeChairs books up to n patients due soon into the next clinic day
-// and cancels those visits — "the patient called this morning" — so that
-// the freshly loaded demo shows freed chairs on the desk's home page, each
-// with the patients who could take it. The demo patient account is left
-// alone. It returns the visits cancelled.
-func FreeChairs(ctx context.Context, db *postgres.DB, c *Clinic, now time.Time, n int) ([]clinic.Appointment, error) {
-	sched, err := db.Schedule(ctx)
-	if err != nil {
-		return nil, err
-	}
-	d := clinic.DateOf(now, sched.Loc).AddDays(1)
-	for i := 0; i < 14 && !sched.Open(d); i++ {
-		d = d.AddDays(1)
-	}
-	due, err := db.Work(ctx, postgres.ListDueSoon, "due", now, 20)
-	if err != nil {
-		return nil, err
-	}
-	_, free, err := db.Availability(ctx, d, d, 90, now)
-	if err != nil || len(free) == 0 {
-		return nil, err
-	}
-	var starts []clinic.Slot
-	for _, ch := range free[0].Chairs {
-		for _, s := range ch.Starts {
-			if s%60 == 0 { // on the hour, as a desk books
-				starts = append(starts, clinic.Slot{ChairID: ch.ChairID, Interval: sched.Interval(d, s, 90)})
-			}
-		}
-	}
-	var out []clinic.Appointment
-	reasons := []string{"Patient called: unwell", "Patient called: no driver that day"}
-	for _, w := range due {
-		if len(out) == n {
-			break
-		}
-		if w.Name == c.Patients[0].FullName() {
-			continue
-		}
-		for _, sl := range starts {
-			a, _, err := db.Book(ctx, clinic.Booking{PatientID: w.PatientID, Kind: clinic.KindMaintenance, Start: sl.Start, ChairID: sl.ChairID}, now)
-			if err != nil {
-				continue // that time is taken, or a rule stands in the way: the next
-			}
-			if a, err = db.Cancel(ctx, a.ID, a.Version, reasons[len(out)%len(reasons)], now); err != nil {
-				return out, err
-			}
-			out = append(out, a)
-			starts = slices.DeleteFunc(starts, func(o clinic.Slot) bool { return o.ChairID == sl.ChairID }) // one a chair
-			break
-		}
-	}
-	return out, nil
 }

@@ -153,3 +153,23 @@ func (s *Seeder) Wish(patientID int64, w clinic.Wish) error {
 	_, err := s.tx.Exec(s.ctx, `INSERT INTO waitlist (patient_id, before, part_of_day) VALUES ($1, $2, $3)`, patientID, w.Before, w.Part)
 	return err
 }
+
+// CancelledVisit stores a visit booked and then cancelled (before it
+// happened): its chair is a freed slot, as when the desk cancels one.
+func (s *Seeder) CancelledVisit(a clinic.Appointment, reason string) error {
+	id, err := insertAppointment(s.ctx, s.tx, a, "", nil)
+	if err != nil {
+		return err
+	}
+	_, err = s.tx.Exec(s.ctx, `UPDATE appointments SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2 WHERE id = $1`, id, reason)
+	return err
+}
+
+// OpenCourse is the id of the patient's open course; nil for none.
+func (s *Seeder) OpenCourse(patientID int64) (*int64, error) {
+	c, err := courseOfPatient(s.ctx, s.tx, patientID)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return &c.ID, nil
+}
