@@ -200,6 +200,8 @@ func (c *client) work(ctx context.Context, patients []patientRef, protocolID int
 					start, _ := time.ParseInLocation("2006-01-02 15:04", day+" "+o[1], zone)
 					var chair int64
 					fmt.Sscan(o[0], &chair)
+					// Who could take that time (a freed chair's fill page).
+					c.do(ctx, "desk: fill candidates", "GET", "/api/v1/fill-candidates?minutes=90&start="+url.QueryEscape(start.Format(time.RFC3339)), nil, nil)
 					// A consultation: most demo patients have their next
 					// infusion booked already, and a second is refused.
 					c.do(ctx, "desk: book a visit", "POST", "/api/v1/appointments", map[string]any{"patient_id": p.ID, "kind": "consult",
@@ -233,6 +235,7 @@ func (c *client) work(ctx context.Context, patients []patientRef, protocolID int
 		case "patient":
 			c.do(ctx, "patient: portal (page)", "GET", "/portal", nil, nil)
 			c.do(ctx, "patient: my appointments", "GET", "/api/v1/me/appointments", nil, nil)
+			c.do(ctx, "patient: booking options", "GET", "/api/v1/me/booking-options", nil, nil)
 		}
 	}
 }

@@ -144,28 +144,58 @@ func fillFacts(ctx context.Context, tx pgx.Tx, day, today clinic.Date) ([]clinic
 }
 
 // loadingMoves sets, for each loading patient, the first booked session
-// after day when moving it to start keeps its series' spacing.
+// after day when moving it to start keeps its series' spacing: three
+// queries, whatever the number of series.
 func loadingMoves(ctx context.Context, tx pgx.Tx, facts []clinic.FillFacts, day clinic.Date, start time.Time, loc *time.Location) error {
+	byPatient := map[int64]*clinic.FillFacts{}
 	for i := range facts {
-		f := &facts[i]
-		if f.Phase != clinic.PhaseLoading {
-			continue
+		if facts[i].Phase == clinic.PhaseLoading {
+			byPatient[facts[i].PatientID] = &facts[i]
 		}
-		next, err := queryAppointments(ctx, tx, `WHERE patient_id = $1 AND kind = 'loading' AND status = 'booked'
-			AND series_id IS NOT NULL AND local_date > $2 ORDER BY starts_at LIMIT 1`, f.PatientID, day)
-		if err != nil || len(next) == 0 {
-			return err
-		}
-		course, err := seriesCourse(ctx, tx, *next[0].SeriesID)
+	}
+	if len(byPatient) == 0 {
+		return nil
+	}
+	next, err := queryAppointments(ctx, tx, `WHERE id IN (
+		SELECT DISTINCT ON (a.patient_id) a.id FROM appointments a JOIN courses c ON c.id = a.course_id AND c.phase = 'loading'
+		WHERE a.kind = 'loading' AND a.status = 'booked' AND a.series_id IS NOT NULL AND a.local_date > $1
+		ORDER BY a.patient_id, a.starts_at)`, day)
+	if err != nil || len(next) == 0 {
+		return err
+	}
+	var series, courses []int64
+	for _, a := range next {
+		series, courses = append(series, *a.SeriesID), append(courses, *a.CourseID)
+	}
+	sessions, err := queryAppointments(ctx, tx, `WHERE series_id = ANY ($1) AND status IN ('booked', 'checked_in', 'completed')
+		ORDER BY series_id, session_no, starts_at, id`, series)
+	if err != nil {
+		return err
+	}
+	ofSeries := map[int64][]clinic.Appointment{}
+	for _, a := range sessions {
+		ofSeries[*a.SeriesID] = append(ofSeries[*a.SeriesID], a)
+	}
+	rows, err := tx.Query(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = ANY ($1)`, courses)
+	if err != nil {
+		return err
+	}
+	numbers := map[int64]clinic.Numbers{}
+	for rows.Next() {
+		c, err := scanCourse(rows)
 		if err != nil {
+			rows.Close()
 			return err
 		}
-		sessions, err := seriesSessions(ctx, tx, *next[0].SeriesID, false)
-		if err != nil {
-			return err
-		}
-		if clinic.CheckSessionMove(clinic.PlanOf(course.Numbers), sessions, next[0].ID, start, loc) == nil {
-			f.Session = &next[0]
+		numbers[c.ID] = c.Numbers
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, a := range next {
+		f := byPatient[a.PatientID]
+		if f != nil && clinic.CheckSessionMove(clinic.PlanOf(numbers[*a.CourseID]), ofSeries[*a.SeriesID], a.ID, start, loc) == nil {
+			f.Session = &a
 		}
 	}
 	return nil

@@ -183,6 +183,18 @@ func TestFillCandidatesFromThePlans(t *testing.T) {
 	if _, err := c.db.SetWish(desk, ids[3], clinic.Wish{Before: clinic.DateOf(later, chicago), Part: clinic.Afternoons}, c.now); err != nil {
 		t.Fatal(err)
 	}
+	// A loading patient whose series starts a week later: its first
+	// session could move to the slot's day.
+	loose := c.protocol(t, "Loose", 2, 1, 14, 20, 60)
+	lp, err := c.db.CreatePatient(c.ctx, clinic.Patient{FirstName: "Lena", LastName: "Loading", DateOfBirth: clinic.D(1980, 1, 1),
+		Condition: clinic.ConditionCRPS}, clinic.DateOf(c.now, chicago))
+	if err != nil {
+		t.Fatal(err)
+	}
+	series, _, err := c.db.BookSeries(desk, clinic.SeriesRequest{PatientID: lp.ID, ProtocolID: loose, StartDate: day.AddDays(7), Preferred: 9 * 60}, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, err := c.db.FillCandidates(desk, start, 90, c.now)
 	if err != nil {
 		t.Fatal(err)
@@ -193,12 +205,15 @@ func TestFillCandidatesFromThePlans(t *testing.T) {
 	}
 	want := []string{fmt.Sprintf("%d overdue", ids[1])}
 	// ids[0] is due in -2 days: overdue too, less so.
-	want = append(want, fmt.Sprintf("%d overdue", ids[0]), fmt.Sprintf("%d waitlist", ids[3]))
+	want = append(want, fmt.Sprintf("%d overdue", ids[0]), fmt.Sprintf("%d waitlist", ids[3]), fmt.Sprintf("%d loading_earlier", lp.ID))
 	if fmt.Sprint(list) != fmt.Sprint(want) {
 		t.Fatalf("candidates %v, want %v", list, want)
 	}
 	if got[2].Moves == nil || got[2].Moves.ID != booked.ID {
 		t.Fatalf("the waitlisted patient's visit to move: %+v", got[2].Moves)
+	}
+	if got[3].Moves == nil || got[3].Moves.ID != series.Sessions[0].ID {
+		t.Fatalf("the loading session to move: %+v", got[3].Moves)
 	}
 	if _, err := c.db.FillCandidates(desk, start.Add(7*time.Minute), 90, c.now); clinic.ErrorFields(err)["start"] == "" {
 		t.Fatalf("a start off the grid: %v", err)
