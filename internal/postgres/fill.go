@@ -176,20 +176,8 @@ func loadingMoves(ctx context.Context, tx pgx.Tx, facts []clinic.FillFacts, day 
 	for _, a := range sessions {
 		ofSeries[*a.SeriesID] = append(ofSeries[*a.SeriesID], a)
 	}
-	rows, err := tx.Query(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = ANY ($1)`, courses)
+	numbers, err := courseNumbers(ctx, tx, courses)
 	if err != nil {
-		return err
-	}
-	numbers := map[int64]clinic.Numbers{}
-	for rows.Next() {
-		c, err := scanCourse(rows)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		numbers[c.ID] = c.Numbers
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, a := range next {
@@ -199,6 +187,24 @@ func loadingMoves(ctx context.Context, tx pgx.Tx, facts []clinic.FillFacts, day 
 		}
 	}
 	return nil
+}
+
+// courseNumbers reads the numbers of the courses ids, by course.
+func courseNumbers(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]clinic.Numbers, error) {
+	rows, err := tx.Query(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = ANY ($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]clinic.Numbers{}
+	for rows.Next() {
+		c, err := scanCourse(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[c.ID] = c.Numbers
+	}
+	return out, rows.Err()
 }
 
 // Offer is a freed slot offered to patients, as the desk sees it.
