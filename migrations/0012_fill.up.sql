@@ -45,6 +45,7 @@ CREATE TABLE fill_offers (
     CHECK ((claimed_by IS NULL) = (appointment_id IS NULL) AND (appointment_id IS NULL) = (claimed_at IS NULL))
 );
 CREATE INDEX fill_offers_starts ON fill_offers (starts_at);
+CREATE INDEX fill_offers_patients ON fill_offers USING gin (patient_ids) WHERE claimed_by IS NULL;
 
 -- A claim link: only the token's hash is kept; one per message sent.
 CREATE TABLE fill_offer_links (

@@ -397,7 +397,9 @@ type OfferLink struct {
 	Expires time.Time
 	// Next is, for a slot taken or ended, the next free time in the
 	// patient's booking window (nil when there is none).
-	Next   *clinic.Slot
+	Next *clinic.Slot
+	// Booked is, after a claim that booked the slot, the visit.
+	Booked *clinic.Appointment
 	Clinic clinic.Settings
 	Loc    *time.Location
 }
@@ -410,18 +412,43 @@ type offerRow struct {
 	claimedBy                   *int64
 }
 
-// offerLink loads the offer behind a claim link, locking it to claim.
-func (db *DB) offerLink(ctx context.Context, tx pgx.Tx, hash []byte, now time.Time, lock bool) (OfferLink, offerRow, clinic.Schedule, error) {
-	var v OfferLink
-	var r offerRow
+// offerKey finds one patient's offer: by a claim link's token hash, or
+// by the offer's id for the signed-in patient it was made to.
+type offerKey struct {
+	hash      []byte
+	offerID   int64
+	patientID int64
+}
+
+// byLink is the offer behind a claim link.
+func byLink(hash []byte) offerKey { return offerKey{hash: hash} }
+
+// ownOffer is offer id, made to the patient.
+func ownOffer(patientID, offerID int64) offerKey { return offerKey{offerID: offerID, patientID: patientID} }
+
+func (k offerKey) query(lock bool) (string, []any, error) {
 	q := `SELECT l.offer_id, l.patient_id, o.chair_id, o.starts_at, o.minutes, o.expires_at, o.claimed_by
 		FROM fill_offer_links l JOIN fill_offers o ON o.id = l.offer_id WHERE l.token_hash = $1`
+	args, notFound := []any{k.hash}, errOfferLinkInvalid
+	if k.hash == nil {
+		q = `SELECT o.id, $2::bigint, o.chair_id, o.starts_at, o.minutes, o.expires_at, o.claimed_by
+			FROM fill_offers o WHERE o.id = $1 AND o.patient_ids @> ARRAY[$2::bigint]`
+		args, notFound = []any{k.offerID, k.patientID}, clinic.Errorf(clinic.ENOTFOUND, "There is no such offer.")
+	}
 	if lock {
 		q += ` FOR UPDATE OF o`
 	}
-	err := tx.QueryRow(ctx, q, hash).Scan(&r.offerID, &r.patientID, &r.chairID, &v.Start, &v.Minutes, &v.Expires, &r.claimedBy)
+	return q, args, notFound
+}
+
+// offerLink loads one patient's offer, locking it to claim.
+func (db *DB) offerLink(ctx context.Context, tx pgx.Tx, key offerKey, now time.Time, lock bool) (OfferLink, offerRow, clinic.Schedule, error) {
+	var v OfferLink
+	var r offerRow
+	q, args, notFound := key.query(lock)
+	err := tx.QueryRow(ctx, q, args...).Scan(&r.offerID, &r.patientID, &r.chairID, &v.Start, &v.Minutes, &v.Expires, &r.claimedBy)
 	if isNoRows(err) {
-		return v, r, clinic.Schedule{}, errOfferLinkInvalid
+		return v, r, clinic.Schedule{}, notFound
 	}
 	if err != nil {
 		return v, r, clinic.Schedule{}, err
@@ -471,7 +498,7 @@ func (db *DB) OpenOffer(ctx context.Context, hash []byte, now time.Time) (OfferL
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var r offerRow
 		var err error
-		if v, r, _, err = db.offerLink(ctx, tx, hash, now, false); err != nil {
+		if v, r, _, err = db.offerLink(ctx, tx, byLink(hash), now, false); err != nil {
 			return err
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "fill_offer.open", Entity: "fill_offer", EntityID: &r.offerID, PatientID: &r.patientID})
@@ -487,12 +514,22 @@ func (db *DB) OpenOffer(ctx context.Context, hash []byte, now time.Time) (OfferL
 // meanwhile, finds it taken and is shown the next free time in the
 // patient's window instead.
 func (db *DB) ClaimOffer(ctx context.Context, hash []byte, now time.Time) (OfferLink, error) {
+	return db.claim(ctx, byLink(hash), now)
+}
+
+// ClaimOwnOffer is ClaimOffer from the portal: the signed-in patient
+// taking an offer made to them (another patient's is "not found").
+func (db *DB) ClaimOwnOffer(ctx context.Context, patientID, offerID int64, now time.Time) (OfferLink, error) {
+	return db.claim(ctx, ownOffer(patientID, offerID), now)
+}
+
+func (db *DB) claim(ctx context.Context, key offerKey, now time.Time) (OfferLink, error) {
 	var v OfferLink
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var r offerRow
 		var sched clinic.Schedule
 		var err error
-		if v, r, sched, err = db.offerLink(ctx, tx, hash, now, true); err != nil || v.State != OfferOpen {
+		if v, r, sched, err = db.offerLink(ctx, tx, key, now, true); err != nil || v.State != OfferOpen {
 			if err == nil {
 				err = audit(ctx, tx, clinic.AuditEntry{Action: "fill_offer.claim_late", Entity: "fill_offer", EntityID: &r.offerID,
 					PatientID: &r.patientID, After: map[string]any{"state": v.State}})
@@ -527,11 +564,34 @@ func (db *DB) ClaimOffer(ctx context.Context, hash []byte, now time.Time) (Offer
 			WHERE offer_id = $1 AND status = 'scheduled'`, r.offerID); err != nil {
 			return err
 		}
-		v.State = OfferYours
+		v.State, v.Booked = OfferYours, &a
 		return audit(ctx, tx, clinic.AuditEntry{Action: "fill_offer.claim", Entity: "fill_offer", EntityID: &r.offerID,
 			PatientID: &r.patientID, After: map[string]any{"appointment_id": a.ID}})
 	})
 	return v, err
+}
+
+// PatientOffer is an offer open to the patient, as the portal shows it.
+type PatientOffer struct {
+	ID      int64
+	Start   time.Time
+	Minutes int
+	Expires time.Time
+}
+
+// PatientOffers lists the offers open to the patient: not taken, not
+// ended, soonest first.
+func (db *DB) PatientOffers(ctx context.Context, patientID int64, now time.Time) ([]PatientOffer, error) {
+	rows, err := db.q(ctx).Query(ctx, `SELECT id, starts_at, minutes, expires_at FROM fill_offers
+		WHERE patient_ids @> ARRAY[$1::bigint] AND claimed_by IS NULL AND expires_at > $2 ORDER BY starts_at, id`, patientID, now)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PatientOffer, error) {
+		var o PatientOffer
+		return o, r.Scan(&o.ID, &o.Start, &o.Minutes, &o.Expires)
+	})
+	return out, mapError(err)
 }
 
 // placeClaim books the offered slot for the patient, or moves their

@@ -320,3 +320,65 @@ func (s *Server) apiMyReschedule(w http.ResponseWriter, r *http.Request) {
 	_, loc := s.clinicInfo(r.Context())
 	writeJSON(w, http.StatusOK, toAppointmentJSON(a, loc))
 }
+
+type myOfferJSON struct {
+	ID        int64  `json:"id"`
+	Start     string `json:"start"`
+	Minutes   int    `json:"minutes"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+// apiMyOffers lists the freed chairs offered to the signed-in patient, still open.
+func (s *Server) apiMyOffers(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	offers, err := s.db.PatientOffers(r.Context(), id, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	out := make([]myOfferJSON, len(offers))
+	for i, o := range offers {
+		out[i] = myOfferJSON{ID: o.ID, Start: o.Start.In(loc).Format(time.RFC3339), Minutes: o.Minutes, ExpiresAt: o.Expires.In(loc).Format(time.RFC3339)}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// apiMyClaimOffer takes an offer made to the signed-in patient: 201 with
+// the visit booked (or their next one moved there); 409 when it was taken
+// or ended, with the next free time in their window as the alternative. A
+// second claim of an offer already theirs is 409 too.
+func (s *Server) apiMyClaimOffer(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	offerID, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such offer."))
+		return
+	}
+	o, err := s.db.ClaimOwnOffer(r.Context(), id, offerID, s.now())
+	if err == nil && o.Booked == nil {
+		e := &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: "This slot has just been taken."}
+		switch o.State {
+		case postgres.OfferEnded:
+			e.Message = "This offer has ended."
+		case postgres.OfferYours:
+			e = clinic.Errorf(clinic.ECONFLICT, "You took this time already: it is among your appointments.")
+		}
+		if o.Next != nil {
+			e.Alternatives = []clinic.Slot{*o.Next}
+		}
+		err = e
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, loc := s.clinicInfo(r.Context())
+	writeJSON(w, http.StatusCreated, toAppointmentJSON(*o.Booked, loc))
+}

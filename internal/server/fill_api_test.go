@@ -178,3 +178,74 @@ func extractSection(page, id string) string {
 	}
 	return page[i:min(len(page), i+2000)]
 }
+
+// A patient signed in sees the offers made to them and can take one in the
+// portal or the API; the first takes it, the other is told it was taken;
+// another patient's offer is "not found".
+func TestPortalOffers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	client, tokenA, a, b, _ := portalPair(t, f)
+	status, _, v := f.api("POST", "/api/v1/auth/token", "", map[string]string{"email": b.Email, "password": "infusiondesk-demo"})
+	expect(t, "B's token", status, http.StatusOK, v)
+	tokenB := obj(v)["token"].(string)
+	sched, _ := f.db.Schedule(ctx)
+	day := openDays(t, f, 1)[0]
+	_, free, err := f.db.Availability(ctx, day, day, 90, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slot clinic.Slot
+	for _, c := range free[0].Chairs {
+		for _, s := range c.Starts {
+			if iv := sched.Interval(day, s, 90); slot.ChairID == 0 && iv.End.Before(day.At(12*60, sched.Loc)) {
+				slot = clinic.Slot{ChairID: c.ChairID, Interval: iv}
+			}
+		}
+	}
+	desk := f.token(clinic.RoleFrontDesk)
+	status, _, v = f.api("POST", "/api/v1/fill-offers", desk, map[string]any{"start": slot.Start.Format(time.RFC3339), "chair_id": slot.ChairID,
+		"minutes": 90, "patient_ids": []int64{a.ID, b.ID}})
+	expect(t, "offer to both", status, http.StatusCreated, v)
+	offerID := obj(v)["id"].(float64)
+	status, _, v = f.api("POST", "/api/v1/fill-offers", desk, map[string]any{"start": slot.Start.Add(30 * time.Minute).Format(time.RFC3339),
+		"chair_id": slot.ChairID, "minutes": 90, "patient_ids": []int64{b.ID}})
+	expect(t, "an offer to B only", status, http.StatusCreated, v)
+	bOnly := obj(v)["id"].(float64)
+
+	status, _, v = f.api("GET", "/api/v1/me/offers", tokenA, nil)
+	expect(t, "A's offers", status, http.StatusOK, v)
+	if list := v.([]any); len(list) != 1 || obj(list[0])["id"] != offerID {
+		t.Fatalf("A's offers: %v", v)
+	}
+	if _, page := f.get(client, "/portal"); !strings.Contains(page, `id="my-offers"`) || !strings.Contains(page, fmt.Sprintf("/portal/offers/%d/claim", int64(offerID))) {
+		t.Fatal("the portal does not show A's offer")
+	}
+	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/me/offers/%d/claim", int64(bOnly)), tokenA, nil)
+	expect(t, "A claiming B's offer", status, http.StatusNotFound, v)
+
+	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/me/offers/%d/claim", int64(offerID)), tokenB, nil)
+	expect(t, "B claims first", status, http.StatusCreated, v)
+	if got := obj(v); got["placed_by"] != "offer" || got["start"] != slot.Start.In(sched.Loc).Format(time.RFC3339) || got["patient_id"] != float64(b.ID) {
+		t.Fatalf("B's visit: %v", got)
+	}
+	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/me/offers/%d/claim", int64(offerID)), tokenA, nil)
+	expect(t, "A claims second", status, http.StatusConflict, v)
+	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/me/offers/%d/claim", int64(offerID)), tokenB, nil)
+	expect(t, "B claims again", status, http.StatusConflict, v)
+	status, _, v = f.api("GET", "/api/v1/me/offers", tokenA, nil)
+	expect(t, "A's offers after", status, http.StatusOK, v)
+	if len(v.([]any)) != 0 {
+		t.Fatalf("a taken offer is still listed: %v", v)
+	}
+	// In the portal: taking the time B still has open, as B.
+	cb := f.client()
+	if resp := f.postForm(cb, "/login", url.Values{"email": {b.Email}, "password": {"infusiondesk-demo"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("B signs in: %d", resp.StatusCode)
+	}
+	resp := f.postForm(cb, fmt.Sprintf("/portal/offers/%d/claim", int64(bOnly)), url.Values{})
+	// B has an infusion that day already (the one just taken): refused, with why.
+	if resp.StatusCode != http.StatusUnprocessableEntity && resp.StatusCode != http.StatusConflict {
+		t.Fatalf("B's second offer the same day: %d", resp.StatusCode)
+	}
+}

@@ -404,3 +404,29 @@ func (s *Server) freedView(r *http.Request, today clinic.Date, loc *time.Locatio
 	}
 	return v, nil
 }
+
+// portalClaimOffer is the signed-in patient taking an offer made to them.
+func (s *Server) portalClaimOffer(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	offerID, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such offer."))
+		return
+	}
+	o, err := s.db.ClaimOwnOffer(r.Context(), id, offerID, s.now())
+	if p, ok := refusalOf(err); ok {
+		s.renderPortal(w, r, p.Status, p.Message+" Please call the clinic.")
+		return
+	}
+	switch {
+	case err != nil:
+		s.fail(w, r, err)
+	case o.State == postgres.OfferYours:
+		http.Redirect(w, r, "/portal?done=offer-claimed", http.StatusSeeOther)
+	default:
+		s.render(w, r, http.StatusConflict, web.OfferLinkPage(s.meta(r, "An infusion time", "/portal"), offerLinkView(o)))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/web"
@@ -34,6 +35,7 @@ var portalNotices = notices{
 	"calendar-off":   "Your calendar address is turned off.",
 	"booked-own":     "Your next infusion is booked. A confirmation is on its way.",
 	"moved-own":      "Your next infusion is moved. A confirmation is on its way.",
+	"offer-claimed":  "The time is yours: you are booked. A confirmation is on its way.",
 }
 
 func portalNotice(r *http.Request) string { return portalNotices.of(r) }
@@ -92,6 +94,13 @@ func (s *Server) portalView(ctx context.Context, id int64, view *web.PortalView)
 	_, _, lerr := s.db.LatestInfusion(ctx, id)
 	view.CanReport = lerr == nil
 	view.Booking = portalBookingLink(view)
+	offers, err := s.db.PatientOffers(ctx, id, now)
+	if err != nil {
+		return err
+	}
+	for _, o := range offers {
+		view.Offers = append(view.Offers, web.OfferCard{ID: o.ID, Start: o.Start, End: o.Start.Add(time.Duration(o.Minutes) * time.Minute), Expires: o.Expires})
+	}
 	return nil
 }
 
