@@ -424,7 +424,9 @@ type offerKey struct {
 func byLink(hash []byte) offerKey { return offerKey{hash: hash} }
 
 // ownOffer is offer id, made to the patient.
-func ownOffer(patientID, offerID int64) offerKey { return offerKey{offerID: offerID, patientID: patientID} }
+func ownOffer(patientID, offerID int64) offerKey {
+	return offerKey{offerID: offerID, patientID: patientID}
+}
 
 func (k offerKey) query(lock bool) (string, []any, error) {
 	q := `SELECT l.offer_id, l.patient_id, o.chair_id, o.starts_at, o.minutes, o.expires_at, o.claimed_by

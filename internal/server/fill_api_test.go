@@ -243,9 +243,22 @@ func TestPortalOffers(t *testing.T) {
 	if resp := f.postForm(cb, "/login", url.Values{"email": {b.Email}, "password": {"infusiondesk-demo"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("B signs in: %d", resp.StatusCode)
 	}
+	// B's booked next infusion (the one just taken) moves to it.
 	resp := f.postForm(cb, fmt.Sprintf("/portal/offers/%d/claim", int64(bOnly)), url.Values{})
-	// B has an infusion that day already (the one just taken): refused, with why.
-	if resp.StatusCode != http.StatusUnprocessableEntity && resp.StatusCode != http.StatusConflict {
-		t.Fatalf("B's second offer the same day: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/portal?done=offer-claimed" {
+		t.Fatalf("B takes the second offer in the portal: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	visits, err := f.db.PatientVisits(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var booked []string
+	for _, v := range visits {
+		if v.Status == clinic.StatusBooked {
+			booked = append(booked, v.Start.In(sched.Loc).Format(time.RFC3339))
+		}
+	}
+	if len(booked) != 1 || booked[0] != slot.Start.Add(30*time.Minute).In(sched.Loc).Format(time.RFC3339) {
+		t.Fatalf("B's booked visits: %v", booked)
 	}
 }
