@@ -352,16 +352,10 @@ func (s *Server) apiMyOffers(w http.ResponseWriter, r *http.Request) {
 // or ended, with the next free time in their window as the alternative. A
 // second claim of an offer already theirs is 409 too.
 func (s *Server) apiMyClaimOffer(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.portalPatient(w, r)
-	if !ok {
+	o, sent, err := s.claimOwnOffer(w, r)
+	if sent {
 		return
 	}
-	offerID, err := urlID(r)
-	if err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such offer."))
-		return
-	}
-	o, err := s.db.ClaimOwnOffer(r.Context(), id, offerID, s.now())
 	if err == nil && o.Booked == nil {
 		e := &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: "This slot has just been taken."}
 		switch o.State {

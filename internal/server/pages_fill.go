@@ -407,16 +407,10 @@ func (s *Server) freedView(r *http.Request, today clinic.Date, loc *time.Locatio
 
 // portalClaimOffer is the signed-in patient taking an offer made to them.
 func (s *Server) portalClaimOffer(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.portalPatient(w, r)
-	if !ok {
+	o, sent, err := s.claimOwnOffer(w, r)
+	if sent {
 		return
 	}
-	offerID, err := urlID(r)
-	if err != nil {
-		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such offer."))
-		return
-	}
-	o, err := s.db.ClaimOwnOffer(r.Context(), id, offerID, s.now())
 	if p, ok := refusalOf(err); ok {
 		s.renderPortal(w, r, p.Status, p.Message+" Please call the clinic.")
 		return
@@ -429,4 +423,21 @@ func (s *Server) portalClaimOffer(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.render(w, r, http.StatusConflict, web.OfferLinkPage(s.meta(r, "An infusion time", "/portal"), offerLinkView(o)))
 	}
+}
+
+// claimOwnOffer claims the offer {id} for the signed-in patient; sent is
+// true when the answer was sent already (the request names no patient or
+// no offer).
+func (s *Server) claimOwnOffer(w http.ResponseWriter, r *http.Request) (o postgres.OfferLink, sent bool, err error) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return o, true, nil
+	}
+	offerID, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such offer."))
+		return o, true, nil
+	}
+	o, err = s.db.ClaimOwnOffer(r.Context(), id, offerID, s.now())
+	return o, false, err
 }
