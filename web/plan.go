@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -112,6 +113,21 @@ func NewReliefChart(history []clinic.InfusionHistory, today clinic.Date) ReliefC
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// count writes n with its noun: "1 appointment", "3 appointments", "no
+// appointments" (many is the plural; "" adds an s).
+func count(n int, one, many string) string {
+	if many == "" {
+		many = one + "s"
+	}
+	switch n {
+	case 0:
+		return "no " + many
+	case 1:
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // IntervalsText writes a course's maintenance numbers in one line.
 func IntervalsText(iv clinic.Intervals) string {
 	fixed := "planner"
@@ -141,4 +157,34 @@ func flagLabel(code string) string {
 		return "Due, not booked"
 	}
 	return code
+}
+
+// capitalFirst starts s with a capital letter ("no appointments" → "No appointments").
+func capitalFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// fitVerb and needVerb agree with a count of things.
+func fitVerb(n int) string {
+	if n == 1 {
+		return "fits"
+	}
+	return "fit"
+}
+
+func waitVerb(n int) string {
+	if n == 1 {
+		return "waits"
+	}
+	return "wait"
+}
+
+func needVerb(n int) string {
+	if n == 1 {
+		return "needs"
+	}
+	return "need"
 }

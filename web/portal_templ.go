@@ -1025,15 +1025,15 @@ func JournalPage(m Meta, v JournalView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var53 string
-			templ_7745c5c3_Var53, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(len(v.Entries)))
+			templ_7745c5c3_Var53, templ_7745c5c3_Err = templ.JoinStringErrs(count(len(v.Entries), "entry", "entries"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `portal.templ`, Line: 228, Col: 110}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `portal.templ`, Line: 228, Col: 123}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var53))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, " entries</title><line x1=\"30\" x2=\"350\" y1=\"120\" y2=\"120\" class=\"grid-line\"></line> <line x1=\"30\" x2=\"350\" y1=\"20\" y2=\"20\" class=\"grid-line\"></line> <text x=\"26\" y=\"124\" text-anchor=\"end\" class=\"axis-label\">0</text> <text x=\"26\" y=\"24\" text-anchor=\"end\" class=\"axis-label\">10</text> <text x=\"30\" y=\"136\" class=\"axis-label\">90 days ago</text> <text x=\"350\" y=\"136\" text-anchor=\"end\" class=\"axis-label\">today</text> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, "</title><line x1=\"30\" x2=\"350\" y1=\"120\" y2=\"120\" class=\"grid-line\"></line> <line x1=\"30\" x2=\"350\" y1=\"20\" y2=\"20\" class=\"grid-line\"></line> <text x=\"26\" y=\"124\" text-anchor=\"end\" class=\"axis-label\">0</text> <text x=\"26\" y=\"24\" text-anchor=\"end\" class=\"axis-label\">10</text> <text x=\"30\" y=\"136\" class=\"axis-label\">90 days ago</text> <text x=\"350\" y=\"136\" text-anchor=\"end\" class=\"axis-label\">today</text> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -42,6 +42,7 @@ type WorkItem struct {
 type WorkCounts struct {
 	DueSoon, Overdue, ReportMissing, Flagged int
 	FailedMessages                           int // messages to patients that could not be sent
+	OpenRequests                             int // patients' requests the desk has not answered
 }
 
 const workSelect = `
@@ -141,9 +142,10 @@ func (db *DB) Counts(ctx context.Context, now time.Time) (WorkCounts, error) {
 		       count(*) FILTER (WHERE `+listWhere[ListOverdue]+`),
 		       count(*) FILTER (WHERE `+listWhere[ListReportMissing]+`),
 		       count(*) FILTER (WHERE `+listWhere[ListFlagged]+`),
-		       (SELECT count(*) FROM messages WHERE status = 'failed')
+		       (SELECT count(*) FROM messages WHERE status = 'failed'),
+		       (SELECT count(*) FROM requests WHERE answered_at IS NULL)
 		FROM course_plans cp JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
 		JOIN patients p ON p.id = cp.patient_id`, clinic.DateOf(now, sched.Loc)).Scan(
-		&c.DueSoon, &c.Overdue, &c.ReportMissing, &c.Flagged, &c.FailedMessages)
+		&c.DueSoon, &c.Overdue, &c.ReportMissing, &c.Flagged, &c.FailedMessages, &c.OpenRequests)
 	return c, mapError(err)
 }

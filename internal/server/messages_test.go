@@ -185,7 +185,7 @@ func TestAPIMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := f.signIn(clinic.RoleFrontDesk)
-	if _, page := f.get(c, "/desk"); !strings.Contains(page, "1 messages to patients could not be sent") {
+	if _, page := f.get(c, "/desk"); !strings.Contains(page, "1 message to patients could not be sent") {
 		t.Fatal("the desk home does not count the failed message")
 	}
 	if _, page := f.get(c, "/desk/messages"); !strings.Contains(page, "Lena Okafor") || !strings.Contains(page, "550 mailbox unavailable") {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -84,7 +85,7 @@ func (s *Server) deskBook(w http.ResponseWriter, r *http.Request) {
 		a, _, err = s.db.Book(r.Context(), clinic.Booking{PatientID: patientID, Kind: kind, Start: start,
 			ChairID: chairID, IdempotencyKey: f.Key}, s.now())
 	}
-	s.answerForm(w, r, err, web.AppointmentURL(a.ID)+"?done=booked", func(p refusal) {
+	s.answerForm(w, r, err, bookedGoTo(r.PostForm.Get("back"), a.ID), func(p refusal) {
 		f.Message, f.Fields, f.Alternatives, f.Existing = p.Message, p.Fields, p.Alternatives, p.Existing
 		if f.Fields["protocol_id"] != "" {
 			// The form has no protocol field: a loading session without an
@@ -269,3 +270,16 @@ func (s *Server) appointmentAction(r *http.Request, action string, id int64, ver
 }
 
 func minutesOf(a clinic.Appointment) int { return int(a.End.Sub(a.Start) / time.Minute) }
+
+// bookedGoTo is where a booking leads: back to the work list it was made
+// from (with a notice), else to the appointment booked. Only the desk's own
+// lists are taken from the form: never a redirect elsewhere.
+func bookedGoTo(back string, id int64) string {
+	if u, err := url.Parse(back); err == nil && u.Path == "/desk/work" && u.Host == "" && u.Scheme == "" {
+		q := u.Query()
+		if list := q.Get("list"); list == "due" || list == "overdue" || list == "report" {
+			return "/desk/work?" + url.Values{"list": {list}, "sort": {q.Get("sort")}, "done": {"booked"}}.Encode()
+		}
+	}
+	return web.AppointmentURL(id) + "?done=booked"
+}

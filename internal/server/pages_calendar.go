@@ -172,7 +172,7 @@ func (s *Server) deskHome(w http.ResponseWriter, r *http.Request) {
 	today.Arrivals = true
 	work := []web.WorkTab{{Key: "due", Label: "due within 14 days, not booked", Count: counts.DueSoon},
 		{Key: "overdue", Label: "overdue", Count: counts.Overdue}, {Key: "report", Label: "relief reports missing", Count: counts.ReportMissing}}
-	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next, len(misfits), deskNotice(r), work, counts.FailedMessages, freed))
+	s.render(w, r, http.StatusOK, web.DeskHome(s.meta(r, "Front desk", "/desk"), today, next, len(misfits), deskNotice(r), work, counts.FailedMessages, counts.OpenRequests, freed))
 }
 
 // nurseHome shows the infusion floor chair by chair: today when the clinic
