@@ -520,7 +520,7 @@ func AdminHome(m Meta, o AdminOverview) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "</p><h2>Protocols</h2><div class=\"table-scroll\"><table class=\"striped\"><thead><tr><th scope=\"col\">Protocol</th><th scope=\"col\">Sessions</th><th scope=\"col\">Gap (days)</th><th scope=\"col\">Max span</th><th scope=\"col\">Infusion + recovery</th><th scope=\"col\">Dose mg/kg/h</th><th scope=\"col\">Maintenance interval</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "</p><h2>Protocols</h2><div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Protocols\"><table class=\"striped\"><thead><tr><th scope=\"col\">Protocol</th><th scope=\"col\">Sessions</th><th scope=\"col\">Gap (days)</th><th scope=\"col\">Max span</th><th scope=\"col\">Infusion + recovery</th><th scope=\"col\">Dose mg/kg/h</th><th scope=\"col\">Maintenance interval</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1124,7 +1124,7 @@ func AdminUsers(m Meta, users []*clinic.User, f UserForm, notice string) templ.C
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 91, " <div class=\"table-scroll\"><table class=\"striped\" id=\"users\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Email</th><th scope=\"col\">Role</th><th scope=\"col\">Status</th><th scope=\"col\"><span class=\"visually-hidden\">Action</span></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 91, " <div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Users\"><table class=\"striped\" id=\"users\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Email</th><th scope=\"col\">Role</th><th scope=\"col\">Status</th><th scope=\"col\"><span class=\"visually-hidden\">Action</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1446,7 +1446,7 @@ func AdminAudit(m Meta, v AuditView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 121, " <form method=\"get\" action=\"/admin/audit\"><input type=\"hidden\" name=\"verify\" value=\"1\"> <button type=\"submit\" class=\"secondary\">Verify the whole log now</button> <small class=\"muted\">Recomputes every sealed entry from the rows and checks the tree against the signed head.</small></form><div class=\"table-scroll\"><table class=\"striped audit\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">When (")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 121, " <form method=\"get\" action=\"/admin/audit\"><input type=\"hidden\" name=\"verify\" value=\"1\"> <button type=\"submit\" class=\"secondary\">Verify the whole log now</button> <small class=\"muted\">Recomputes every sealed entry from the rows and checks the tree against the signed head.</small></form><div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Audit records\"><table class=\"striped audit\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">When (")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

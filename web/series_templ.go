@@ -529,7 +529,7 @@ func SeriesRows(w SeriesWizard) templ.Component {
 			templ_7745c5c3_Var26 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<div class=\"table-scroll\" id=\"series-rows\"><table class=\"striped series-table\"><thead><tr><th scope=\"col\">Session</th><th scope=\"col\">Date</th><th scope=\"col\">Day</th><th scope=\"col\">Time</th><th scope=\"col\">Chair</th><th scope=\"col\">Gap</th><th scope=\"col\">Check</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Series sessions\" id=\"series-rows\"><table class=\"striped series-table\"><thead><tr><th scope=\"col\">Session</th><th scope=\"col\">Date</th><th scope=\"col\">Day</th><th scope=\"col\">Time</th><th scope=\"col\">Chair</th><th scope=\"col\">Gap</th><th scope=\"col\">Check</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -957,7 +957,7 @@ func ReflowPage(m Meta, v ReflowView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, " <div class=\"table-scroll\"><table class=\"striped\" id=\"reflow\"><thead><tr><th scope=\"col\">Session</th><th scope=\"col\">Now</th><th scope=\"col\">After</th><th scope=\"col\">Check</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, " <div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Re-flowed sessions\"><table class=\"striped\" id=\"reflow\"><thead><tr><th scope=\"col\">Session</th><th scope=\"col\">Now</th><th scope=\"col\">After</th><th scope=\"col\">Check</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
