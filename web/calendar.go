@@ -222,3 +222,11 @@ func freeTitle(minutes int) string {
 	}
 	return fmt.Sprintf("free for %d min", minutes)
 }
+
+// visitText is a visit's kind, with its session: "Loading, session 3".
+func visitText(k clinic.AppointmentKind, session *int) string {
+	if session == nil {
+		return kindLabel(k)
+	}
+	return kindLabel(k) + ", session " + strconv.Itoa(*session)
+}

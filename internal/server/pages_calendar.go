@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
@@ -214,4 +215,40 @@ func (s *Server) nurseHome(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, web.NurseFloor(s.meta(r, "Infusion floor", "/nurse"), day, floor, deskNotice(r)))
+}
+
+// daySheet is the printable list of the day's arrivals for the floor
+// (?date=, today by default).
+func (s *Server) daySheet(w http.ResponseWriter, r *http.Request) {
+	var v web.DaySheetView
+	err := s.read(r, func(r *http.Request) error {
+		ctx := r.Context()
+		c, err := s.clinicDays(ctx)
+		if err != nil {
+			return err
+		}
+		v = web.DaySheetView{Clinic: c.Settings.Name, Date: dayParam(r, c.today), Loc: c.Loc, Back: "/nurse"}
+		if strings.HasPrefix(r.URL.Path, "/desk/") {
+			v.Back = "/desk/calendar?date=" + v.Date.String()
+		}
+		rows, err := s.db.DaySheet(ctx, v.Date)
+		for _, d := range rows {
+			line := web.DaySheetLine{Start: d.Start, End: d.End, Kind: d.Kind, SessionNo: d.SessionNo, Status: d.Status, Patient: d.PatientName, MRN: d.MRN,
+				Phone: d.Phone, Notes: d.Notes, Chair: d.Chair, Nurse: d.Nurse, Protocol: d.Protocol}
+			if d.Driver.Name != "" {
+				line.Driver = strings.TrimSpace(d.Driver.Name + " " + clinic.FormatPhone(d.Driver.Phone))
+			}
+			v.Rows = append(v.Rows, line)
+		}
+		return err
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	section := "/desk/calendar"
+	if v.Back == "/nurse" {
+		section = "/nurse"
+	}
+	s.render(w, r, http.StatusOK, web.DaySheetPage(s.meta(r, "Day sheet", section), v))
 }

@@ -38,11 +38,11 @@ func TestBrowserStaffPagesFitAPhone(t *testing.T) {
 		}
 	}
 	pages := map[clinic.Role][]string{
-		clinic.RoleFrontDesk: {"/desk", "/desk/calendar", "/desk/week", "/desk/misfits", "/desk/book", "/desk/patients",
+		clinic.RoleFrontDesk: {"/desk", "/desk/calendar", "/desk/day-sheet?date=" + day.String(), "/desk/week", "/desk/misfits", "/desk/book", "/desk/patients",
 			fmt.Sprintf("/desk/patients/%d", v.PatientID), "/desk/patients/new", "/desk/requests", "/desk/work", "/desk/messages",
 			fmt.Sprintf("/desk/appointments/%d", v.ID), fmt.Sprintf("/desk/patients/%d/edit", v.PatientID),
 			fmt.Sprintf("/desk/patients/%d/series/new", v.PatientID), web.FillURL(slot.ChairID, slot.Start, 90)},
-		clinic.RoleNurse:     {"/nurse"},
+		clinic.RoleNurse:     {"/nurse", "/nurse/day-sheet"},
 		clinic.RolePhysician: {"/physician", "/physician/flags", fmt.Sprintf("/physician/patients/%d", v.PatientID)},
 		clinic.RoleAdmin: {"/admin", "/admin/users", "/admin/audit", "/admin/roster", "/admin/clinic", "/admin/chairs",
 			"/admin/protocols", "/admin/protocols/new"},

@@ -71,6 +71,7 @@ func (s *Server) routes() chi.Router {
 				r.Use(s.requireRole(clinic.RoleFrontDesk))
 				r.Get("/", s.deskHome)
 				r.Get("/calendar", s.deskDay)
+				r.Get("/day-sheet", s.daySheet)
 				r.Get("/week", s.deskWeek)
 				r.Get("/misfits", s.deskMisfits)
 				r.Get("/book", s.deskBookForm)
@@ -109,6 +110,7 @@ func (s *Server) routes() chi.Router {
 			r.Route("/nurse", func(r chi.Router) {
 				r.Use(s.requireRole(clinic.RoleNurse))
 				r.Get("/", s.nurseHome)
+				r.Get("/day-sheet", s.daySheet)
 				r.Get("/appointments/{id}/record", s.nurseRecordForm)
 				r.Post("/appointments/{id}/record", s.nurseRecord)
 				r.Post("/appointments/{id}/dose", s.nurseDose)
