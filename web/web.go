@@ -116,3 +116,9 @@ func kindLabel(k clinic.AppointmentKind) string {
 	}
 	return string(k)
 }
+
+// SearchesPatients reports whether the role has the header's patient search
+// (the staff who work with patients).
+func SearchesPatients(r clinic.Role) bool {
+	return r == clinic.RoleFrontDesk || r == clinic.RoleNurse || r == clinic.RolePhysician
+}

@@ -170,6 +170,7 @@ func contactBy(chosen []Channel, email, phone string, pr Problems) []Channel {
 type PatientQuery struct {
 	DateOfBirth *Date
 	MRN         string
+	Phone       string   // the number's last (up to) ten digits; with MRN, either matches
 	Words       []string // lower-case
 }
 
@@ -194,7 +195,13 @@ func ParsePatientQuery(q string) PatientQuery {
 		d := DateOf(t, time.UTC)
 		return PatientQuery{DateOfBirth: &d}
 	}
-	if mrnPattern.MatchString(q) {
+	digits, phone := phoneDigits(q)
+	switch mrn := mrnPattern.MatchString(q); {
+	case phone && mrn: // digits alone: either
+		return PatientQuery{MRN: strings.ToUpper(q), Phone: digits}
+	case phone:
+		return PatientQuery{Phone: digits}
+	case mrn:
 		return PatientQuery{MRN: strings.ToUpper(q)}
 	}
 	var words []string
@@ -207,4 +214,30 @@ func ParsePatientQuery(q string) PatientQuery {
 }
 
 // Empty reports whether the query asks for nothing.
-func (q PatientQuery) Empty() bool { return q.DateOfBirth == nil && q.MRN == "" && len(q.Words) == 0 }
+func (q PatientQuery) Empty() bool {
+	return q.DateOfBirth == nil && q.MRN == "" && q.Phone == "" && len(q.Words) == 0
+}
+
+// phoneDigits reads q as a phone number: 7 to 15 digits, written with
+// nothing but spaces, dashes, dots, brackets and a leading +. It answers
+// the last ten digits (a US number with or without its 1, or the local
+// part of another). Record numbers have six digits.
+func phoneDigits(q string) (string, bool) {
+	var digits []rune
+	for i, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits = append(digits, r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '+' && i == 0:
+		default:
+			return "", false
+		}
+	}
+	if len(digits) < 7 || len(digits) > 15 {
+		return "", false
+	}
+	if len(digits) > 10 {
+		digits = digits[len(digits)-10:]
+	}
+	return string(digits), true
+}

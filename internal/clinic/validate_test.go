@@ -43,16 +43,22 @@ func TestParsePatientQuery(t *testing.T) {
 		dob   string
 		mrn   string
 		words string
+		phone string
 	}{
-		{"1961-04-02", "1961-04-02", "", ""},
-		{"04/02/1961", "1961-04-02", "", ""},
-		{"MRN100028", "", "MRN100028", ""},
-		{"mrn100028", "", "MRN100028", ""},
-		{"100028", "", "100028", ""},
-		{"  Maria  Alv ", "", "", "maria alv"},
-		{"alvarez, maria", "", "", "alvarez maria"},
-		{"O'Brien", "", "", "o'brien"},
-		{"", "", "", ""},
+		{"1961-04-02", "1961-04-02", "", "", ""},
+		{"04/02/1961", "1961-04-02", "", "", ""},
+		{"MRN100028", "", "MRN100028", "", ""},
+		{"mrn100028", "", "MRN100028", "", ""},
+		{"100028", "", "100028", "", ""},
+		{"  Maria  Alv ", "", "", "maria alv", ""},
+		{"alvarez, maria", "", "", "alvarez maria", ""},
+		{"O'Brien", "", "", "o'brien", ""},
+		{"", "", "", "", ""},
+		{"(602) 555-0142", "", "", "", "6025550142"},
+		{"+1 602 555 0142", "", "", "", "6025550142"},
+		{"555-0142", "", "", "", "5550142"},
+		{"6025550142", "", "6025550142", "", "6025550142"}, // a record number or a phone
+		{"602 555 0142 x", "", "", "602 555 0142 x", ""},
 	}
 	for _, tt := range tests {
 		q := ParsePatientQuery(tt.q)
@@ -67,8 +73,8 @@ func TestParsePatientQuery(t *testing.T) {
 			}
 			words += w
 		}
-		if dob != tt.dob || q.MRN != tt.mrn || words != tt.words {
-			t.Errorf("%q → dob %q mrn %q words %q", tt.q, dob, q.MRN, words)
+		if dob != tt.dob || q.MRN != tt.mrn || words != tt.words || q.Phone != tt.phone {
+			t.Errorf("%q → dob %q mrn %q words %q phone %q", tt.q, dob, q.MRN, words, q.Phone)
 		}
 	}
 }

@@ -125,7 +125,7 @@ const SearchLimit = 50
 // "álv" finds Álvarez and Álvarez sorts before O'Neil whatever the
 // database's own locale is.
 
-// SearchPatients finds patients by date of birth, record number or the
+// SearchPatients finds patients by date of birth, record number, phone or the
 // beginnings of their names, by last then first name. An empty query lists
 // the first patients by name. The search is audited without its words.
 func (db *DB) SearchPatients(ctx context.Context, q clinic.PatientQuery) ([]clinic.Patient, error) {
@@ -134,12 +134,20 @@ func (db *DB) SearchPatients(ctx context.Context, q clinic.PatientQuery) ([]clin
 		args = append(args, v)
 		return "$" + itoa(len(args))
 	}
+	var either []string // record number or phone
+	if q.MRN != "" {
+		mrn := strings.TrimPrefix(strings.TrimPrefix(q.MRN, "MRN"), "-")
+		either = append(either, "upper(mrn) = "+arg(q.MRN)+" OR mrn = "+arg("MRN"+mrn))
+	}
+	if q.Phone != "" {
+		// Stored numbers are as typed: compare their digits' ends.
+		either = append(either, "right(regexp_replace(phone, '[^0-9]', '', 'g'), "+itoa(len(q.Phone))+") = "+arg(q.Phone))
+	}
 	switch {
 	case q.DateOfBirth != nil:
 		where = append(where, "date_of_birth = "+arg(*q.DateOfBirth))
-	case q.MRN != "":
-		mrn := strings.TrimPrefix(strings.TrimPrefix(q.MRN, "MRN"), "-")
-		where = append(where, "(upper(mrn) = "+arg(q.MRN)+" OR mrn = "+arg("MRN"+mrn)+")")
+	case len(either) > 0:
+		where = append(where, "("+strings.Join(either, " OR ")+")")
 	default:
 		for _, w := range q.Words {
 			p := arg(likePrefix(w))

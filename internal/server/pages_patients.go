@@ -276,3 +276,29 @@ func (s *Server) wishForm(r *http.Request, id int64, action string, input *web.W
 	}
 	return f, err
 }
+
+// search is the header's patient search, the same for every staff role:
+// name, date of birth, record number or phone. POST, so that no name is
+// in a URL; GET shows how to use it.
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	v := web.SearchView{}
+	switch currentUser(r).Role {
+	case clinic.RoleFrontDesk:
+		v.Link = web.PatientURL
+	case clinic.RolePhysician:
+		v.Link = func(id int64) string { return fmt.Sprintf("/physician/patients/%d", id) }
+	}
+	if r.Method == http.MethodPost {
+		v.Query = strings.TrimSpace(r.PostFormValue("q"))
+		if q := clinic.ParsePatientQuery(v.Query); !q.Empty() {
+			var err error
+			if v.Patients, err = s.db.SearchPatients(r.Context(), q); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		} else {
+			v.Query = ""
+		}
+	}
+	s.render(w, r, http.StatusOK, web.SearchPage(s.meta(r, "Find a patient", ""), v))
+}

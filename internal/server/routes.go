@@ -42,6 +42,8 @@ func (s *Server) routes() chi.Router {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireSignedIn)
 			r.Get("/", s.home)
+			r.With(s.requireRole(staff...)).Get("/search", s.search)
+			r.With(s.requireRole(staff...)).Post("/search", s.search)
 			r.Route("/admin", func(r chi.Router) {
 				r.Use(s.requireRole(clinic.RoleAdmin))
 				r.Get("/", s.adminHome)
