@@ -38,3 +38,13 @@ func TestCount(t *testing.T) {
 		t.Fatalf("the day table says:\n%s", b.String())
 	}
 }
+
+// The audit log's "older entries" link keeps the filter.
+func TestAuditFilterQuery(t *testing.T) {
+	if got := (AuditFilterForm{}).query(); got != "" {
+		t.Fatalf("no filter: %q", got)
+	}
+	if got := (AuditFilterForm{Patient: "7", Action: "appointment.", From: "2026-12-01"}).query(); got != "&action=appointment.&from=2026-12-01&patient=7" {
+		t.Fatalf("filter: %q", got)
+	}
+}

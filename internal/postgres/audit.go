@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
@@ -105,6 +106,9 @@ type AuditFilter struct {
 	BeforeSeq int64 // only rows with seq below this; 0 for the newest
 	Limit     int
 	PatientID *int64
+	ActorID   *int64    // who did it
+	Action    string    // actions beginning with this ("appointment." for all of them); "" for any
+	From, To  time.Time // at in [From, To); zero for no bound
 }
 
 // ListAudit returns audit rows, newest first. Reading the log is itself
@@ -120,8 +124,10 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]clinic.AuditRecor
 			       a.entity_id, a.patient_id, a.request_id, a.address, a.before, a.after
 			FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
 			WHERE ($1 = 0 OR a.seq < $1) AND ($2::bigint IS NULL OR a.patient_id = $2)
+			  AND ($4::bigint IS NULL OR a.actor_id = $4) AND a.action LIKE $5
+			  AND ($6::timestamptz IS NULL OR a.at >= $6) AND ($7::timestamptz IS NULL OR a.at < $7)
 			ORDER BY a.seq DESC
-			LIMIT $3`, f.BeforeSeq, f.PatientID, f.Limit)
+			LIMIT $3`, f.BeforeSeq, f.PatientID, f.Limit, f.ActorID, likePrefix(f.Action), optTime(f.From), optTime(f.To))
 		if err != nil {
 			return err
 		}
@@ -134,7 +140,16 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]clinic.AuditRecor
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, clinic.AuditEntry{Action: "audit.read", Entity: "audit_log", PatientID: f.PatientID})
+		return audit(ctx, tx, clinic.AuditEntry{Action: "audit.read", Entity: "audit_log", PatientID: f.PatientID,
+			After: map[string]any{"actor_id": f.ActorID, "action": f.Action, "from": optTime(f.From), "to": optTime(f.To)}})
 	})
 	return out, err
+}
+
+// optTime is t, or nil (SQL NULL) for the zero time.
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

@@ -3,10 +3,12 @@ package server_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
@@ -70,5 +72,34 @@ func TestAPIAuditCheckpointAndProof(t *testing.T) {
 	}
 	if status, _, v := f.api("GET", "/api/v1/audit/proof?seq="+strconv.FormatInt(newest, 10), admin, nil); status != http.StatusConflict {
 		t.Errorf("proof of an unsealed row: %d %v; want 409", status, v)
+	}
+}
+
+// The audit log's page filters by who, patient, action and days; a bad
+// filter is refused on its field with the input kept.
+func TestAdminAuditFilters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sched, _ := f.db.Schedule(ctx)
+	today := clinic.DateOf(time.Now(), sched.Loc)
+	p := maintenancePatient(t, f, "Audrey", "Auditfilter", "audrey@example.com", today.AddDays(-20))
+	desk := f.signIn(clinic.RoleFrontDesk)
+	f.get(desk, fmt.Sprintf("/desk/patients/%d", p.ID)) // a read of her record
+	admin := f.signIn(clinic.RoleAdmin)
+	resp, page := f.get(admin, fmt.Sprintf("/admin/audit?patient=%d&action=patient.&from=%s&to=%s", p.ID, today, today))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("filtered: %d", resp.StatusCode)
+	}
+	rows := strings.Count(page, "<code>")
+	if rows == 0 || strings.Count(page, "<code>patient.") != rows {
+		t.Fatalf("%d rows, not all about the patient's record:\n%s", rows, extractSection(page, "audit-filter"))
+	}
+	if !strings.Contains(page, `value="patient."`) {
+		t.Fatal("the filter form lost the action typed")
+	}
+	resp, page = f.get(admin, "/admin/audit?from=yesterday&patient=x")
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Give the day as YYYY-MM-DD.") ||
+		!strings.Contains(page, "Give a record number") || !strings.Contains(page, `value="yesterday"`) {
+		t.Fatalf("a bad filter: %d", resp.StatusCode)
 	}
 }
