@@ -25,18 +25,8 @@ func TestFillAPI(t *testing.T) {
 	walt := maintenancePatient(t, f, "Walt", "Apiwaits", "walt.api@example.com", today.AddDays(-5))
 	desk := f.token(clinic.RoleFrontDesk)
 
-	_, free, err := f.db.Availability(ctx, day, day, 90, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var chair int64
-	var at clinic.Clock
-	for _, c := range free[0].Chairs {
-		if len(c.Starts) > 0 && chair == 0 {
-			chair, at = c.ChairID, c.Starts[0]
-		}
-	}
-	start := day.At(at, sched.Loc).Format(time.RFC3339)
+	slot := firstFree(t, f, day)
+	chair, start := slot.ChairID, slot.Start.Format(time.RFC3339)
 	status, _, v := f.api("POST", "/api/v1/appointments", desk, map[string]any{"patient_id": walt.ID, "kind": "maintenance", "start": start, "chair_id": chair})
 	expect(t, "booking Walt", status, http.StatusCreated, v)
 	walts := obj(v)
@@ -79,7 +69,7 @@ func TestFillAPI(t *testing.T) {
 
 	// Offers.
 	status, _, v = f.api("POST", "/api/v1/fill-offers", desk, map[string]any{"start": start, "chair_id": chair, "minutes": 90,
-		"patient_ids": []int64{olive.ID}, "expires_at": day.At(at+60, sched.Loc).Format(time.RFC3339)})
+		"patient_ids": []int64{olive.ID}, "expires_at": slot.Start.Add(time.Hour).Format(time.RFC3339)})
 	expect(t, "an offer ending after the slot", status, http.StatusUnprocessableEntity, v)
 	if fields(v)["expires_at"] == nil {
 		t.Fatalf("fields %v", v)

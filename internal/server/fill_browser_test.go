@@ -51,17 +51,7 @@ func TestBrowserDeskFillsAFreedChair(t *testing.T) {
 	olive := maintenancePatient(t, f, "Olive", "Overdue", "olive@example.com", today.AddDays(-150))
 	dan := maintenancePatient(t, f, "Dan", "Duesoon", "dan@example.com", day.AddDays(-28))
 	cara := maintenancePatient(t, f, "Cara", "Cancels", "cara@example.com", day.AddDays(-28))
-	// The demo clinic is busy: the first free 90 minutes that day.
-	_, free, err := f.db.Availability(ctx, day, day, 90, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var slot clinic.Slot
-	for _, c := range free[0].Chairs {
-		if len(c.Starts) > 0 && slot.ChairID == 0 {
-			slot = clinic.Slot{ChairID: c.ChairID, Interval: sched.Interval(day, c.Starts[0], 90)}
-		}
-	}
+	slot := firstFree(t, f, day)
 	visit, _, err := f.db.Book(ctx, clinic.Booking{PatientID: cara.ID, Kind: clinic.KindMaintenance, Start: slot.Start, ChairID: slot.ChairID}, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -261,4 +251,26 @@ func TestBrowserPatientBooksOwnNextInfusion(t *testing.T) {
 	}
 	status, _, v = f.api("POST", "/api/v1/me/appointments", token, map[string]any{"start": start})
 	expect(t, "a second booking", status, http.StatusUnprocessableEntity, v)
+}
+
+// firstFree is the first free 90 minutes on day, in the first chair that
+// has any, as availability answers it (the demo clinic is busy).
+func firstFree(t *testing.T, f *fixture, day clinic.Date) clinic.Slot {
+	t.Helper()
+	ctx := context.Background()
+	sched, err := f.db.Schedule(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, free, err := f.db.Availability(ctx, day, day, 90, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range free[0].Chairs {
+		if len(c.Starts) > 0 {
+			return clinic.Slot{ChairID: c.ChairID, Interval: sched.Interval(day, c.Starts[0], 90)}
+		}
+	}
+	t.Fatalf("no 90 minutes free on %s", day)
+	return clinic.Slot{}
 }

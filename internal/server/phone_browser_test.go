@@ -27,16 +27,7 @@ func TestBrowserStaffPagesFitAPhone(t *testing.T) {
 	}
 	v := visits[len(visits)-1]
 	day := openDays(t, f, 1)[0]
-	_, free, err := f.db.Availability(ctx, day, day, 90, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var slot clinic.Slot
-	for _, c := range free[0].Chairs {
-		if len(c.Starts) > 0 && slot.ChairID == 0 {
-			slot = clinic.Slot{ChairID: c.ChairID, Interval: sched.Interval(day, c.Starts[0], 90)}
-		}
-	}
+	slot := firstFree(t, f, day)
 	pages := map[clinic.Role][]string{
 		clinic.RoleFrontDesk: {"/desk", "/desk/calendar", "/desk/day-sheet?date=" + day.String(), "/desk/week", "/desk/misfits", "/desk/book", "/desk/patients",
 			fmt.Sprintf("/desk/patients/%d", v.PatientID), "/desk/patients/new", "/desk/requests", "/desk/work", "/desk/messages",
