@@ -165,6 +165,9 @@ func seriesURL(id int64) string { return "/desk/series/" + strconv.FormatInt(id,
 // PatientURL is the desk's page of a patient.
 func PatientURL(id int64) string { return "/desk/patients/" + strconv.FormatInt(id, 10) }
 
+// PhysicianPatientURL is a patient's plan page for the physician.
+func PhysicianPatientURL(id int64) string { return "/physician/patients/" + strconv.FormatInt(id, 10) }
+
 // WeekView is seven days from a Monday, each with its appointments.
 type WeekView struct {
 	Monday clinic.Date

@@ -724,9 +724,9 @@ func DeskHome(m Meta, today DayView, next *DayView, misfits int, notice string, 
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var39 string
-				templ_7745c5c3_Var39, templ_7745c5c3_Err = templ.JoinStringErrs(waitVerb(openRequests))
+				templ_7745c5c3_Var39, templ_7745c5c3_Err = templ.JoinStringErrs(agree(openRequests, "waits", "wait"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `homes.templ`, Line: 128, Col: 161}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `homes.templ`, Line: 128, Col: 175}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var39))
 				if templ_7745c5c3_Err != nil {
@@ -783,9 +783,9 @@ func DeskHome(m Meta, today DayView, next *DayView, misfits int, notice string, 
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var42 string
-				templ_7745c5c3_Var42, templ_7745c5c3_Err = templ.JoinStringErrs(fitVerb(misfits))
+				templ_7745c5c3_Var42, templ_7745c5c3_Err = templ.JoinStringErrs(agree(misfits, "fits", "fit"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `homes.templ`, Line: 134, Col: 135}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `homes.templ`, Line: 134, Col: 148}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var42))
 				if templ_7745c5c3_Err != nil {
@@ -796,9 +796,9 @@ func DeskHome(m Meta, today DayView, next *DayView, misfits int, notice string, 
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var43 string
-				templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(needVerb(misfits))
+				templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(agree(misfits, "needs", "need"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `homes.templ`, Line: 134, Col: 194}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `homes.templ`, Line: 134, Col: 221}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var43))
 				if templ_7745c5c3_Err != nil {

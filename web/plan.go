@@ -167,24 +167,11 @@ func capitalFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// fitVerb and needVerb agree with a count of things.
-func fitVerb(n int) string {
+// agree is the verb form that agrees with a count of things: one for 1,
+// many otherwise ("fits"/"fit").
+func agree(n int, one, many string) string {
 	if n == 1 {
-		return "fits"
+		return one
 	}
-	return "fit"
-}
-
-func waitVerb(n int) string {
-	if n == 1 {
-		return "waits"
-	}
-	return "wait"
-}
-
-func needVerb(n int) string {
-	if n == 1 {
-		return "needs"
-	}
-	return "need"
+	return many
 }

@@ -1368,7 +1368,7 @@ func patientLink(desk bool, id int64) string {
 	if desk {
 		return PatientURL(id)
 	}
-	return "/physician/patients/" + strconv.FormatInt(id, 10)
+	return PhysicianPatientURL(id)
 }
 
 func WorkListPage(m Meta, v WorkView) templ.Component {

@@ -187,8 +187,10 @@ type FillFacts struct {
 	// Session is, for a loading patient, the first session after the
 	// slot's day, when moving it to the slot keeps the series' spacing.
 	Session *Appointment
-	// Free: the patient has nothing overlapping the slot and no other
-	// infusion that day; Fits: their occupancy fits in the slot.
+	// Minutes is their visit's occupancy (infusion and recovery). Free:
+	// the patient has nothing overlapping the slot and no other infusion
+	// that day; Fits: Minutes fits in the slot.
+	Minutes    int
 	Free, Fits bool
 	// Offers is false for a patient who does not want offers.
 	Offers bool
@@ -289,6 +291,20 @@ func deref(p *int) int {
 	return *p
 }
 
+// A free slot (to fill or offer) is 15 to 720 minutes: the longest
+// occupancy a course allows.
+const (
+	MinSlotMinutes = 15
+	MaxSlotMinutes = 720
+)
+
+// CheckSlotMinutes names a free time's length outside those bounds.
+func CheckSlotMinutes(minutes int, p Problems) {
+	if minutes < MinSlotMinutes || minutes > MaxSlotMinutes {
+		p.Add("minutes", fmt.Sprintf("Give the free time as %d to %d minutes.", MinSlotMinutes, MaxSlotMinutes))
+	}
+}
+
 // Offer limits.
 const (
 	MaxOfferPatients   = 20
@@ -307,9 +323,7 @@ type NewOffer struct {
 // Check decides the offer's expiry and names what is wrong.
 func (o *NewOffer) Check(now time.Time) error {
 	p := Problems{}
-	if o.Minutes < 15 || o.Minutes > 720 {
-		p.Add("minutes", "Give the free time as 15 to 720 minutes.")
-	}
+	CheckSlotMinutes(o.Minutes, p)
 	if o.ChairID <= 0 {
 		p.Add("chair_id", "Choose the chair that is free.")
 	}

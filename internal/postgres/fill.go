@@ -41,8 +41,10 @@ func (db *DB) FillCandidates(ctx context.Context, start time.Time, minutes int, 
 
 // checkFreeSlot refuses a slot that no visit could start in.
 func checkFreeSlot(sched clinic.Schedule, start time.Time, minutes int, now time.Time) error {
-	if minutes < 15 || minutes > 720 {
-		return clinic.Invalid(map[string]string{"minutes": "Give the free time as 15 to 720 minutes."})
+	p := clinic.Problems{}
+	clinic.CheckSlotMinutes(minutes, p)
+	if err := p.Err(); err != nil {
+		return err
 	}
 	return sched.Check(start, minutes, now)
 }
@@ -50,7 +52,7 @@ func checkFreeSlot(sched clinic.Schedule, start time.Time, minutes int, now time
 func fillCandidates(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, start time.Time, minutes int, now time.Time) ([]clinic.FillCandidate, error) {
 	loc := sched.Loc
 	day, today := clinic.DateOf(start, loc), clinic.DateOf(now, loc)
-	facts, occupancy, err := fillFacts(ctx, tx, day, today)
+	facts, err := fillFacts(ctx, tx, day, today)
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +85,8 @@ func fillCandidates(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, start
 	}
 	for i := range facts {
 		f := &facts[i]
-		iv := clinic.Interval{Start: start, End: start.Add(time.Duration(occupancy[i]) * time.Minute)}
-		f.Fits = occupancy[i] <= minutes
+		iv := clinic.Interval{Start: start, End: start.Add(time.Duration(f.Minutes) * time.Minute)}
+		f.Fits = f.Minutes <= minutes
 		f.Free = cal.PatientFree(f.PatientID, iv) && !cal.InfusionOn(f.PatientID, day) && !slices.Contains(declined, f.PatientID)
 	}
 	return clinic.RankFill(day, clinic.ClockOf(start, loc), today, facts, loc), nil
@@ -94,7 +96,7 @@ func fillCandidates(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, start
 // patients due by the end of their window with nothing booked, those on
 // the waitlist for a later day, and loading patients with a session after
 // day; with each one's visit length.
-func fillFacts(ctx context.Context, tx pgx.Tx, day, today clinic.Date) ([]clinic.FillFacts, []int, error) {
+func fillFacts(ctx context.Context, tx pgx.Tx, day, today clinic.Date) ([]clinic.FillFacts, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT p.id, p.first_name || ' ' || p.last_name, c.phase, cp.due_date, cp.last_infusion_on, c.min_interval_days,
 		       c.self_booking_days_before, c.self_booking_days_after, p.fill_offers,
@@ -113,14 +115,12 @@ func fillFacts(ctx context.Context, tx pgx.Tx, day, today clinic.Date) ([]clinic
 		       AND a.kind = 'loading' AND a.status = 'booked' AND a.series_id IS NOT NULL AND a.local_date > $1::date))
 		ORDER BY p.id`, day, today)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close() // a transaction's first read is a batch's: Close ends it
 	var facts []clinic.FillFacts
-	var occupancy []int
 	for rows.Next() {
 		var f clinic.FillFacts
-		var minutes int
 		var before *clinic.Date
 		var part *string
 		var since *time.Time
@@ -128,8 +128,8 @@ func fillFacts(ctx context.Context, tx pgx.Tx, day, today clinic.Date) ([]clinic
 		var nextStart *time.Time
 		var nextVersion *int
 		if err := rows.Scan(&f.PatientID, &f.Name, &f.Phase, &f.Due, &f.Last, &f.MinInterval, &f.SelfBooking.DaysBefore,
-			&f.SelfBooking.DaysAfter, &f.Offers, &minutes, &before, &part, &since, &nextID, &nextStart, &nextVersion); err != nil {
-			return nil, nil, err
+			&f.SelfBooking.DaysAfter, &f.Offers, &f.Minutes, &before, &part, &since, &nextID, &nextStart, &nextVersion); err != nil {
+			return nil, err
 		}
 		if before != nil {
 			f.Wish = &clinic.Wish{Before: *before, Part: clinic.PartOfDay(*part), Since: *since}
@@ -138,9 +138,9 @@ func fillFacts(ctx context.Context, tx pgx.Tx, day, today clinic.Date) ([]clinic
 			f.Booked = &clinic.Appointment{ID: *nextID, PatientID: f.PatientID, Kind: clinic.KindMaintenance,
 				Status: clinic.StatusBooked, Start: *nextStart, Version: *nextVersion}
 		}
-		facts, occupancy = append(facts, f), append(occupancy, minutes)
+		facts = append(facts, f)
 	}
-	return facts, occupancy, rows.Err()
+	return facts, rows.Err()
 }
 
 // loadingMoves sets, for each loading patient, the first booked session
@@ -286,13 +286,8 @@ func offerSendTime(ch clinic.Channel, now time.Time, loc *time.Location) time.Ti
 }
 
 // chairFreeFor refuses a chair out of service or busy during iv.
-func chairFreeFor(ctx context.Context, tx pgx.Tx, chairID int64, iv clinic.Interval, loc *time.Location) error {
-	var name string
-	var active, busy bool
-	err := tx.QueryRow(ctx, `
-		SELECT c.name, c.active, EXISTS (SELECT 1 FROM appointments a WHERE a.chair_id = c.id
-			AND a.status IN ('booked', 'checked_in', 'completed') AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange($2, $3, '[)'))
-		FROM chairs c WHERE c.id = $1`, chairID, iv.Start, iv.End).Scan(&name, &active, &busy)
+func chairFreeFor(ctx context.Context, q querier, chairID int64, iv clinic.Interval, loc *time.Location) error {
+	name, active, busy, err := chairState(ctx, q, chairID, iv)
 	switch {
 	case isNoRows(err) || err == nil && !active:
 		return clinic.Invalid(map[string]string{"chair_id": "There is no such chair in service."})
@@ -303,6 +298,25 @@ func chairFreeFor(ctx context.Context, tx pgx.Tx, chairID int64, iv clinic.Inter
 			"%s is no longer free for the whole of %s–%s: someone was booked there meanwhile.", name, clinic.ClockOf(iv.Start, loc), clinic.ClockOf(iv.End, loc))}
 	}
 	return nil
+}
+
+// chairState reads a chair's name, whether it is in service, and whether
+// an active appointment holds it during iv.
+func chairState(ctx context.Context, q querier, chairID int64, iv clinic.Interval) (name string, active, busy bool, err error) {
+	err = q.QueryRow(ctx, `
+		SELECT c.name, c.active, EXISTS (SELECT 1 FROM appointments a WHERE a.chair_id = c.id
+			AND a.status IN ('booked', 'checked_in', 'completed') AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange($2, $3, '[)'))
+		FROM chairs c WHERE c.id = $1`, chairID, iv.Start, iv.End).Scan(&name, &active, &busy)
+	return name, active, busy, err
+}
+
+// ChairBusy reports whether an active appointment holds the chair during iv.
+func (db *DB) ChairBusy(ctx context.Context, chairID int64, iv clinic.Interval) (bool, error) {
+	_, _, busy, err := chairState(ctx, db.q(ctx), chairID, iv)
+	if isNoRows(err) {
+		return false, nil
+	}
+	return busy, mapError(err)
 }
 
 // offerPatients reads the patients of an offer and the channels each is
@@ -613,8 +627,7 @@ func (db *DB) placeClaim(ctx context.Context, tx pgx.Tx, r offerRow, start time.
 
 // nextMaintenance is the patient's booked next maintenance infusion, or nil.
 func nextMaintenance(ctx context.Context, q querier, patientID int64) (*clinic.Appointment, error) {
-	next, err := queryAppointments(ctx, q, `WHERE patient_id = $1 AND status = 'booked' AND kind = 'maintenance'
-		AND additional_reason IS NULL ORDER BY starts_at LIMIT 1`, patientID)
+	next, err := queryAppointments(ctx, q, nextVisitOf, patientID)
 	if err != nil || len(next) == 0 {
 		return nil, err
 	}

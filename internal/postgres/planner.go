@@ -29,10 +29,12 @@ func scanHistory(r pgx.CollectableRow) (clinic.InfusionHistory, error) {
 	return h, err
 }
 
-// nextVisitSQL finds the patient's next maintenance infusion, booked (an
-// additional infusion is not the next one).
-const nextVisitSQL = `SELECT id, starts_at FROM appointments WHERE patient_id = $1 AND status = 'booked'
-	AND kind = 'maintenance' AND additional_reason IS NULL ORDER BY starts_at LIMIT 1`
+// nextVisitOf finds, of patient $1's appointments, the next maintenance
+// infusion, booked (an additional infusion is not the next one).
+const nextVisitOf = `WHERE patient_id = $1 AND status = 'booked' AND kind = 'maintenance' AND additional_reason IS NULL
+	ORDER BY starts_at LIMIT 1`
+
+const nextVisitSQL = `SELECT id, starts_at FROM appointments ` + nextVisitOf
 
 const changesSQL = `
 	SELECT ic.changed_at, coalesce(u.name, 'system'), ic.note, ic.before, ic.after

@@ -43,9 +43,10 @@ func (s *Server) apiFillCandidates(w http.ResponseWriter, r *http.Request) {
 	p := clinic.Problems{}
 	start := parseStart(r.URL.Query().Get("start"), p)
 	minutes, err := strconv.Atoi(r.URL.Query().Get("minutes"))
-	if err != nil || minutes < 15 || minutes > 720 {
-		p.Add("minutes", "Give the free time in minutes, 15 to 720.")
+	if err != nil {
+		minutes = 0 // refused as out of bounds
 	}
+	clinic.CheckSlotMinutes(minutes, p)
 	if err := p.Err(); err != nil {
 		s.fail(w, r, err)
 		return

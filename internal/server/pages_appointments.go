@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
@@ -277,8 +278,8 @@ func minutesOf(a clinic.Appointment) int { return int(a.End.Sub(a.Start) / time.
 func bookedGoTo(back string, id int64) string {
 	if u, err := url.Parse(back); err == nil && u.Path == "/desk/work" && u.Host == "" && u.Scheme == "" {
 		q := u.Query()
-		if list := q.Get("list"); list == "due" || list == "overdue" || list == "report" {
-			return "/desk/work?" + url.Values{"list": {list}, "sort": {q.Get("sort")}, "done": {"booked"}}.Encode()
+		if list := postgres.WorkList(q.Get("list")); list == postgres.ListDueSoon || list == postgres.ListOverdue || list == postgres.ListReportMissing {
+			return "/desk/work?" + url.Values{"list": {string(list)}, "sort": {q.Get("sort")}, "done": {"booked"}}.Encode()
 		}
 	}
 	return web.AppointmentURL(id) + "?done=booked"

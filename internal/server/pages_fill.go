@@ -77,17 +77,9 @@ func (s *Server) renderFill(w http.ResponseWriter, r *http.Request, status int, 
 		for _, o := range offers {
 			v.Offers = append(v.Offers, web.OfferLine{Patients: o.Patients, Expires: o.Expires, Claimed: o.Claimed})
 		}
-		day, err := s.db.Visits(ctx, postgres.AppointmentFilter{From: v.Start.Add(-16 * time.Hour), To: v.End})
-		if err != nil {
-			return err
-		}
-		v.Free = true
-		for _, a := range day {
-			if a.ChairID == v.ChairID && a.Status.Active() && a.Start.Before(v.End) && v.Start.Before(a.End) {
-				v.Free = false
-			}
-		}
-		return nil
+		busy, err := s.db.ChairBusy(ctx, v.ChairID, clinic.Interval{Start: v.Start, End: v.End})
+		v.Free = !busy
+		return err
 	})
 	if clinic.ErrorCode(err) == clinic.EINVALID {
 		err = clinic.Errorf(clinic.ENOTFOUND, "This time can no longer be filled: %s", clinic.ErrorMessage(err))
@@ -273,10 +265,8 @@ func (s *Server) renderPortalBook(w http.ResponseWriter, r *http.Request, status
 			v.Due, v.Window, v.Moving = opts.Due, opts.Window, opts.Booked
 			v.Days = bookDays(opts.Slots, loc)
 		}
-		if _, v.Offers, err = s.db.Wish(ctx, id, s.now()); err != nil {
-			return err
-		}
-		v.Wish, err = s.wishForm(r, id, "/portal/waitlist", wish)
+		current, offers, err := s.db.Wish(ctx, id, s.now())
+		v.Offers, v.Wish = offers, wishForm(current, "/portal/waitlist", wish)
 		return err
 	})
 	if err != nil {

@@ -109,9 +109,11 @@ func (s *Server) patientView(r *http.Request, id int64, x patientExtras) (web.Pa
 		return v, err
 	}
 	v.Portal.InviteURL = x.inviteURL
-	if v.Wish, err = s.wishForm(r, id, fmt.Sprintf("/desk/patients/%d/waitlist", id), x.wish); err != nil {
+	current, _, err := s.db.Wish(ctx, id, s.now())
+	if err != nil {
 		return v, err
 	}
+	v.Wish = wishForm(current, fmt.Sprintf("/desk/patients/%d/waitlist", id), x.wish)
 	for _, sr := range series {
 		v.Series = append(v.Series, web.SeriesSummary{ID: sr.ID, Protocol: sr.Protocol, Sessions: sr.Sessions, Done: sr.Done,
 			Cancelled: sr.Cancelled, CancelReason: sr.CancelReason, Visits: sr.Appointments})
@@ -263,10 +265,9 @@ func (s *Server) deskSavePatient(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// wishForm is the waitlist form of a patient, posting under action: their
-// open wish, or the input as the person left it.
-func (s *Server) wishForm(r *http.Request, id int64, action string, input *web.WishForm) (web.WishForm, error) {
-	current, _, err := s.db.Wish(r.Context(), id, s.now())
+// wishForm is the waitlist form posting under action: the patient's open
+// wish (current), or the input as the person left it.
+func wishForm(current *clinic.Wish, action string, input *web.WishForm) web.WishForm {
 	f := web.WishForm{Action: action, Remove: action + "/remove", Current: current, Part: string(clinic.AnyTime)}
 	if current != nil {
 		f.Before, f.Part = current.Before.String(), string(current.Part)
@@ -274,7 +275,7 @@ func (s *Server) wishForm(r *http.Request, id int64, action string, input *web.W
 	if input != nil {
 		f.Before, f.Part, f.Fields = input.Before, input.Part, input.Fields
 	}
-	return f, err
+	return f
 }
 
 // search is the header's patient search, the same for every staff role:
@@ -286,7 +287,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	case clinic.RoleFrontDesk:
 		v.Link = web.PatientURL
 	case clinic.RolePhysician:
-		v.Link = func(id int64) string { return fmt.Sprintf("/physician/patients/%d", id) }
+		v.Link = web.PhysicianPatientURL
 	}
 	if r.Method == http.MethodPost {
 		v.Query = strings.TrimSpace(r.PostFormValue("q"))
