@@ -21,6 +21,8 @@ MAILPIT_UI   ?= 127.0.0.1:8025
 
 HTMX_VERSION := 2.0.11
 PICO_VERSION := 2.1.1
+# axe-core runs inside the browser tests only (internal/browsertest/axe): never served.
+AXE_VERSION  := 4.14.1
 
 .PHONY: bench-http bench-audit staticcheck complexity mailpit stop-mail deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
 
@@ -203,16 +205,20 @@ stop-db: build
 reset-demo: build
 	$(DEVDB) -dir $(DEV_DIR) drop-db
 
-## vendor: fetch htmx and Pico CSS from npm into web/static/vendor (committed)
+## vendor: fetch htmx and Pico CSS from npm into web/static/vendor, and axe-core (for the
+## browser tests only) into internal/browsertest/axe (all committed)
 vendor:
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	(cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) @picocss/pico@$(PICO_VERSION) >/dev/null && \
-	 mkdir htmx pico && tar xzf htmx.org-$(HTMX_VERSION).tgz -C htmx && tar xzf picocss-pico-$(PICO_VERSION).tgz -C pico); \
+	(cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) @picocss/pico@$(PICO_VERSION) axe-core@$(AXE_VERSION) >/dev/null && \
+	 mkdir htmx pico axe && tar xzf htmx.org-$(HTMX_VERSION).tgz -C htmx && tar xzf picocss-pico-$(PICO_VERSION).tgz -C pico && \
+	 tar xzf axe-core-$(AXE_VERSION).tgz -C axe); \
+	cp $$tmp/axe/package/axe.min.js internal/browsertest/axe/axe.min.js; \
+	cp $$tmp/axe/package/LICENSE internal/browsertest/axe/LICENSE.txt; \
 	cp $$tmp/htmx/package/dist/htmx.min.js web/static/vendor/htmx.min.js; \
 	cp $$tmp/htmx/package/LICENSE web/static/vendor/htmx.LICENSE.txt; \
 	cp $$tmp/pico/package/css/pico.jade.min.css web/static/vendor/pico.min.css; \
 	cp $$tmp/pico/package/LICENSE.md web/static/vendor/pico.LICENSE.txt; \
-	echo "vendored htmx $(HTMX_VERSION) and Pico CSS $(PICO_VERSION)"
+	echo "vendored htmx $(HTMX_VERSION), Pico CSS $(PICO_VERSION) and axe-core $(AXE_VERSION)"
 
 clean:
 	rm -rf .data/bin

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 )
@@ -21,11 +24,11 @@ type PlanBox struct {
 }
 
 // SlotText is the suggested slot in words.
-func (b PlanBox) SlotText() string {
+func (b PlanBox) SlotText(ctx context.Context) string {
 	if b.Slot == nil {
 		return ""
 	}
-	return fmt.Sprintf("%s %s · %s", b.Slot.Start.In(b.Loc).Format("Mon 2 Jan"), clinic.ClockOf(b.Slot.Start, b.Loc), b.ChairName)
+	return fmt.Sprintf("%s %s · %s", dateAt(ctx, b.Slot.Start, b.Loc, i18n.Short), clock(ctx, b.Slot.Start, b.Loc), b.ChairName)
 }
 
 // ReliefChart is the chart of relief per infusion and the intervals given,
@@ -59,7 +62,7 @@ type ChartTick struct {
 }
 
 // NewReliefChart lays out the relevant infusions (oldest first).
-func NewReliefChart(history []clinic.InfusionHistory, today clinic.Date) ReliefChart {
+func NewReliefChart(ctx context.Context, history []clinic.InfusionHistory, today clinic.Date) ReliefChart {
 	rel := clinic.Relevant(history)
 	c := ReliefChart{Width: 640, Height: 240, BaseY: 190, MaxDays: 28}
 	for i, h := range rel {
@@ -83,20 +86,20 @@ func NewReliefChart(history []clinic.InfusionHistory, today clinic.Date) ReliefC
 	step := (c.Width - 60) / max(len(rel), 1)
 	step = min(step, 90)
 	for i, h := range rel {
-		col := ChartColumn{X: 50 + i*step, W: step * 6 / 10, Date: h.GivenOn.Format("2 Jan")}
+		col := ChartColumn{X: 50 + i*step, W: step * 6 / 10, Date: date(ctx, h.GivenOn, i18n.DayMonth)}
 		days, observed := h.Duration()
 		switch {
 		case observed:
 			col.Label, col.Observed = strconv.Itoa(days)+" d", true
-			col.Title = fmt.Sprintf("Infusion of %s: relief lasted %d days", h.GivenOn.Format("2 Jan 2006"), days)
+			col.Title = fmt.Sprintf("Infusion of %s: relief lasted %d days", date(ctx, h.GivenOn, i18n.Plain), days)
 		case h.Relief != nil:
 			days = h.Relief.On.DaysSince(h.GivenOn)
 			col.Label = "≥ " + strconv.Itoa(days) + " d"
-			col.Title = fmt.Sprintf("Infusion of %s: still relieved %d days after", h.GivenOn.Format("2 Jan 2006"), days)
+			col.Title = fmt.Sprintf("Infusion of %s: still relieved %d days after", date(ctx, h.GivenOn, i18n.Plain), days)
 		default:
 			days = 0
 			col.Label = "no report"
-			col.Title = fmt.Sprintf("Infusion of %s: no relief report", h.GivenOn.Format("2 Jan 2006"))
+			col.Title = fmt.Sprintf("Infusion of %s: no relief report", date(ctx, h.GivenOn, i18n.Plain))
 		}
 		col.BarH = max(scale(days), 2)
 		col.BarY = c.BaseY - col.BarH

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"sync"
-	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 )
@@ -94,14 +93,6 @@ func HomePath(r clinic.Role) string {
 	}
 	return "/login"
 }
-
-func clock(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") }
-
-func longDay(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("Monday 2 January 2006")
-}
-
-func shortDay(t time.Time, loc *time.Location) string { return t.In(loc).Format("Mon 2 Jan 2006") }
 
 func minutes(a clinic.Appointment) int { return int(a.End.Sub(a.Start).Minutes()) }
 

@@ -52,3 +52,32 @@ func TestTabReportsBrokenPages(t *testing.T) {
 		t.Fatalf("problems reported:\n%s\nwant a CSP violation and the missing script", joined)
 	}
 }
+
+// axe-core runs in the page, under the pages' strict Content-Security-
+// Policy, and reports what WCAG 2.1 AA forbids: an image with no text, a
+// field with no label, text too faint to read. A clean page passes.
+func TestAxeFindsViolations(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src data:")
+		if r.URL.Path == "/clean" {
+			w.Write([]byte(`<!doctype html><html lang="en"><title>clean</title><main><h1>Fine</h1><label for="a">Name</label><input id="a"></main></html>`))
+			return
+		}
+		w.Write([]byte(`<!doctype html><html lang="en"><title>bad</title><main><h1>Bad</h1>` +
+			`<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><input id="b">` +
+			`<p style="color:#ddd;background:#fff">faint</p></main></html>`))
+	}))
+	defer srv.Close()
+	tab := Start(t).Tab(t)
+	tab.Open(srv.URL + "/clean")
+	if v := tab.Axe(); len(v) != 0 {
+		t.Errorf("a clean page: %v", v)
+	}
+	tab.Open(srv.URL + "/bad")
+	got := strings.Join(tab.Axe(), "\n")
+	for _, rule := range []string{"image-alt", "label", "color-contrast"} {
+		if !strings.Contains(got, rule+" (") {
+			t.Errorf("axe missed %s:\n%s", rule, got)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // Filling freed chairs (issue 16): who could take a slot that came free,
@@ -365,6 +367,7 @@ func (o *NewOffer) Check(now time.Time) error {
 type OfferNotice struct {
 	ClinicName, ClinicPhone string
 	Loc                     *time.Location
+	Locale                  i18n.Locale // the patient's language in the clinic's style
 	Start                   time.Time
 	Minutes                 int
 	Expires                 time.Time
@@ -373,20 +376,21 @@ type OfferNotice struct {
 
 // Subject is the email's subject line.
 func (n OfferNotice) Subject() string {
-	return "An earlier infusion time: " + when(n.Start, n.Loc, false) + " — " + n.ClinicName
+	return n.Locale.T("An earlier infusion time: %s", when(n.Start, n.Loc, n.Locale, false)) + " — " + n.ClinicName
 }
 
 func (n OfferNotice) lines() []string {
+	l := n.Locale
 	out := []string{
-		"A chair has come free at " + n.ClinicName + ", and your next infusion is due around then:",
-		fmt.Sprintf("- %s, %d minutes (until %s)", when(n.Start, n.Loc, false), n.Minutes,
-			n.Start.Add(time.Duration(n.Minutes)*time.Minute).In(n.Loc).Format("3:04 PM")),
-		"It goes to the first patient who takes it. The offer ends " + when(n.Expires, n.Loc, true) + ".",
-		takeIt + n.Link,
-		"Arrange a driver — you may not drive after an infusion.",
+		l.T("A chair has come free at %s, and your next infusion is due around then:", n.ClinicName),
+		"- " + l.T("%s, %d minutes (until %s)", when(n.Start, n.Loc, l, false), n.Minutes,
+			l.Clock(n.Start.Add(time.Duration(n.Minutes)*time.Minute).In(n.Loc))),
+		l.T("It goes to the first patient who takes it. The offer ends %s.", when(n.Expires, n.Loc, l, true)),
+		l.T(takeIt) + n.Link,
+		l.T("Arrange a driver — you may not drive after an infusion."),
 	}
 	if n.ClinicPhone != "" {
-		out = append(out, "Questions: call "+n.ClinicPhone+".")
+		out = append(out, l.T("Questions: call %s.", n.ClinicPhone))
 	}
 	return out
 }
@@ -398,13 +402,13 @@ func (n OfferNotice) Text() string { return strings.Join(n.lines(), "\n\n") + "\
 
 // HTML is the email's HTML part.
 func (n OfferNotice) HTML() string {
-	return htmlParagraphs(n.lines(), takeIt, n.Link, "Take this time")
+	return htmlParagraphs(n.lines(), n.Locale.T(takeIt), n.Link, n.Locale.T("Take this time"))
 }
 
 // SMS is the offer as a text message.
 func (n OfferNotice) SMS() string {
-	s := fmt.Sprintf("an earlier infusion time is free: %s (%d min). First to take it gets it, until %s: %s",
-		when(n.Start, n.Loc, true), n.Minutes, n.Expires.In(n.Loc).Format("3:04 PM"), n.Link)
+	s := n.Locale.T("an earlier infusion time is free: %s (%d min). First to take it gets it, until %s: %s",
+		when(n.Start, n.Loc, n.Locale, true), n.Minutes, n.Locale.Clock(n.Expires.In(n.Loc)), n.Link)
 	name := []rune(n.ClinicName)
 	if room := MaxSMS - utf8.RuneCountInString(s) - len(": "); len(name) > room {
 		name = append(name[:max(room-1, 0)], '…')

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // Range is one opening range of a day, [Opens, Closes) in local wall-clock time.
@@ -60,6 +62,8 @@ type Settings struct {
 	// Nursing limits bookings on dates with nurses on shift; a zero value
 	// in an update keeps the clinic's.
 	Nursing Nursing
+	// Style is how pages, messages and calendar entries write dates and times.
+	Style   i18n.Style
 	Version int
 }
 

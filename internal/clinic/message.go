@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
+
 	"github.com/nyaruka/phonenumbers"
 )
 
@@ -138,25 +140,28 @@ type Notice struct {
 	// ClinicAddress is where to come; "" leaves it out.
 	ClinicAddress string
 	Loc           *time.Location
-	Visits        []NoticeVisit // one, or every session of a loading series
-	Was           []NoticeVisit // for MessageMoved: the times before
-	Link          string        // the visit link (confirm or cancel), "" for none
+	// Locale is the patient's language in the clinic's style.
+	Locale i18n.Locale
+	Visits []NoticeVisit // one, or every session of a loading series
+	Was    []NoticeVisit // for MessageMoved: the times before
+	Link   string        // the visit link (confirm or cancel), "" for none
 }
 
-func (v NoticeVisit) what() string {
+func (v NoticeVisit) what(l i18n.Locale) string {
 	if v.Kind.Infusion() {
-		return "infusion visit"
+		return l.T("infusion visit")
 	}
-	return "appointment"
+	return l.T("appointment")
 }
 
-// when writes a visit's time the way a US clinic writes it: "Wednesday,
-// December 2, 2026 at 8:00 AM".
-func when(t time.Time, loc *time.Location, short bool) string {
+// when writes a visit's time in the patient's language and the clinic's
+// style: "Wednesday, December 2, 2026 at 8:00 AM" ("Wed, Dec 2 at 8:00 AM"
+// when short, for a text).
+func when(t time.Time, loc *time.Location, l i18n.Locale, short bool) string {
 	if short {
-		return t.In(loc).Format("Mon Jan 2 at 3:04 PM")
+		return l.At(t.In(loc), i18n.Short)
 	}
-	return t.In(loc).Format("Monday, January 2, 2006 at 3:04 PM")
+	return l.At(t.In(loc), i18n.LongYear)
 }
 
 func (n Notice) infusion() bool {
@@ -170,65 +175,67 @@ func (n Notice) infusion() bool {
 
 // Subject is the email's subject line.
 func (n Notice) Subject() string {
-	v := n.Visits[0]
+	v, l := n.Visits[0], n.Locale
+	at := when(v.Start, n.Loc, l, false)
 	var s string
 	switch n.Kind {
 	case MessageConfirmation:
-		s = fmt.Sprintf("Your %s on %s", v.what(), when(v.Start, n.Loc, false))
+		s = l.T("Your %s on %s", v.what(l), at)
 		if len(n.Visits) > 1 {
-			s = fmt.Sprintf("Your %d infusion visits from %s", len(n.Visits), when(v.Start, n.Loc, false))
+			s = l.T("Your %d infusion visits from %s", len(n.Visits), at)
 		}
 	case MessageReminder:
-		s = fmt.Sprintf("Reminder: your %s on %s", v.what(), when(v.Start, n.Loc, false))
+		s = l.T("Reminder: your %s on %s", v.what(l), at)
 	case MessageMoved:
-		s = fmt.Sprintf("Your %s has moved to %s", v.what(), when(v.Start, n.Loc, false))
+		s = l.T("Your %s has moved to %s", v.what(l), at)
 		if len(n.Visits) > 1 {
-			s = fmt.Sprintf("Your infusion visits have moved, from %s", when(v.Start, n.Loc, false))
+			s = l.T("Your infusion visits have moved, from %s", at)
 		}
 	case MessageCancelled:
-		s = fmt.Sprintf("Cancelled: your %s on %s", v.what(), when(v.Start, n.Loc, false))
+		s = l.T("Cancelled: your %s on %s", v.what(l), at)
 	}
 	return s + " — " + n.ClinicName
 }
 
 // lines is the email's text, paragraph by paragraph.
 func (n Notice) lines() []string {
+	l := n.Locale
 	var out []string
 	switch n.Kind {
 	case MessageConfirmation:
-		out = append(out, "You are booked at "+n.ClinicName+":")
+		out = append(out, l.T("You are booked at %s:", n.ClinicName))
 	case MessageReminder:
-		out = append(out, "A reminder of your visit to "+n.ClinicName+":")
+		out = append(out, l.T("A reminder of your visit to %s:", n.ClinicName))
 	case MessageMoved:
-		out = append(out, "Your visit to "+n.ClinicName+" has moved. The new time:")
+		out = append(out, l.T("Your visit to %s has moved. The new time:", n.ClinicName))
 	case MessageCancelled:
-		out = append(out, "This visit to "+n.ClinicName+" is cancelled:")
+		out = append(out, l.T("This visit to %s is cancelled:", n.ClinicName))
 	}
 	for _, v := range n.Visits {
-		out = append(out, fmt.Sprintf("- %s, %d minutes (until %s)", when(v.Start, n.Loc, false),
-			int(v.End.Sub(v.Start)/time.Minute), v.End.In(n.Loc).Format("3:04 PM")))
+		out = append(out, "- "+l.T("%s, %d minutes (until %s)", when(v.Start, n.Loc, l, false),
+			int(v.End.Sub(v.Start)/time.Minute), l.Clock(v.End.In(n.Loc))))
 	}
 	if len(n.Was) > 0 {
 		var was []string
 		for _, v := range n.Was {
-			was = append(was, when(v.Start, n.Loc, false))
+			was = append(was, when(v.Start, n.Loc, l, false))
 		}
-		out = append(out, "It was: "+strings.Join(was, "; ")+".")
+		out = append(out, l.T("It was: %s.", strings.Join(was, "; ")))
 	}
 	if n.Kind != MessageCancelled {
 		if n.infusion() {
-			out = append(out, "Arrange a driver — you may not drive after an infusion.")
+			out = append(out, l.T("Arrange a driver — you may not drive after an infusion."))
 		}
 		if n.ClinicAddress != "" {
-			out = append(out, "Where: "+n.ClinicAddress)
+			out = append(out, l.T("Where: %s", n.ClinicAddress))
 		}
-		out = append(out, "Please arrive 15 minutes early.")
+		out = append(out, l.T("Please arrive 15 minutes early."))
 		if n.Link != "" {
-			out = append(out, confirmOrCancel+n.Link)
+			out = append(out, l.T(confirmOrCancel)+n.Link)
 		}
 	}
 	if n.ClinicPhone != "" {
-		out = append(out, "Questions or changes: call "+n.ClinicPhone+".")
+		out = append(out, l.T("Questions or changes: call %s.", n.ClinicPhone))
 	}
 	return out
 }
@@ -240,7 +247,7 @@ func (n Notice) Text() string { return strings.Join(n.lines(), "\n\n") + "\n" }
 
 // HTML is the email's HTML part: the same paragraphs, escaped.
 func (n Notice) HTML() string {
-	return htmlParagraphs(n.lines(), confirmOrCancel, n.Link, "Confirm or cancel this visit")
+	return htmlParagraphs(n.lines(), n.Locale.T(confirmOrCancel), n.Link, n.Locale.T("Confirm or cancel this visit"))
 }
 
 // htmlParagraphs writes an email's HTML part: each line a paragraph,
@@ -262,41 +269,42 @@ func htmlParagraphs(lines []string, linkLead, link, label string) string {
 // SMS is the text message, at most MaxSMS characters: the optional parts
 // (arrival advice, then the phone) go first when it is too long.
 func (n Notice) SMS() string {
-	v := n.Visits[0]
+	v, l := n.Visits[0], n.Locale
+	at := when(v.Start, n.Loc, l, true)
 	var head string
 	switch n.Kind {
 	case MessageConfirmation:
-		head = fmt.Sprintf("booked: %s %s (%d min)", v.what(), when(v.Start, n.Loc, true), int(v.End.Sub(v.Start)/time.Minute))
+		head = l.T("booked: %s %s (%d min)", v.what(l), at, int(v.End.Sub(v.Start)/time.Minute))
 		if len(n.Visits) > 1 {
 			var days []string
 			for _, s := range n.Visits {
-				days = append(days, s.Start.In(n.Loc).Format("Jan 2"))
+				days = append(days, l.Date(s.Start.In(n.Loc), i18n.DayMonth))
 			}
-			head = fmt.Sprintf("booked: %d infusion visits at %s: %s", len(n.Visits), v.Start.In(n.Loc).Format("3:04 PM"), strings.Join(days, ", "))
+			head = l.T("booked: %d infusion visits at %s: %s", len(n.Visits), l.Clock(v.Start.In(n.Loc)), strings.Join(days, ", "))
 		}
 	case MessageReminder:
-		head = fmt.Sprintf("reminder: %s %s", v.what(), when(v.Start, n.Loc, true))
+		head = l.T("reminder: %s %s", v.what(l), at)
 	case MessageMoved:
-		head = fmt.Sprintf("your %s moved to %s", v.what(), when(v.Start, n.Loc, true))
+		head = l.T("your %s moved to %s", v.what(l), at)
 	case MessageCancelled:
-		head = fmt.Sprintf("cancelled: %s %s", v.what(), when(v.Start, n.Loc, true))
+		head = l.T("cancelled: %s %s", v.what(l), at)
 	}
 	parts := []string{head + "."}
 	var optional []string
 	if n.Kind != MessageCancelled {
 		if n.infusion() {
-			parts = append(parts, "Arrange a driver: no driving after an infusion.")
+			parts = append(parts, l.T("Arrange a driver: no driving after an infusion."))
 		}
 		if n.Link != "" {
-			parts = append(parts, "Confirm/cancel: "+n.Link)
+			parts = append(parts, l.T("Confirm/cancel: %s", n.Link))
 		}
 	}
 	// Dropped from the end when too long: the arrival advice, then the phone.
 	if n.ClinicPhone != "" {
-		optional = append(optional, "Call "+n.ClinicPhone+".")
+		optional = append(optional, l.T("Call %s.", n.ClinicPhone))
 	}
 	if n.Kind != MessageCancelled {
-		optional = append(optional, "Arrive 15 min early.")
+		optional = append(optional, l.T("Arrive 15 min early."))
 	}
 	// The clinic's name leads; a name too long for the rest is shortened,
 	// never the visit or its link.
@@ -388,35 +396,34 @@ func PlanVisitMessages(kind MessageKind, visits []NoticeVisit, to Recipient, r R
 type Invitation struct {
 	ClinicName, FirstName, Link string
 	Valid                       time.Duration
+	Locale                      i18n.Locale
 }
 
 // Subject is the invitation's subject line.
-func (i Invitation) Subject() string { return "Your patient portal invitation — " + i.ClinicName }
+func (i Invitation) Subject() string {
+	return i.Locale.T("Your patient portal invitation") + " — " + i.ClinicName
+}
+
+func (i Invitation) lines() []string {
+	l := i.Locale
+	return []string{
+		l.T("Hello %s,", i.FirstName),
+		l.T("%s invites you to its patient portal, where you can see and change your visits and tell the clinic how you are doing.", i.ClinicName),
+		l.T("Set your password here within %d hours:", int(i.Valid/time.Hour)),
+		i.Link,
+		l.T("If you did not expect this message, you can ignore it."),
+	}
+}
 
 // Text is the invitation's plain-text part.
-func (i Invitation) Text() string {
-	return fmt.Sprintf("Hello %s,\n\n%s invites you to its patient portal, where you can see and change your visits and tell the clinic how you are doing.\n\nSet your password here within %d hours:\n\n%s\n\nIf you did not expect this message, you can ignore it.\n",
-		i.FirstName, i.ClinicName, int(i.Valid/time.Hour), i.Link)
-}
+func (i Invitation) Text() string { return strings.Join(i.lines(), "\n\n") + "\n" }
 
 // HTML is the invitation's HTML part.
-func (i Invitation) HTML() string {
-	var b strings.Builder
-	b.WriteString("<!doctype html><html><body>")
-	for _, l := range strings.Split(strings.TrimSpace(i.Text()), "\n\n") {
-		if l == i.Link {
-			fmt.Fprintf(&b, `<p><a href="%s">%s</a></p>`, html.EscapeString(l), html.EscapeString(l))
-			continue
-		}
-		b.WriteString("<p>" + html.EscapeString(l) + "</p>")
-	}
-	b.WriteString("</body></html>")
-	return b.String()
-}
+func (i Invitation) HTML() string { return htmlParagraphs(i.lines(), "", i.Link, i.Link) }
 
 // SMS is the invitation as a text message.
 func (i Invitation) SMS() string {
-	return fmt.Sprintf("%s: set up your patient portal within %d hours: %s", i.ClinicName, int(i.Valid/time.Hour), i.Link)
+	return i.ClinicName + ": " + i.Locale.T("set up your patient portal within %d hours: %s", int(i.Valid/time.Hour), i.Link)
 }
 
 // Outgoing is one message, finished, as it is handed to the mail server

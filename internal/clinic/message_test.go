@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 var chicagoZone, _ = time.LoadLocation("America/Chicago")
@@ -108,7 +110,7 @@ func TestNoticeContent(t *testing.T) {
 		t.Errorf("html %q", h)
 	}
 	sms := n.SMS()
-	if utf8.RuneCountInString(sms) > MaxSMS || !strings.Contains(sms, "Mon Mar 9 at 9:00 AM") || !strings.Contains(sms, "driver") || !strings.Contains(sms, n.Link) {
+	if utf8.RuneCountInString(sms) > MaxSMS || !strings.Contains(sms, "Mon, Mar 9 at 9:00 AM") || !strings.Contains(sms, "driver") || !strings.Contains(sms, n.Link) {
 		t.Errorf("sms %q", sms)
 	}
 	// The week before the change, the same 09:00 is written as 09:00 too.
@@ -280,5 +282,46 @@ func TestCheckSend(t *testing.T) {
 		if got := CheckSend(c.ch, c.to, c.off, c.now, chicagoZone); got != c.want {
 			t.Errorf("%s: %+v; want %+v", c.name, got, c.want)
 		}
+	}
+}
+
+// A patient who reads Spanish gets every message in Spanish, the dates in
+// Spanish and the clinic's clock, and no English left in it.
+func TestMessagesInSpanish(t *testing.T) {
+	loc, _ := time.LoadLocation("America/Phoenix")
+	start := time.Date(2026, 3, 9, 13, 0, 0, 0, loc)
+	es := i18n.Locale{Lang: i18n.Spanish, Style: i18n.Style{Clock24: true}}
+	n := Notice{Kind: MessageReminder, ClinicName: "Desert Bloom", ClinicPhone: "(602) 555-0100", ClinicAddress: "2150 E Camelback Rd",
+		Loc: loc, Locale: es, Visits: []NoticeVisit{{Kind: KindMaintenance, Start: start, End: start.Add(90 * time.Minute)}},
+		Link: "https://clinic.example/v/abc"}
+	if got, want := n.Subject(), "Recordatorio: su cita de infusión el lunes, 9 de marzo de 2026 a las 13:00 — Desert Bloom"; got != want {
+		t.Errorf("subject = %q; want %q", got, want)
+	}
+	for _, want := range []string{"Le recordamos su cita en Desert Bloom:", "- lunes, 9 de marzo de 2026 a las 13:00, 90 minutos (hasta las 14:30)",
+		"no puede conducir", "Llegue 15 minutos antes", "Confirmar o cancelar: https://clinic.example/v/abc", "llame al (602) 555-0100"} {
+		if !strings.Contains(n.Text(), want) {
+			t.Errorf("text lacks %q:\n%s", want, n.Text())
+		}
+	}
+	if !strings.Contains(n.HTML(), ">Confirmar o cancelar esta cita</a>") {
+		t.Errorf("html link label not in Spanish: %s", n.HTML())
+	}
+	if sms := n.SMS(); !strings.HasPrefix(sms, "Desert Bloom: recordatorio: cita de infusión el lun 9 mar a las 13:00.") || utf8.RuneCountInString(sms) > MaxSMS {
+		t.Errorf("sms = %q", sms)
+	}
+	n.Locale.Style.Clock24 = false
+	if got := n.Subject(); !strings.Contains(got, "a la 1:00 p. m.") {
+		t.Errorf("12-hour Spanish subject = %q; want one o'clock in the singular", got)
+	}
+	inv := Invitation{ClinicName: "Desert Bloom", FirstName: "Lucía", Link: "https://clinic.example/i/x", Valid: 72 * time.Hour, Locale: es}
+	if !strings.HasPrefix(inv.Text(), "Hola, Lucía:") || !strings.Contains(inv.Text(), "en las próximas 72 horas") || !strings.Contains(inv.Subject(), "Su invitación") {
+		t.Errorf("invitation:\n%s\n%s", inv.Subject(), inv.Text())
+	}
+	o := OfferNotice{ClinicName: "Desert Bloom", Loc: loc, Locale: es, Start: start, Minutes: 90, Expires: start.Add(-20 * time.Hour), Link: "https://clinic.example/o/y"}
+	if !strings.Contains(o.Text(), "Tomar esta hora: https://clinic.example/o/y") || !strings.Contains(o.Subject(), "Una hora de infusión más pronto") {
+		t.Errorf("offer:\n%s\n%s", o.Subject(), o.Text())
+	}
+	for _, k := range i18n.Missing() {
+		t.Errorf("no Spanish for %q", k)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // Condition is the pain condition a patient is treated for.
@@ -53,7 +55,10 @@ type Patient struct {
 	ContactBy []Channel `json:"contact_by"`
 	// SMSOptedOut is when the patient texted STOP; nil while texts are on.
 	SMSOptedOut *time.Time `json:"sms_opted_out_at"`
-	Version     int        `json:"version"`
+	// Language is what the portal, the patient's links and every message
+	// to them are written in ("en" or "es"; left empty, English).
+	Language i18n.Lang `json:"language"`
+	Version  int       `json:"version"`
 }
 
 // FullName is "First Last".
@@ -129,6 +134,11 @@ func (p *Patient) Validate(today Date) error {
 		"driver_name": p.DriverName, "driver_phone": p.DriverPhone}, false)
 	pr.checkText(map[string]string{"notes": p.Notes}, true)
 	p.ContactBy = contactBy(p.ContactBy, p.Email, p.Phone, pr)
+	if p.Language == "" {
+		p.Language = i18n.English
+	} else if _, ok := i18n.ParseLang(string(p.Language)); !ok {
+		pr.Add("language", "Choose English (en) or Spanish (es).")
+	}
 	return pr.Err()
 }
 

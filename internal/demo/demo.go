@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // Password is every demo account's password. Demo only.
@@ -418,6 +419,11 @@ func (g *generator) person(i int, c clinic.Condition) clinic.Patient {
 		p.ContactBy = []clinic.Channel{clinic.ChannelEmail}
 	case 5:
 		p.ContactBy = []clinic.Channel{}
+	}
+	// Many of a Glendale clinic's patients read Spanish: their portal,
+	// links and messages are in it.
+	if first == "Elena" || first == "Carlos" || i%6 == 4 {
+		p.Language = i18n.Spanish
 	}
 	if err := p.Validate(g.today); err != nil {
 		panic(fmt.Sprintf("demo patient %d: %v", i, err)) // the generator is wrong

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
+
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
 )
@@ -29,16 +31,20 @@ func versionedSettings(ctx context.Context, q querier) (clinic.Settings, map[cli
 	// One round trip: every page and booking reads this.
 	var s clinic.Settings
 	var hours, closures []byte
+	var clock, order string
 	var version int64
 	err := q.QueryRow(ctx, `
 		SELECT settings_version, name, timezone, slot_minutes, booking_horizon_days, phone, address, reminders, version,
-		       patients_per_nurse, start_spacing_minutes,
+		       patients_per_nurse, start_spacing_minutes, clock, date_order,
 		       coalesce((SELECT json_agg(json_build_array(weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI'))
 		                 ORDER BY weekday, opens) FROM opening_hours), '[]'),
 		       coalesce((SELECT json_agg(json_build_array(to_char(on_date, 'YYYY-MM-DD'), reason)) FROM closures), '[]')
 		FROM clinic`).Scan(&version, &s.Name, &s.TimeZone, &s.SlotMinutes, &s.BookingHorizonDays, &s.Phone, &s.Address, &s.Reminders,
-		&s.Version, &s.Nursing.PatientsPerNurse, &s.Nursing.StartSpacingMinutes, &hours, &closures)
+		&s.Version, &s.Nursing.PatientsPerNurse, &s.Nursing.StartSpacingMinutes, &clock, &order, &hours, &closures)
 	if err != nil {
+		return s, nil, 0, err
+	}
+	if s.Style, err = i18n.ParseStyle(clock, order); err != nil {
 		return s, nil, 0, err
 	}
 	var hs [][3]any
@@ -227,9 +233,9 @@ func updateSettings(ctx context.Context, tx pgx.Tx, s clinic.Settings) (clinic.S
 	tag, err := tx.Exec(ctx, `
 		UPDATE clinic SET name = $1, timezone = $2, slot_minutes = $3, booking_horizon_days = $5,
 			phone = $6, address = $7, reminders = $8, patients_per_nurse = $9, start_spacing_minutes = $10,
-			version = version + 1, updated_at = now()
+			clock = $11, date_order = $12, version = version + 1, updated_at = now()
 		WHERE version = $4`, s.Name, s.TimeZone, s.SlotMinutes, s.Version, s.BookingHorizonDays, s.Phone, s.Address, s.Reminders,
-		s.Nursing.PatientsPerNurse, s.Nursing.StartSpacingMinutes)
+		s.Nursing.PatientsPerNurse, s.Nursing.StartSpacingMinutes, s.Style.Clock(), s.Style.Order())
 	if err != nil {
 		return s, err
 	}

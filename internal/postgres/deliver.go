@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
+
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
@@ -205,10 +207,10 @@ func (db *DB) prepareMessage(ctx context.Context, id int64, d Delivery, now time
 		var m pendingMessage
 		err := tx.QueryRow(ctx, `
 			SELECT m.status, m.kind, m.channel, m.visits, m.was, m.message_key, coalesce(m.link, ''), m.patient_id, m.offer_id,
-			       p.first_name, p.email, p.phone, p.contact_by, p.sms_opted_out_at IS NOT NULL
+			       p.first_name, p.email, p.phone, p.contact_by, p.sms_opted_out_at IS NOT NULL, p.language
 			FROM messages m JOIN patients p ON p.id = m.patient_id
 			WHERE m.id = $1 FOR UPDATE OF m`, id).Scan(&m.status, &m.kind, &m.channel, &m.visits, &m.was, &m.key, &m.link,
-			&m.patientID, &m.offerID, &m.first, &m.to.Email, &m.to.Phone, &m.to.ContactBy, &m.to.SMSOptedOut)
+			&m.patientID, &m.offerID, &m.first, &m.to.Email, &m.to.Phone, &m.to.ContactBy, &m.to.SMSOptedOut, &m.lang)
 		if isNoRows(err) || (err == nil && m.status != "scheduled") {
 			return nil // sent already (a try that died before its job completed), dropped or failed
 		}
@@ -254,23 +256,25 @@ type pendingMessage struct {
 	channel                  clinic.Channel
 	visits, was              []visitRef
 	to                       clinic.Recipient
+	lang                     i18n.Lang
 }
 
 // writeMessage writes what m says into o, as things stand now; why is the
 // reason not to send it at all ("" to send).
 func (db *DB) writeMessage(ctx context.Context, tx pgx.Tx, id int64, m pendingMessage, o *clinic.Outgoing,
 	sched clinic.Schedule, baseURL string, now time.Time) (why string, err error) {
+	l := i18n.Locale{Lang: m.lang, Style: sched.Settings.Style}
 	switch {
 	case m.kind == clinic.MessageInvitation:
-		o.Write(clinic.Invitation{ClinicName: sched.Settings.Name, FirstName: m.first, Link: m.link, Valid: InvitationTTL})
+		o.Write(clinic.Invitation{ClinicName: sched.Settings.Name, FirstName: m.first, Link: m.link, Valid: InvitationTTL, Locale: l})
 	case m.kind == clinic.MessageOffer && m.offerID != nil:
-		n, err := db.offerNotice(ctx, tx, id, *m.offerID, m.patientID, sched, baseURL, now)
+		n, err := db.offerNotice(ctx, tx, id, *m.offerID, m.patientID, sched, l, baseURL, now)
 		if err != nil || n == nil {
 			return "The slot was taken or the offer ended before this message went out.", err
 		}
 		o.Write(n)
 	default:
-		n, err := db.visitNotice(ctx, tx, id, m.kind, m.visits, m.was, sched, baseURL, now)
+		n, err := db.visitNotice(ctx, tx, id, m.kind, m.visits, m.was, sched, l, baseURL, now)
 		if err != nil || n == nil {
 			return "The visit moved or was cancelled since: this message no longer holds.", err
 		}
@@ -306,8 +310,11 @@ func (d Delivery) off(c clinic.Channel) string {
 // visitNotice writes a message about visits as they stand now, with a
 // fresh visit link; nil when none of its visits holds any more.
 func (db *DB) visitNotice(ctx context.Context, tx pgx.Tx, id int64, kind clinic.MessageKind, visits, was []visitRef,
-	sched clinic.Schedule, baseURL string, now time.Time) (*clinic.Notice, error) {
+	sched clinic.Schedule, l i18n.Locale, baseURL string, now time.Time) (*clinic.Notice, error) {
 	n, linkTo, err := noticeFor(ctx, tx, kind, visits, was, sched, now)
+	if n != nil {
+		n.Locale = l
+	}
 	if err != nil || n == nil || linkTo == 0 {
 		return n, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -370,8 +371,8 @@ func offerPatients(ctx context.Context, tx pgx.Tx, o clinic.NewOffer, sched clin
 
 // offerNotice writes an offer's message with a fresh claim link; nil when
 // the offer was claimed or ended before it went out.
-func (db *DB) offerNotice(ctx context.Context, tx pgx.Tx, messageID, offerID, patientID int64, sched clinic.Schedule, baseURL string, now time.Time) (*clinic.OfferNotice, error) {
-	n := &clinic.OfferNotice{ClinicName: sched.Settings.Name, ClinicPhone: sched.Settings.Phone, Loc: sched.Loc}
+func (db *DB) offerNotice(ctx context.Context, tx pgx.Tx, messageID, offerID, patientID int64, sched clinic.Schedule, l i18n.Locale, baseURL string, now time.Time) (*clinic.OfferNotice, error) {
+	n := &clinic.OfferNotice{ClinicName: sched.Settings.Name, ClinicPhone: sched.Settings.Phone, Loc: sched.Loc, Locale: l}
 	var claimed bool
 	err := tx.QueryRow(ctx, `SELECT starts_at, minutes, expires_at, claimed_by IS NOT NULL FROM fill_offers WHERE id = $1`, offerID).Scan(
 		&n.Start, &n.Minutes, &n.Expires, &claimed)
@@ -416,6 +417,7 @@ type OfferLink struct {
 	Booked *clinic.Appointment
 	Clinic clinic.Settings
 	Loc    *time.Location
+	Lang   i18n.Lang // the patient's language, for the page
 }
 
 var errOfferLinkInvalid = clinic.Errorf(clinic.ENOTFOUND,
@@ -467,6 +469,9 @@ func (db *DB) offerLink(ctx context.Context, tx pgx.Tx, key offerKey, now time.T
 		return v, r, clinic.Schedule{}, notFound
 	}
 	if err != nil {
+		return v, r, clinic.Schedule{}, err
+	}
+	if err := tx.QueryRow(ctx, `SELECT language FROM patients WHERE id = $1`, r.patientID).Scan(&v.Lang); err != nil {
 		return v, r, clinic.Schedule{}, err
 	}
 	sched, err := db.schedule(ctx, tx)

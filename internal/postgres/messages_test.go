@@ -232,7 +232,7 @@ func TestConfirmationAndRemindersAcrossDST(t *testing.T) {
 	}
 	texts := c.texts.Wait(t, 1, 10*time.Second)
 	if texts[0].Get("To") != "+13125550142" || texts[0].Get("From") != smstest.From || len([]rune(texts[0].Get("Body"))) > clinic.MaxSMS ||
-		!strings.Contains(texts[0].Get("Body"), start.Format("Mon Jan 2")+" at 9:00 AM") || !linkPattern.MatchString(texts[0].Get("Body")) {
+		!strings.Contains(texts[0].Get("Body"), start.Format("Mon, Jan 2")+" at 9:00 AM") || !linkPattern.MatchString(texts[0].Get("Body")) {
 		t.Errorf("text: %v", texts[0])
 	}
 	nothingClinical(t, m.Subject, m.Text, m.HTML, texts[0].Get("Body"))

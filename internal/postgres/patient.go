@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -14,11 +15,11 @@ import (
 func insertPatient(ctx context.Context, tx pgx.Tx, p clinic.Patient) (clinic.Patient, error) {
 	err := tx.QueryRow(ctx, `
 		INSERT INTO patients (first_name, last_name, date_of_birth, phone, email, weight_kg, condition,
-			driver_name, driver_phone, notes, contact_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			driver_name, driver_phone, notes, contact_by, language)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		RETURNING id, mrn, version`,
 		p.FirstName, p.LastName, p.DateOfBirth, p.Phone, p.Email, p.WeightKg, p.Condition,
-		p.DriverName, p.DriverPhone, p.Notes, p.ContactBy).Scan(&p.ID, &p.MRN, &p.Version)
+		p.DriverName, p.DriverPhone, p.Notes, p.ContactBy, p.Language).Scan(&p.ID, &p.MRN, &p.Version)
 	if err != nil {
 		return p, err
 	}
@@ -60,10 +61,10 @@ func (db *DB) UpdatePatient(ctx context.Context, p clinic.Patient, today clinic.
 		_, err = tx.Exec(ctx, `
 			UPDATE patients SET first_name = $2, last_name = $3, date_of_birth = $4, phone = $5, email = $6,
 				weight_kg = $7, condition = $8, driver_name = $9, driver_phone = $10, notes = $11,
-				contact_by = $12, version = version + 1, updated_at = now()
+				contact_by = $12, language = $13, version = version + 1, updated_at = now()
 			WHERE id = $1`,
 			p.ID, p.FirstName, p.LastName, p.DateOfBirth, p.Phone, p.Email, p.WeightKg, p.Condition,
-			p.DriverName, p.DriverPhone, p.Notes, p.ContactBy)
+			p.DriverName, p.DriverPhone, p.Notes, p.ContactBy, p.Language)
 		if err != nil {
 			return err
 		}
@@ -74,12 +75,12 @@ func (db *DB) UpdatePatient(ctx context.Context, p clinic.Patient, today clinic.
 }
 
 const patientColumns = `id, mrn, first_name, last_name, date_of_birth, phone, email, weight_kg::float8, condition,
-	driver_name, driver_phone, notes, contact_by, sms_opted_out_at, version`
+	driver_name, driver_phone, notes, contact_by, sms_opted_out_at, language, version`
 
 func scanPatient(r pgx.Row) (clinic.Patient, error) {
 	var p clinic.Patient
 	err := r.Scan(&p.ID, &p.MRN, &p.FirstName, &p.LastName, &p.DateOfBirth, &p.Phone, &p.Email, &p.WeightKg,
-		&p.Condition, &p.DriverName, &p.DriverPhone, &p.Notes, &p.ContactBy, &p.SMSOptedOut, &p.Version)
+		&p.Condition, &p.DriverName, &p.DriverPhone, &p.Notes, &p.ContactBy, &p.SMSOptedOut, &p.Language, &p.Version)
 	return p, err
 }
 
@@ -179,3 +180,27 @@ func likePrefix(w string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// SetLanguage stores the language a patient reads the portal and their
+// messages in (the patient's own choice, or the desk's), audited.
+func (db *DB) SetLanguage(ctx context.Context, patientID int64, lang string) error {
+	l, ok := i18n.ParseLang(lang)
+	if !ok {
+		return clinic.Invalid(map[string]string{"language": "Choose English (en) or Spanish (es)."})
+	}
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var before i18n.Lang
+		err := tx.QueryRow(ctx, `SELECT language FROM patients WHERE id = $1 FOR UPDATE`, patientID).Scan(&before)
+		if isNoRows(err) {
+			return clinic.Errorf(clinic.ENOTFOUND, "There is no such patient.")
+		}
+		if err != nil || before == l {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE patients SET language = $2, version = version + 1, updated_at = now() WHERE id = $1`, patientID, l); err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "patient.language", Entity: "patient", EntityID: &patientID, PatientID: &patientID,
+			Before: map[string]any{"language": before}, After: map[string]any{"language": l}})
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
+
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
@@ -59,6 +61,7 @@ type Invitation struct {
 	FirstName  string
 	Email      string // the patient's email on file; "" when none
 	HasAccount bool   // the patient already has a portal account
+	Lang       i18n.Lang
 }
 
 // OpenInvitation finds the invitation behind a link: unused, unrevoked, not
@@ -66,10 +69,10 @@ type Invitation struct {
 func (db *DB) OpenInvitation(ctx context.Context, tokenHash []byte, now time.Time) (Invitation, error) {
 	var inv Invitation
 	err := db.q(ctx).QueryRow(ctx, `
-		SELECT p.id, p.first_name, p.email, EXISTS (SELECT 1 FROM users u WHERE u.patient_id = p.id)
+		SELECT p.id, p.first_name, p.email, EXISTS (SELECT 1 FROM users u WHERE u.patient_id = p.id), p.language
 		FROM invitations i JOIN patients p ON p.id = i.patient_id
 		WHERE i.token_hash = $1 AND i.used_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2`, tokenHash, now).Scan(
-		&inv.PatientID, &inv.FirstName, &inv.Email, &inv.HasAccount)
+		&inv.PatientID, &inv.FirstName, &inv.Email, &inv.HasAccount, &inv.Lang)
 	if isNoRows(err) {
 		return inv, clinic.Errorf(clinic.ENOTFOUND, "This invitation link is not valid: it was used already, replaced, or it expired. Ask the clinic for a new one.")
 	}
@@ -295,12 +298,14 @@ func (db *DB) RevokeCalendar(ctx context.Context, patientID int64) error {
 
 // CalendarFeed returns the patient behind a feed token and their
 // appointments from 30 days back on (cancelled ones too, to be marked).
-func (db *DB) CalendarFeed(ctx context.Context, token string, now time.Time) (int64, []clinic.Visit, error) {
+func (db *DB) CalendarFeed(ctx context.Context, token string, now time.Time) (i18n.Lang, []clinic.Visit, error) {
 	var patientID int64
+	var lang i18n.Lang
 	var out []clinic.Visit
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT f.patient_id FROM calendar_feeds f JOIN users u ON u.patient_id = f.patient_id AND u.disabled_at IS NULL
-			WHERE f.token = $1`, token).Scan(&patientID)
+		err := tx.QueryRow(ctx, `SELECT f.patient_id, p.language FROM calendar_feeds f
+			JOIN users u ON u.patient_id = f.patient_id AND u.disabled_at IS NULL JOIN patients p ON p.id = f.patient_id
+			WHERE f.token = $1`, token).Scan(&patientID, &lang)
 		if isNoRows(err) {
 			return clinic.Errorf(clinic.ENOTFOUND, "There is no such calendar.")
 		}
@@ -317,7 +322,7 @@ func (db *DB) CalendarFeed(ctx context.Context, token string, now time.Time) (in
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "calendar.feed", Entity: "appointment", PatientID: &patientID})
 	})
-	return patientID, out, err
+	return lang, out, err
 }
 
 // LatestInfusion is the patient's latest infusion's id and date.

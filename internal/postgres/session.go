@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
+
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
@@ -51,7 +53,9 @@ func (db *DB) SignIn(ctx context.Context, u *clinic.User, kind SessionKind, toke
 
 // Session is a live session's user, and what the request learned with it.
 type Session struct {
-	User            *clinic.User
+	User *clinic.User
+	// Lang is the language of the patient the user is ("en" for staff).
+	Lang            i18n.Lang
 	settingsVersion int64
 }
 
@@ -81,9 +85,10 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash []byte, kind SessionKin
 			UPDATE sessions SET last_seen_at = now()
 			WHERE token_hash = (SELECT token_hash FROM s) AND last_seen_at < now() - interval '30 seconds')
 		SELECT u.id, u.email, u.name, u.role, u.patient_id, u.disabled_at, u.created_at, u.version,
-		       (SELECT settings_version FROM clinic)
+		       (SELECT settings_version FROM clinic),
+		       coalesce((SELECT language FROM patients p WHERE p.id = u.patient_id), 'en')
 		FROM s JOIN users u ON u.id = s.user_id
-		WHERE u.disabled_at IS NULL`, tokenHash, kind), &sess.settingsVersion)
+		WHERE u.disabled_at IS NULL`, tokenHash, kind), &sess.settingsVersion, &sess.Lang)
 	if isNoRows(err) {
 		return sess, clinic.Errorf(clinic.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
+
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
 )
@@ -22,6 +24,7 @@ type VisitLink struct {
 	CancelAsked bool
 	Clinic      clinic.Settings
 	Loc         *time.Location
+	Lang        i18n.Lang // the patient's language, for the page
 }
 
 // CancelByLinkReason is the reason a visit cancelled by its link is given.
@@ -37,13 +40,14 @@ func (db *DB) visitLink(ctx context.Context, tx pgx.Tx, hash []byte, now time.Ti
 	var patientID int64
 	q := `
 		SELECT a.id, a.patient_id, a.kind, a.status, a.starts_at, a.ends_at, a.confirmed_at,
-		       EXISTS (SELECT 1 FROM requests r WHERE r.appointment_id = a.id AND r.kind = 'cancel' AND r.answered_at IS NULL)
+		       EXISTS (SELECT 1 FROM requests r WHERE r.appointment_id = a.id AND r.kind = 'cancel' AND r.answered_at IS NULL),
+		       (SELECT p.language FROM patients p WHERE p.id = a.patient_id)
 		FROM visit_links l JOIN appointments a ON a.id = l.appointment_id
 		WHERE l.token_hash = $1`
 	if lock {
 		q += ` FOR UPDATE OF a`
 	}
-	err := tx.QueryRow(ctx, q, hash).Scan(&v.AppointmentID, &patientID, &v.Kind, &v.Status, &v.Start, &v.End, &v.ConfirmedAt, &v.CancelAsked)
+	err := tx.QueryRow(ctx, q, hash).Scan(&v.AppointmentID, &patientID, &v.Kind, &v.Status, &v.Start, &v.End, &v.ConfirmedAt, &v.CancelAsked, &v.Lang)
 	if isNoRows(err) || (err == nil && !now.Before(v.End)) {
 		return v, 0, errLinkInvalid
 	}

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // clinicJSON is the clinic's settings on the wire; hours per weekday as
@@ -22,12 +24,17 @@ type clinicJSON struct {
 	Address            string           `json:"address"`
 	Reminders          clinic.Reminders `json:"reminders"`
 	Nursing            clinic.Nursing   `json:"nursing"`
-	Version            int              `json:"version"`
+	// Clock ("12h" or "24h") and DateOrder ("mdy" or "dmy") are how pages,
+	// messages and calendar entries write times and dates.
+	Clock     string `json:"clock"`
+	DateOrder string `json:"date_order"`
+	Version   int    `json:"version"`
 }
 
 func toClinicJSON(st clinic.Settings) clinicJSON {
 	out := clinicJSON{Name: st.Name, TimeZone: st.TimeZone, SlotMinutes: st.SlotMinutes, BookingHorizonDays: st.BookingHorizonDays,
-		Phone: st.Phone, Address: st.Address, Reminders: st.Reminders, Nursing: st.Nursing, Version: st.Version, Hours: map[string][][]string{}}
+		Phone: st.Phone, Address: st.Address, Reminders: st.Reminders, Nursing: st.Nursing, Version: st.Version, Hours: map[string][][]string{},
+		Clock: st.Style.Clock(), DateOrder: st.Style.Order()}
 	for wd, key := range clinic.WeekdayKeys {
 		out.Hours[key] = [][]string{}
 		for _, r := range st.Hours[wd] {
@@ -59,15 +66,22 @@ type putClinicRequest struct {
 	Reminders *clinic.Reminders `json:"reminders"`
 	// Nursing left out keeps what is stored.
 	Nursing *clinic.Nursing `json:"nursing"`
-	Version *int            `json:"version"`
+	// Clock and DateOrder left out keep what is stored.
+	Clock     *string `json:"clock"`
+	DateOrder *string `json:"date_order"`
+	Version   *int    `json:"version"`
 }
 
 // settings are the settings the request asks for: what it leaves out of
 // the optional parts (version, phone, address, reminders) stays as cur.
 func (req putClinicRequest) settings(cur clinic.Settings) (clinic.Settings, clinic.Problems) {
 	st := clinic.Settings{Name: req.Name, TimeZone: req.TimeZone, SlotMinutes: req.SlotMinutes, BookingHorizonDays: req.BookingHorizonDays,
-		Version: cur.Version, Phone: cur.Phone, Address: cur.Address, Reminders: cur.Reminders, Nursing: cur.Nursing}
+		Version: cur.Version, Phone: cur.Phone, Address: cur.Address, Reminders: cur.Reminders, Nursing: cur.Nursing, Style: cur.Style}
 	p := clinic.Problems{}
+	if req.Clock != nil || req.DateOrder != nil {
+		clock, order := cmp.Or(deref(req.Clock), cur.Style.Clock()), cmp.Or(deref(req.DateOrder), cur.Style.Order())
+		st.Style = styleInput(clock, order, p)
+	}
 	st.Hours = hoursFromJSON(req.Hours, p)
 	if req.Version != nil {
 		st.Version = *req.Version
@@ -206,4 +220,24 @@ func (s *Server) apiProtocols(w http.ResponseWriter, r *http.Request) {
 		ps = []clinic.Protocol{}
 	}
 	writeJSON(w, http.StatusOK, ps)
+}
+
+// styleInput reads the clinic's clock and date order, a message per field.
+func styleInput(clock, order string, p clinic.Problems) i18n.Style {
+	if _, err := i18n.ParseStyle(clock, i18n.MDY); err != nil {
+		p.Add("clock", "Choose the 12-hour (12h) or 24-hour (24h) clock.")
+	}
+	if _, err := i18n.ParseStyle(i18n.Clock12, order); err != nil {
+		p.Add("date_order", "Choose month first (mdy) or day first (dmy).")
+	}
+	st, _ := i18n.ParseStyle(clock, order)
+	return st
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

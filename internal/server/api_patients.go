@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
+
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 )
 
@@ -21,6 +23,8 @@ type patientRequest struct {
 	Notes       string      `json:"notes"`
 	// ContactBy left out takes every channel the patient has details for.
 	ContactBy []clinic.Channel `json:"contact_by"`
+	// Language left out is English.
+	Language i18n.Lang `json:"language"`
 }
 
 func (s *Server) apiCreatePatient(w http.ResponseWriter, r *http.Request) {
@@ -32,7 +36,7 @@ func (s *Server) apiCreatePatient(w http.ResponseWriter, r *http.Request) {
 	p, err := s.db.CreatePatient(r.Context(), clinic.Patient{FirstName: req.FirstName, LastName: req.LastName,
 		DateOfBirth: req.DateOfBirth, Email: req.Email, Phone: req.Phone, WeightKg: req.WeightKg,
 		Condition: clinic.Condition(req.Condition), DriverName: req.DriverName, DriverPhone: req.DriverPhone, Notes: req.Notes,
-		ContactBy: req.ContactBy}, s.today(r))
+		ContactBy: req.ContactBy, Language: req.Language}, s.today(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -116,3 +116,24 @@ func (s *Server) apiMyCalendarDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// apiMyLanguage sets the language of the patient's portal and messages:
+// {"language": "en" | "es"}.
+func (s *Server) apiMyLanguage(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Language string `json:"language"`
+	}
+	if err := decodeJSON(r, &body, "language"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.db.SetLanguage(r.Context(), id, body.Language); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"language": body.Language})
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/demo"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // openDays returns the next n Monday-to-Thursday clinic days at least two
@@ -103,7 +104,8 @@ func TestBrowserDeskBooksReschedulesCancels(t *testing.T) {
 		t.Fatalf("after booking: %q at %s", got, tab.Path())
 	}
 	apptPath, _, _ := strings.Cut(tab.Path(), "?")
-	if got := tab.Text("#appointment-when"); !strings.Contains(got, cell.Query().Get("time")) {
+	booked, _ := clinic.ParseClock(cell.Query().Get("time"))
+	if got := tab.Text("#appointment-when"); !strings.Contains(got, usClock(booked)) {
 		t.Fatalf("booked at %q; want %s", got, cell.Query().Get("time"))
 	}
 	// The day view shows the block.
@@ -133,7 +135,7 @@ func TestBrowserDeskBooksReschedulesCancels(t *testing.T) {
 	if got := tab.Text("#appointment-notice"); got != "Moved." {
 		t.Fatalf("after moving: %q; error %q", got, browsertest.Run(tab, chromedp.Evaluate[string](`(document.querySelector("#appointment-error")||{}).textContent||""`)))
 	}
-	if got := tab.Text("#appointment-when"); !strings.Contains(got, days[1].Format("2 January")) || !strings.Contains(got, target.String()) {
+	if got := tab.Text("#appointment-when"); !strings.Contains(got, usDate(days[1], i18n.Long)) || !strings.Contains(got, usClock(target)) {
 		t.Fatalf("moved to %q; want %s %s", got, days[1], target)
 	}
 

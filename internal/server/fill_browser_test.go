@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 var offerLink = regexp.MustCompile(`https?://[^\s"<>]+/o/[A-Za-z0-9_-]+`)
@@ -169,7 +170,7 @@ func TestBrowserPatientBooksOwnNextInfusion(t *testing.T) {
 		t.Fatalf("the portal offers %q", got)
 	}
 	tab.Submit(nil, "#portal-book")
-	if got := tab.Text("#book-window"); !strings.Contains(got, due.Format("Monday 2 January")) {
+	if got := tab.Text("#book-window"); !strings.Contains(got, usDate(due, i18n.Long)) {
 		t.Fatalf("the window says %q", got)
 	}
 	days := browsertest.Run(tab, chromedp.Evaluate[[]string](`[...document.querySelectorAll("form.book-day")].map(f => f.id.slice(5))`))

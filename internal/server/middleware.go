@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
@@ -25,6 +26,8 @@ type requestInfo struct {
 	// The clinic's name and zone, read once per request (clinicInfo).
 	clinicName string
 	loc        *time.Location
+	// lang is the language pages are written in (the patient's, or "" for English).
+	lang i18n.Lang
 }
 
 type infoKey struct{}

@@ -44,7 +44,7 @@ func TestBrowserNursingRoster(t *testing.T) {
 	if got := admin.Text("p.notice"); !strings.HasPrefix(got, "The shift is added.") {
 		t.Fatalf("after adding: %q", got)
 	}
-	if got := admin.Text("#roster"); !strings.Contains(got, "Rosa Delgado, RN 07:00–16:30") {
+	if got := admin.Text("#roster"); !strings.Contains(got, "Rosa Delgado, RN 7:00 AM–4:30 PM") {
 		t.Fatalf("the roster shows %q", got)
 	}
 	screenshot(admin, "nursing-roster")
@@ -80,7 +80,7 @@ func TestBrowserNursingRoster(t *testing.T) {
 	// The day view names each infusion's nurse and shows her load.
 	desk.Open(f.srv.URL + "/desk/calendar?date=" + day.String())
 	strip := desk.Text("#nurse-strip")
-	if !strings.Contains(strip, "Rosa Delgado, RN 07:00–16:30: 2 patients, at most 1 at once") || !strings.Contains(strip, "at the limit of 1") {
+	if !strings.Contains(strip, "Rosa Delgado, RN 7:00 AM–4:30 PM: 2 patients, at most 1 at once") || !strings.Contains(strip, "at the limit of 1") {
 		t.Fatalf("the nurse strip says %q", strip)
 	}
 	if n := browsertest.Run(desk, chromedp.Evaluate[int](`[...document.querySelectorAll("td.appt .nurse")].filter(e => e.textContent.includes("Rosa Delgado")).length`)); n != 2 {

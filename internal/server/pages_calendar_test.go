@@ -51,7 +51,7 @@ func TestPageStaleAppointmentChangeIsRefused(t *testing.T) {
 	if status != http.StatusConflict || !strings.Contains(page, "changed by someone else") {
 		t.Fatalf("stale move: %d", status)
 	}
-	if !strings.Contains(page, "15:45") || !strings.Contains(page, `value="`+days[1].String()+`"`) {
+	if !strings.Contains(page, "3:45 PM") || !strings.Contains(page, `value="`+days[1].String()+`"`) {
 		t.Fatal("the refusal does not show the current time and the input typed")
 	}
 	status, page = f.post(desk, path+"/cancel", url.Values{"version": {"2"}, "reason": {""}})

@@ -136,6 +136,7 @@ func (s *Server) offerLinkPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	speak(r, o.Lang)
 	s.render(w, r, http.StatusOK, web.OfferLinkPage(s.meta(r, "An infusion time", ""), offerLinkView(o)))
 }
 
@@ -161,10 +162,12 @@ func (s *Server) offerLinkAction(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, oerr)
 			return
 		}
+		speak(r, cur.Lang)
 		view := offerLinkView(cur)
-		view.Message = p.Message
+		l := s.locale(r).Lang
+		view.Message = l.Text(p.Message)
 		if p.Code == clinic.ECONFLICT || clinic.ErrorCode(err) == clinic.EINVALID && r.PostForm.Get("action") == "claim" {
-			view.Message += " Please call the clinic."
+			view.Message += " " + l.Text("Please call the clinic.")
 		}
 		s.render(w, r, p.Status, web.OfferLinkPage(s.meta(r, "An infusion time", ""), view))
 		return
@@ -173,6 +176,7 @@ func (s *Server) offerLinkAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	speak(r, o.Lang)
 	status := http.StatusOK
 	if o.State != postgres.OfferYours {
 		status = http.StatusConflict

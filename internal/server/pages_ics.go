@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
@@ -54,13 +55,14 @@ func (s *Server) portalCalendarRevoke(w http.ResponseWriter, r *http.Request) {
 
 // calendarEvents turns visits into calendar events.
 func (s *Server) calendarEvents(r *http.Request, visits []clinic.Visit) ([]clinic.CalendarEvent, string) {
-	name, _ := s.clinicInfo(r.Context())
+	name, loc := s.clinicInfo(r.Context())
+	l := s.locale(r)
 	var out []clinic.CalendarEvent
 	for _, v := range visits {
-		summary := kindSummary(v.Kind) + " — " + name
-		notes := fmt.Sprintf("About %d minutes including recovery.", v.Minutes())
+		summary := kindSummary(l, v.Kind) + " — " + name
+		notes := l.T("%s to %s, about %d minutes including recovery.", l.At(v.Start.In(loc), i18n.LongYear), l.Clock(v.End.In(loc)), v.Minutes())
 		if v.Kind != clinic.KindConsult {
-			notes += " Arrange a driver: you may not drive after an infusion. Please arrive 15 minutes early."
+			notes += " " + l.T("Arrange a driver: you may not drive after an infusion. Please arrive 15 minutes early.")
 		}
 		out = append(out, clinic.CalendarEvent{UID: fmt.Sprintf("appointment-%d@%s", v.ID, r.Host), Start: v.Start, End: v.End,
 			Summary: summary, Location: name, Notes: notes, Cancelled: v.Status == clinic.StatusCancelled || v.Status == clinic.StatusNoShow,
@@ -69,14 +71,13 @@ func (s *Server) calendarEvents(r *http.Request, visits []clinic.Visit) ([]clini
 	return out, name
 }
 
-func kindSummary(k clinic.AppointmentKind) string {
-	switch k {
-	case clinic.KindConsult:
-		return "Consultation"
-	case clinic.KindLoading:
-		return "Ketamine infusion (loading)"
+// kindSummary is a calendar entry's title: what the visit is, in words
+// that say nothing of the treatment to whoever sees the calendar.
+func kindSummary(l i18n.Locale, k clinic.AppointmentKind) string {
+	if k == clinic.KindConsult {
+		return l.T("Consultation")
 	}
-	return "Ketamine infusion"
+	return l.T("Infusion visit")
 }
 
 func (s *Server) writeICS(w http.ResponseWriter, r *http.Request, filename string, visits []clinic.Visit) {
@@ -116,10 +117,11 @@ func (s *Server) portalICS(w http.ResponseWriter, r *http.Request) {
 // calendarFeed is the private subscription: the token is the only key.
 func (s *Server) calendarFeed(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSuffix(chi.URLParam(r, "file"), ".ics")
-	_, visits, err := s.db.CalendarFeed(r.Context(), token, s.now())
+	lang, visits, err := s.db.CalendarFeed(r.Context(), token, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	speak(r, lang)
 	s.writeICS(w, r, "infusions.ics", visits)
 }

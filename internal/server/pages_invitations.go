@@ -18,6 +18,7 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	speak(r, inv.Lang)
 	s.render(w, r, http.StatusOK, web.InvitePage(s.meta(r, "Welcome", ""), web.InviteView{FirstName: inv.FirstName, Email: inv.Email,
 		NeedsEmail: inv.Email == "" && !inv.HasAccount, Fields: map[string]string{}}))
 }
@@ -30,6 +31,7 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	speak(r, inv.Lang)
 	v := web.InviteView{FirstName: inv.FirstName, Email: inv.Email, NeedsEmail: inv.Email == "" && !inv.HasAccount, Fields: map[string]string{}}
 	email := inv.Email
 	if v.NeedsEmail {

@@ -31,7 +31,7 @@ func (s *Server) renderJournal(w http.ResponseWriter, r *http.Request, status in
 	if fields == nil {
 		fields = map[string]string{}
 	}
-	v := web.JournalView{Entries: entries, Chart: web.NewJournalChart(entries, today), Form: form, Fields: fields, Today: today, Notice: portalNotice(r)}
+	v := web.JournalView{Entries: entries, Chart: web.NewJournalChart(s.pageContext(r), entries, today), Form: form, Fields: fields, Today: today, Notice: portalNotice(r)}
 	s.render(w, r, status, web.JournalPage(s.meta(r, "My journal", "/portal/journal"), v))
 }
 

@@ -19,6 +19,7 @@ func (s *Server) visitLinkPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	speak(r, v.Lang)
 	s.render(w, r, http.StatusOK, web.VisitLinkPage(s.meta(r, "Your visit", ""), visitLinkView(v)))
 }
 
@@ -57,12 +58,14 @@ func (s *Server) visitLinkAction(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, oerr)
 			return
 		}
+		speak(r, cur.Lang)
 		view := visitLinkView(cur)
 		view.Message = clinic.ErrorMessage(err)
 		status, _ := httpStatus(code)
 		s.render(w, r, status, web.VisitLinkPage(s.meta(r, "Your visit", ""), view))
 		return
 	}
+	speak(r, v.Lang)
 	view := visitLinkView(v)
 	view.Notice = notice
 	s.render(w, r, http.StatusOK, web.VisitLinkPage(s.meta(r, "Your visit", ""), view))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
+
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/web"
 )
@@ -176,10 +178,10 @@ func patientFromForm(r *http.Request) (clinic.Patient, web.PatientForm, clinic.P
 	f := web.PatientForm{FirstName: g("first_name"), LastName: g("last_name"), DateOfBirth: g("date_of_birth"),
 		Phone: g("phone"), Email: g("email"), WeightKg: g("weight_kg"), Condition: g("condition"),
 		DriverName: g("driver_name"), DriverPhone: g("driver_phone"), Notes: g("notes"),
-		ContactEmail: g("contact_by.email") != "", ContactSMS: g("contact_by.sms") != ""}
+		ContactEmail: g("contact_by.email") != "", ContactSMS: g("contact_by.sms") != "", Language: g("language")}
 	p := clinic.Patient{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, Email: f.Email,
 		Condition: clinic.Condition(f.Condition), DriverName: f.DriverName, DriverPhone: f.DriverPhone, Notes: f.Notes,
-		ContactBy: []clinic.Channel{}}
+		ContactBy: []clinic.Channel{}, Language: i18n.Lang(f.Language)}
 	if f.ContactEmail {
 		p.ContactBy = append(p.ContactBy, clinic.ChannelEmail)
 	}

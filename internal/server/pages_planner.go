@@ -236,7 +236,7 @@ func (s *Server) renderPhysicianPlanWith(w http.ResponseWriter, r *http.Request,
 		if form != nil {
 			v.Form = *form
 		}
-		v.Chart = web.NewReliefChart(plan.History, clinic.DateOf(s.now(), plan.Loc))
+		v.Chart = web.NewReliefChart(s.pageContext(r), plan.History, clinic.DateOf(s.now(), plan.Loc))
 		for i, h := range plan.History {
 			row := web.HistoryRow{Date: h.GivenOn, Phase: h.Phase, Dose: h.DoseRate, Relief: reliefText(h.GivenOn, h.Relief)}
 			if i+1 < len(plan.History) {

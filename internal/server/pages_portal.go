@@ -36,6 +36,7 @@ var portalNotices = notices{
 	"booked-own":     "Your next infusion is booked. A confirmation is on its way.",
 	"moved-own":      "Your next infusion is moved. A confirmation is on its way.",
 	"offer-claimed":  "The time is yours: you are booked. A confirmation is on its way.",
+	"language":       "Your language is saved: the portal and your messages use it from now on.",
 }
 
 func portalNotice(r *http.Request) string { return portalNotices.of(r) }
@@ -124,6 +125,19 @@ func (s *Server) portalRelief(w http.ResponseWriter, r *http.Request) {
 	}
 	s.answerForm(w, r, err, "/portal?done=relief-"+string(status), func(p refusal) {
 		s.renderPortal(w, r, p.Status, p.about("date"))
+	})
+}
+
+// portalLanguage is the patient choosing the language of the portal and
+// of their messages.
+func (s *Server) portalLanguage(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.portalPatient(w, r)
+	if !ok {
+		return
+	}
+	err := s.db.SetLanguage(r.Context(), id, r.PostFormValue("language"))
+	s.answerForm(w, r, err, "/portal?done=language", func(p refusal) {
+		s.renderPortal(w, r, p.Status, p.about("language"))
 	})
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"sort"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
@@ -79,12 +81,14 @@ func (s *Server) adminSaveClinic(w http.ResponseWriter, r *http.Request) {
 func settingsInput(r *http.Request) (web.SettingsForm, clinic.Settings, error) {
 	f := web.SettingsForm{Name: r.PostForm.Get("name"), TimeZone: r.PostForm.Get("timezone"), SlotMinutes: r.PostForm.Get("slot_minutes"),
 		Horizon: strings.TrimSpace(r.PostForm.Get("booking_horizon_days")), Phone: r.PostForm.Get("phone"), Address: r.PostForm.Get("address"),
-		Offsets: r.PostForm.Get("reminders.offsets_hours"), EmailOn: r.PostForm.Get("reminders.email") != "", SMSOn: r.PostForm.Get("reminders.sms") != ""}
+		Offsets: r.PostForm.Get("reminders.offsets_hours"), EmailOn: r.PostForm.Get("reminders.email") != "", SMSOn: r.PostForm.Get("reminders.sms") != "",
+		Clock: r.PostForm.Get("clock"), DateOrder: r.PostForm.Get("date_order")}
 	f.Version, _ = strconv.Atoi(r.PostForm.Get("version"))
 	settings := clinic.Settings{Name: f.Name, TimeZone: f.TimeZone, Version: f.Version, Phone: f.Phone, Address: f.Address,
 		Reminders: clinic.Reminders{OffsetsHours: []int{}, Email: f.EmailOn, SMS: f.SMSOn}}
 	settings.SlotMinutes, _ = strconv.Atoi(f.SlotMinutes)
 	p := clinic.Problems{}
+	settings.Style = styleInput(cmp.Or(f.Clock, i18n.Clock12), cmp.Or(f.DateOrder, i18n.MDY), p)
 	for _, part := range strings.FieldsFunc(f.Offsets, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
 		h, err := strconv.Atoi(strings.TrimSuffix(strings.ToLower(part), "h"))
 		if err != nil {

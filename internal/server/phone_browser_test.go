@@ -18,26 +18,7 @@ import (
 // focusable region.
 func TestBrowserStaffPagesFitAPhone(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
-	sched, _ := f.db.Schedule(ctx)
-	today := clinic.DateOf(time.Now(), sched.Loc)
-	visits, err := f.db.Visits(ctx, postgres.AppointmentFilter{From: today.AddDays(-30).At(0, sched.Loc), To: today.AddDays(30).At(0, sched.Loc)})
-	if err != nil || len(visits) == 0 {
-		t.Fatalf("no demo visits (%v)", err)
-	}
-	v := visits[len(visits)-1]
-	day := openDays(t, f, 1)[0]
-	slot := firstFree(t, f, day)
-	pages := map[clinic.Role][]string{
-		clinic.RoleFrontDesk: {"/desk", "/desk/calendar", "/desk/day-sheet?date=" + day.String(), "/desk/week", "/desk/misfits", "/desk/book", "/desk/patients",
-			fmt.Sprintf("/desk/patients/%d", v.PatientID), "/desk/patients/new", "/desk/requests", "/desk/work", "/desk/messages",
-			fmt.Sprintf("/desk/appointments/%d", v.ID), fmt.Sprintf("/desk/patients/%d/edit", v.PatientID),
-			fmt.Sprintf("/desk/patients/%d/series/new", v.PatientID), web.FillURL(slot.ChairID, slot.Start, 90)},
-		clinic.RoleNurse:     {"/nurse", "/nurse/day-sheet"},
-		clinic.RolePhysician: {"/physician", "/physician/flags", fmt.Sprintf("/physician/patients/%d", v.PatientID)},
-		clinic.RoleAdmin: {"/admin", "/admin/users", "/admin/audit", "/admin/roster", "/admin/clinic", "/admin/chairs",
-			"/admin/protocols", "/admin/protocols/new"},
-	}
+	pages := staffPages(t, f)
 	b := browsertest.Start(t)
 	for role, paths := range pages {
 		tab := signInTab(t, f, b, role)
@@ -60,5 +41,30 @@ func TestBrowserStaffPagesFitAPhone(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// staffPages are the pages of each staff role, with ids from the demo.
+func staffPages(t *testing.T, f *fixture) map[clinic.Role][]string {
+	t.Helper()
+	ctx := context.Background()
+	sched, _ := f.db.Schedule(ctx)
+	today := clinic.DateOf(time.Now(), sched.Loc)
+	visits, err := f.db.Visits(ctx, postgres.AppointmentFilter{From: today.AddDays(-30).At(0, sched.Loc), To: today.AddDays(30).At(0, sched.Loc)})
+	if err != nil || len(visits) == 0 {
+		t.Fatalf("no demo visits (%v)", err)
+	}
+	v := visits[len(visits)-1]
+	day := openDays(t, f, 1)[0]
+	slot := firstFree(t, f, day)
+	return map[clinic.Role][]string{
+		clinic.RoleFrontDesk: {"/desk", "/desk/calendar", "/desk/day-sheet?date=" + day.String(), "/desk/week", "/desk/misfits", "/desk/book", "/desk/patients",
+			fmt.Sprintf("/desk/patients/%d", v.PatientID), "/desk/patients/new", "/desk/requests", "/desk/work", "/desk/messages",
+			fmt.Sprintf("/desk/appointments/%d", v.ID), fmt.Sprintf("/desk/patients/%d/edit", v.PatientID),
+			fmt.Sprintf("/desk/patients/%d/series/new", v.PatientID), web.FillURL(slot.ChairID, slot.Start, 90)},
+		clinic.RoleNurse:     {"/nurse", "/nurse/day-sheet"},
+		clinic.RolePhysician: {"/physician", "/physician/flags", fmt.Sprintf("/physician/patients/%d", v.PatientID)},
+		clinic.RoleAdmin: {"/admin", "/admin/users", "/admin/audit", "/admin/roster", "/admin/clinic", "/admin/chairs",
+			"/admin/protocols", "/admin/protocols/new"},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // nextMonday is 07:30 on the next Monday in the demo clinic's zone.
@@ -128,7 +129,7 @@ func TestBrowserPlannerFlows(t *testing.T) {
 	if got := physician.Text("#interval-history"); !strings.Contains(got, "Six weeks suits her work") || !strings.Contains(got, "fixed 42 d") {
 		t.Fatalf("interval history: %q", got)
 	}
-	if got := physician.Text("#plan-due"); got != today.AddDays(42).Format("Monday 2 January 2006") {
+	if got := physician.Text("#plan-due"); got != usDate(today.AddDays(42), i18n.LongYear) {
 		t.Fatalf("due %q", got)
 	}
 	screenshot(physician, "plan-page-fixed")
@@ -140,9 +141,9 @@ func TestBrowserPlannerFlows(t *testing.T) {
 	if got := desk.Text("#appointment-notice"); got != "Booked." {
 		t.Fatalf("booking from the plan (%s): %q", slot, got)
 	}
-	if when := desk.Text("#appointment-when"); !strings.Contains(when, today.AddDays(42).Format("2 January")) &&
-		!strings.Contains(when, today.AddDays(41).Format("2 January")) && !strings.Contains(when, today.AddDays(40).Format("2 January")) &&
-		!strings.Contains(when, today.AddDays(39).Format("2 January")) {
+	if when := desk.Text("#appointment-when"); !strings.Contains(when, usDate(today.AddDays(42), i18n.Long)) &&
+		!strings.Contains(when, usDate(today.AddDays(41), i18n.Long)) && !strings.Contains(when, usDate(today.AddDays(40), i18n.Long)) &&
+		!strings.Contains(when, usDate(today.AddDays(39), i18n.Long)) {
 		t.Fatalf("booked %q; want on (or up to 3 days before) the due date", when)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // On a phone-sized screen: the patient opens the desk's invitation, sets a
@@ -50,7 +51,7 @@ func TestBrowserPortalOnAPhone(t *testing.T) {
 		t.Fatalf("after setting the password: %s", tab.Path())
 	}
 	next := tab.Text(".next-visit h3")
-	if !strings.Contains(next, day.Format("2 January")) || !strings.Contains(next, "13:00") {
+	if !strings.Contains(next, usDate(day, i18n.Long)) || !strings.Contains(next, "1:00 PM") {
 		t.Fatalf("next visit shows %q", next)
 	}
 	if !strings.Contains(tab.Text(".next-visit"), "Arrange a driver") {

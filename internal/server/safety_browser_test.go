@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // The safety gates as the desk and the nurse meet them: a patient whose
@@ -63,8 +64,8 @@ func TestBrowserSafetyGates(t *testing.T) {
 	// The plan box shows the booked visit, with Move and no Book.
 	desk.Open(f.srv.URL + fmt.Sprintf("/desk/patients/%d", booked.ID))
 	screenshot(desk, "plan-next-booked")
-	if got := desk.Text("#plan-next"); !strings.Contains(got, today.AddDays(2).Format("Monday 2 January 2006")) ||
-		!strings.Contains(got, "08:00") || !strings.Contains(got, "days after the due date") {
+	if got := desk.Text("#plan-next"); !strings.Contains(got, usDate(today.AddDays(2), i18n.LongYear)) ||
+		!strings.Contains(got, "8:00 AM") || !strings.Contains(got, "days after the due date") {
 		t.Fatalf("plan box: %q", got)
 	}
 	if n := browsertest.Run(desk, chromedp.Evaluate[int](`document.querySelectorAll("#book-plan").length`)); n != 0 {

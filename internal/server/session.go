@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
@@ -66,6 +67,7 @@ func (s *Server) webSession(next http.Handler) http.Handler {
 		switch clinic.ErrorCode(err) {
 		case "":
 			r = r.WithContext(withUser(sess.Context(r.Context()), sess.User))
+			info(r.Context()).lang = sess.Lang
 		case clinic.EUNAUTHORIZED:
 			s.clearSessionCookie(w) // ended: idle, expired, signed out or disabled
 		default:
@@ -169,6 +171,30 @@ func (s *Server) clinicName(ctx context.Context) string {
 	return ri.clinicName
 }
 
+// pageContext is r's context with the locale its page is written in: the
+// clinic's style, in the language of the patient reading it (English for
+// staff, and on the clinic's own error pages when even that cannot be read).
+func (s *Server) pageContext(r *http.Request) context.Context {
+	return web.WithLocale(r.Context(), s.locale(r))
+}
+
+// locale is the reader's language in the clinic's style.
+func (s *Server) locale(r *http.Request) i18n.Locale {
+	ri := info(r.Context())
+	l := i18n.Locale{Lang: i18n.English, Style: i18n.Style{}}
+	if ri.lang != "" {
+		l.Lang = ri.lang
+	}
+	if sched, err := s.db.Schedule(r.Context()); err == nil {
+		l.Style = sched.Settings.Style
+	}
+	return l
+}
+
+// speak sets the language of the page r answers with: a page reached by a
+// patient's link (visit, offer, invitation) is in that patient's language.
+func speak(r *http.Request, l i18n.Lang) { info(r.Context()).lang = l }
+
 func (s *Server) meta(r *http.Request, title, section string) web.Meta {
 	name := s.clinicName(r.Context())
 	return web.Meta{Title: title, Clinic: name, User: currentUser(r), Section: section, RequestID: info(r.Context()).id}
@@ -178,7 +204,7 @@ func (s *Server) meta(r *http.Request, title, section string) web.Meta {
 // half-way sends an error page, not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	if err := c.Render(s.pageContext(r), &buf); err != nil {
 		s.log.Error("rendering", "request_id", info(r.Context()).id, "err", err)
 		if status < 500 {
 			s.fail(w, r, err)

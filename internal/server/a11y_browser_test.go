@@ -1,0 +1,83 @@
+package server_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/infusiondesk/infusiondesk/internal/browsertest"
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
+	"github.com/jackc/pgx/v5"
+)
+
+// axe-core (WCAG 2.1 A and AA) finds nothing on any page of any role —
+// staff, patient (in English and in Spanish) and the pages behind a
+// patient's links — on a phone (390 px) and on a desktop (1366 px).
+func TestBrowserAccessibleEveryPage(t *testing.T) {
+	f := newFixture(t)
+	pages := staffPages(t, f)
+	pages[clinic.RolePatient] = []string{"/portal", "/portal/journal", "/portal/calendar", "/portal/book"}
+	// The public pages: sign-in, an invitation and a visit link (from a
+	// real confirmation).
+	ctx := context.Background()
+	in := f.deliver(t, time.Now)
+	sched, _ := f.db.Schedule(ctx)
+	p, err := f.db.CreatePatient(ctx, clinic.Patient{FirstName: "Ada", LastName: "Axe", DateOfBirth: clinic.D(1970, 1, 1),
+		Email: "ada.axe@example.com", Condition: clinic.ConditionOther}, clinic.DateOf(time.Now(), sched.Loc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := firstFree(t, f, openDays(t, f, 2)[1])
+	if _, _, err := f.db.Book(ctx, clinic.Booking{PatientID: p.ID, Kind: clinic.KindMaintenance, Start: slot.Start, ChairID: slot.ChairID}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	public := []string{f.srv.URL + "/login", invitePatient(t, f, f.signIn(clinic.RoleFrontDesk), p.ID),
+		visitLink.FindString(in.Wait(t, 1, 20*time.Second)[0].Text)}
+
+	b := browsertest.Start(t)
+	check := func(tab *browsertest.Tab, urls []string) {
+		for _, width := range []int64{390, 1366} {
+			tab.Do(chromedp.EmulateViewport(width, 900, chromedp.EmulateScale(1)))
+			for _, u := range urls {
+				if status := tab.Open(u); status != 200 {
+					t.Errorf("%s: %d", u, status)
+				}
+				tab.Accessible(u + " at " + strconv.FormatInt(width, 10) + " px")
+			}
+		}
+	}
+	for role, paths := range pages {
+		tab := signInTab(t, f, b, role)
+		urls := make([]string, len(paths))
+		for i, path := range paths {
+			urls[i] = f.srv.URL + path
+		}
+		check(tab, urls)
+		if role == clinic.RolePatient {
+			// The same pages in Spanish.
+			if err := f.db.SetLanguage(ctx, accountPatient(t, f), string(i18n.Spanish)); err != nil {
+				t.Fatal(err)
+			}
+			check(tab, urls)
+		}
+	}
+	check(b.Tab(t), public)
+}
+
+// accountPatient is the patient record of the demo's patient account.
+func accountPatient(t *testing.T, f *fixture) int64 {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), f.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var id int64
+	if err := conn.QueryRow(context.Background(), `SELECT patient_id FROM users WHERE email = $1`, f.email(clinic.RolePatient)).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
