@@ -1,8 +1,8 @@
 package i18n
 
 import (
-	"golang.org/x/text/message/catalog"
 	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/message/catalog"
 )
 
 // pluralEntry is a message whose words depend on a number, in each
