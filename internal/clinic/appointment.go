@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // AppointmentKind says what a visit is for.
@@ -178,7 +180,8 @@ const (
 // Allow decides whether act may be done to the appointment now. A refusal
 // because of where the appointment stands is ECONFLICT; one because of the
 // time is EINVALID.
-func (a Appointment) Allow(act Action, now time.Time, loc *time.Location) error {
+func (a Appointment) Allow(act Action, now time.Time, s Schedule) error {
+	loc := s.Loc
 	switch a.Status {
 	case StatusCancelled, StatusNoShow, StatusCompleted:
 		return Errorf(ECONFLICT, "This appointment is already %s; it cannot be changed.", strings.ToLower(a.Status.Label()))
@@ -194,14 +197,14 @@ func (a Appointment) Allow(act Action, now time.Time, loc *time.Location) error 
 			return Errorf(ECONFLICT, "The patient has already checked in.")
 		}
 		if d := DateOf(a.Start, loc); d != DateOf(now, loc) {
-			return Errorf(EINVALID, "Patients check in on the day of their appointment (%s).", d.Format("Mon 2 Jan 2006"))
+			return Errorf(EINVALID, "Patients check in on the day of their appointment (%s).", s.DayText(d, i18n.ShortYear))
 		}
 	case ActNoShow:
 		if a.Status == StatusCheckedIn {
 			return Errorf(ECONFLICT, "The patient has checked in, so they did show up.")
 		}
 		if now.Before(a.Start) {
-			return Errorf(EINVALID, "A patient can be marked as not shown once the appointment time (%s) has come.", ClockOf(a.Start, loc))
+			return Errorf(EINVALID, "A patient can be marked as not shown once the appointment time (%s) has come.", s.TimeText(a.Start))
 		}
 	case ActComplete:
 		if a.Status != StatusCheckedIn {

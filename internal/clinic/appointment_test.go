@@ -38,7 +38,7 @@ func TestAllow(t *testing.T) {
 		{StatusCompleted, ActCancel, later, ECONFLICT},
 	}
 	for _, tt := range tests {
-		if got := ErrorCode(appt(tt.status).Allow(tt.act, tt.now, loc)); got != tt.want {
+		if got := ErrorCode(appt(tt.status).Allow(tt.act, tt.now, Schedule{Loc: loc})); got != tt.want {
 			t.Errorf("%s on a %s appointment at %s: %q; want %q", tt.act, tt.status, tt.now.Format("Jan 2 15:04"), got, tt.want)
 		}
 	}

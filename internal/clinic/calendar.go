@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // Interval is a half-open span of time [Start, End): back-to-back intervals
@@ -110,11 +112,11 @@ func (s Schedule) insideHours(iv Interval) (bool, []Range) {
 func (s Schedule) Misfit(iv Interval) string {
 	d := DateOf(iv.Start, s.Loc)
 	if reason := s.ClosedReason(d); reason != "" {
-		return fmt.Sprintf("Closed on %s: %s.", d.Format("Mon 2 Jan 2006"), reason)
+		return fmt.Sprintf("Closed on %s: %s.", s.DayText(d, i18n.ShortYear), reason)
 	}
 	if ok, ranges := s.insideHours(iv); !ok {
 		return fmt.Sprintf("%s–%s is outside the opening hours on %ss (%s).",
-			ClockOf(iv.Start, s.Loc), ClockOf(iv.End, s.Loc), d.Weekday(), rangesText(ranges))
+			s.TimeText(iv.Start), s.TimeText(iv.End), d.Weekday(), s.rangesText(ranges))
 	}
 	return ""
 }
@@ -141,7 +143,7 @@ func (s Schedule) Check(start time.Time, minutes int, now time.Time) error {
 	return s.CheckHorizon("start", DateOf(start, s.Loc), now)
 }
 
-func rangesText(ranges []Range) string {
+func (s Schedule) rangesText(ranges []Range) string {
 	if len(ranges) == 0 {
 		return "closed"
 	}
@@ -150,7 +152,7 @@ func rangesText(ranges []Range) string {
 		if i > 0 {
 			out += ", "
 		}
-		out += r.String()
+		out += s.ClockText(r.Opens) + "–" + s.ClockText(r.Closes)
 	}
 	return out
 }

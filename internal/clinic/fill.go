@@ -134,12 +134,13 @@ type Window struct {
 // Contains reports whether d lies in w.
 func (w Window) Contains(d Date) bool { return !d.Before(w.From) && !d.After(w.To) }
 
-// String writes the window as people read it: "Tue 3 – Fri 6 Nov".
-func (w Window) String() string {
+// Text writes the window as people read it, in the clinic's style:
+// "Tue, Nov 3 – Fri, Nov 6".
+func (w Window) Text(st i18n.Style) string {
 	if w.From == w.To {
-		return w.From.Format("Mon 2 Jan")
+		return DayText(st, w.From, i18n.Short)
 	}
-	return w.From.Format("Mon 2 Jan") + " – " + w.To.Format("Mon 2 Jan")
+	return DayText(st, w.From, i18n.Short) + " – " + DayText(st, w.To, i18n.Short)
 }
 
 // BookingWindow is the days in which a maintenance patient due on due,
@@ -220,13 +221,13 @@ type FillCandidate struct {
 // A patient busy then, already booked at their due time, too soon after
 // their last infusion, whose visit does not fit, or who does not want
 // offers, is not listed. Ties go by name.
-func RankFill(day Date, at Clock, today Date, facts []FillFacts, loc *time.Location) []FillCandidate {
+func RankFill(day Date, at Clock, today Date, facts []FillFacts, s Schedule) []FillCandidate {
 	var out []FillCandidate
 	for _, f := range facts {
 		if !f.Free || !f.Fits || !f.Offers {
 			continue
 		}
-		if c, ok := fillCandidate(f, day, at, today, loc); ok {
+		if c, ok := fillCandidate(f, day, at, today, s); ok {
 			out = append(out, c)
 		}
 	}
@@ -236,18 +237,18 @@ func RankFill(day Date, at Clock, today Date, facts []FillFacts, loc *time.Locat
 	return out
 }
 
-func fillCandidate(f FillFacts, day Date, at Clock, today Date, loc *time.Location) (FillCandidate, bool) {
+func fillCandidate(f FillFacts, day Date, at Clock, today Date, s Schedule) (FillCandidate, bool) {
 	c := FillCandidate{PatientID: f.PatientID, Name: f.Name, DueDate: f.Due}
 	switch {
 	case f.Phase == PhaseLoading && f.Session != nil:
-		from := DateOf(f.Session.Start, loc)
+		from := DateOf(f.Session.Start, s.Loc)
 		gain := from.DaysSince(day)
 		if gain <= 0 {
 			return c, false
 		}
 		c.Reason, c.Score, c.Moves = FillLoadingEarlier, 100+min(gain, 99), f.Session
 		c.Why = fmt.Sprintf("Loading session %d could move here from %s (%s earlier); the series keeps its spacing.",
-			deref(f.Session.SessionNo), from.Format("Mon 2 Jan"), plural(gain, "day"))
+			deref(f.Session.SessionNo), s.DayText(from, i18n.Short), plural(gain, "day"))
 		return c, true
 	case f.Phase != PhaseMaintenance || f.Due == nil || f.Last == nil:
 		return c, false
@@ -260,28 +261,28 @@ func fillCandidate(f FillFacts, day Date, at Clock, today Date, loc *time.Locati
 		if due.Before(today) {
 			late := today.DaysSince(due)
 			c.Reason, c.Score = FillOverdue, 3000+min(late, 999)
-			c.Why = fmt.Sprintf("Overdue since %s (%s); nothing booked.", due.Format("Mon 2 Jan"), plural(late, "day"))
+			c.Why = fmt.Sprintf("Overdue since %s (%s); nothing booked.", s.DayText(due, i18n.Short), plural(late, "day"))
 			return c, true
 		}
 		w := BookingWindow(due, *f.Last, f.MinInterval, f.SelfBooking, today)
 		if w.Contains(day) {
 			off := day.DaysSince(due)
 			c.Reason, c.Score = FillDueWindow, 2000-min(max(off, -off), 999)
-			c.Why = fmt.Sprintf("Due %s; this day is in their window (%s); nothing booked.", due.Format("Mon 2 Jan"), w)
+			c.Why = fmt.Sprintf("Due %s; this day is in their window (%s); nothing booked.", s.DayText(due, i18n.Short), w.Text(s.Settings.Style))
 			return c, true
 		}
 	}
 	if f.Wish == nil || !day.Before(f.Wish.Before) || !f.Wish.Part.Matches(at) {
 		return c, false
 	}
-	if f.Booked != nil && !day.Before(DateOf(f.Booked.Start, loc)) {
+	if f.Booked != nil && !day.Before(DateOf(f.Booked.Start, s.Loc)) {
 		return c, false // no earlier than what they have
 	}
-	waited := today.DaysSince(DateOf(f.Wish.Since, loc))
+	waited := today.DaysSince(DateOf(f.Wish.Since, s.Loc))
 	c.Reason, c.Score, c.Moves = FillWaitlist, 1000+min(max(waited, 0), 999), f.Booked
-	c.Why = fmt.Sprintf("On the waitlist for any day before %s, %s.", f.Wish.Before.Format("Mon 2 Jan"), f.Wish.Part.Label())
+	c.Why = fmt.Sprintf("On the waitlist for any day before %s, %s.", s.DayText(f.Wish.Before, i18n.Short), f.Wish.Part.Label())
 	if f.Booked != nil {
-		c.Why += fmt.Sprintf(" Booked %s now; it would move here.", f.Booked.Start.In(loc).Format("Mon 2 Jan 15:04"))
+		c.Why += fmt.Sprintf(" Booked %s now; it would move here.", s.DayText(DateOf(f.Booked.Start, s.Loc), i18n.Short)+" "+s.TimeText(f.Booked.Start))
 	}
 	return c, true
 }

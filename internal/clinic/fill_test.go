@@ -120,7 +120,7 @@ func TestRankFill(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := RankFill(day, tt.at, today, tt.facts, loc)
+			got := RankFill(day, tt.at, today, tt.facts, Schedule{Loc: loc})
 			var names []string
 			for _, c := range got {
 				names = append(names, c.Name+" "+string(c.Reason))
@@ -138,7 +138,7 @@ func TestRankFill(t *testing.T) {
 			wish(booked(maint(2, "Walt Wait", date(2026, 6, 20)), D(2026, 6, 19)), D(2026, 6, 15), AnyTime),
 			session(1, "Lena Loading", D(2026, 6, 8), 3),
 			maint(3, "Dora Due", date(2026, 6, 5)),
-		}, loc)
+		}, Schedule{Loc: loc})
 		moves := map[string]int64{}
 		for _, c := range got {
 			if c.Moves != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // Infusion is an infusion given, recorded from a completed appointment or
@@ -170,12 +172,12 @@ func (r *InfusionRecord) Validate(lo, hi float64) error {
 
 // ReliefDate checks a relief report's date: not before the infusion, not
 // after today.
-func ReliefDate(on, givenOn, today Date) error {
+func ReliefDate(on, givenOn, today Date, st i18n.Style) error {
 	switch {
 	case on.IsZero():
 		return Invalid(map[string]string{"date": "Enter the date."})
 	case on.Before(givenOn):
-		return Invalid(map[string]string{"date": fmt.Sprintf("Relief cannot end before the infusion (%s).", givenOn.Format("2 Jan 2006"))})
+		return Invalid(map[string]string{"date": fmt.Sprintf("Relief cannot end before the infusion (%s).", DayText(st, givenOn, i18n.Plain))})
 	case on.After(today):
 		return Invalid(map[string]string{"date": "That date is in the future."})
 	}

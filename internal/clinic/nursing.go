@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // The nursing rules (README.md, "Nurses"): on a date with at
@@ -93,6 +95,7 @@ type Floor struct {
 	Shifts  []Shift
 	Watches []Watch
 	Loc     *time.Location
+	Style   i18n.Style // how its reasons write times
 }
 
 // Rostered reports whether the date has a shift: only then does nursing
@@ -136,11 +139,11 @@ func (f Floor) AssignTo(iv Interval, except, nurseID int64) (Assignment, bool, s
 		}
 		asked = true
 		if s.Date != day || from < s.From || s.To < to {
-			stop(fmt.Sprintf("no nurse is on shift for the whole of %s–%s", ClockOf(iv.Start, f.Loc), ClockOf(iv.End, f.Loc)))
+			stop(fmt.Sprintf("no nurse is on shift for the whole of %s–%s", clockText(f.Style, ClockOf(iv.Start, f.Loc)), clockText(f.Style, ClockOf(iv.End, f.Loc))))
 			continue
 		}
 		if w, ok := f.startClash(s.NurseID, except, iv.Start); ok {
-			stop(fmt.Sprintf("%s starts %s at %s", s.NurseName, w.Patient, ClockOf(w.Start, f.Loc)))
+			stop(fmt.Sprintf("%s starts %s at %s", s.NurseName, w.Patient, clockText(f.Style, ClockOf(w.Start, f.Loc))))
 			continue
 		}
 		place, load, ok := f.freePlace(s.NurseID, except, iv)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 func TestFloorAssign(t *testing.T) {
@@ -69,7 +71,7 @@ func TestFloorAssign(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.floor.Loc = loc
+			tt.floor.Loc, tt.floor.Style = loc, i18n.Style{Clock24: true} // a 24-hour clinic writes its reasons so
 			a, ok, why := tt.floor.Assign(tt.iv, tt.except)
 			got := why
 			switch {
@@ -141,7 +143,7 @@ func TestProposeSeriesWithNursing(t *testing.T) {
 	moved := append([]Slot(nil), slots...)
 	moved[0].Interval = Interval{D(2026, 3, 2).At(clk("09:00"), cal.Loc), D(2026, 3, 2).At(clk("10:30"), cal.Loc)}
 	checks, ok := cal.CheckSeries(standard, 1, moved, time.Time{})
-	if ok || checks[0].Problem != "No nurse is free to start then: Nurse Lee starts Maria Alvarez at 09:00." || !checks[0].Taken {
+	if ok || checks[0].Problem != "No nurse is free to start then: Nurse Lee starts Maria Alvarez at 9:00 AM." || !checks[0].Taken {
 		t.Fatalf("the moved session: %+v", checks[0])
 	}
 	// On a date without shifts nursing limits nothing: the planner's

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // Flag codes, exactly as README.md names them.
@@ -74,6 +76,8 @@ type PlanInput struct {
 	Today     Date
 	// Next is the next maintenance infusion when it is booked; nil when not.
 	Next *NextVisit
+	// Style is how the rationale writes dates (the clinic's).
+	Style i18n.Style
 }
 
 // NextVisit is the patient's next maintenance infusion, booked: the plan
@@ -224,7 +228,7 @@ func PlanMaintenance(in PlanInput) Plan {
 		p.Case = 3
 		prev := L.GivenOn.DaysSince(P.GivenOn)
 		why := fmt.Sprintf("relief after the infusion of %s was still holding on %s, when the next was given: the interval was too short to see it end, so %d d + %d d step = %d d",
-			P.GivenOn.Format("2 Jan"), P.Relief.On.Format("2 Jan"), prev, iv.Step, prev+iv.Step)
+			DayText(in.Style, P.GivenOn, i18n.DayMonth), DayText(in.Style, P.Relief.On, i18n.DayMonth), prev, iv.Step, prev+iv.Step)
 		p.IntervalDays, p.Rationale = clamp(prev+iv.Step, why, false)
 	case len(p.Durations) > 0:
 		p.Case = 4
@@ -236,7 +240,7 @@ func PlanMaintenance(in PlanInput) Plan {
 	}
 	p.DueDate = L.GivenOn.AddDays(p.IntervalDays)
 	p.Rationale = strings.ToUpper(p.Rationale[:1]) + p.Rationale[1:] + fmt.Sprintf("; due %s (%s + %d d).",
-		p.DueDate.Format("Mon 2 Jan 2006"), L.GivenOn.Format("2 Jan"), p.IntervalDays)
+		DayText(in.Style, p.DueDate, i18n.ShortYear), DayText(in.Style, L.GivenOn, i18n.DayMonth), p.IntervalDays)
 
 	if shortening {
 		p.Flags = append(p.Flags, Flag{FlagReliefShortening, fmt.Sprintf(
@@ -251,13 +255,13 @@ func PlanMaintenance(in PlanInput) Plan {
 	}
 	if L.Relief == nil && !in.Today.Before(L.GivenOn.AddDays(ReportMissingAfterDays)) {
 		p.Flags = append(p.Flags, Flag{FlagReportMissing, fmt.Sprintf(
-			"No relief report for the infusion of %s, %s ago.", L.GivenOn.Format("2 Jan"), plural(in.Today.DaysSince(L.GivenOn), "day"))})
+			"No relief report for the infusion of %s, %s ago.", DayText(in.Style, L.GivenOn, i18n.DayMonth), plural(in.Today.DaysSince(L.GivenOn), "day"))})
 	}
 	p.NextNote = nextNote(in.Next, L.GivenOn, p.DueDate, iv.Min)
 	if in.Next == nil && !in.Today.Before(p.DueDate.AddDays(-DueSoonDays)) {
-		msg := fmt.Sprintf("Due %s and no maintenance visit is booked.", p.DueDate.Format("Mon 2 Jan"))
+		msg := fmt.Sprintf("Due %s and no maintenance visit is booked.", DayText(in.Style, p.DueDate, i18n.Short))
 		if in.Today.After(p.DueDate) {
-			msg = fmt.Sprintf("Overdue since %s (%s) and no maintenance visit is booked.", p.DueDate.Format("Mon 2 Jan"), plural(in.Today.DaysSince(p.DueDate), "day"))
+			msg = fmt.Sprintf("Overdue since %s (%s) and no maintenance visit is booked.", DayText(in.Style, p.DueDate, i18n.Short), plural(in.Today.DaysSince(p.DueDate), "day"))
 		}
 		p.Flags = append(p.Flags, Flag{FlagDueNotBooked, msg})
 	}

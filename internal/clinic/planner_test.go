@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // The worked examples' numbers: first 28, min 28, max 84, lead 7, step 7.
@@ -219,10 +221,10 @@ func TestInfusionRecordValidate(t *testing.T) {
 	if err := below.Validate(0.1, 0.5); err != nil {
 		t.Fatalf("confirmed with a reason: %v", err)
 	}
-	if err := ReliefDate(D(2026, 3, 1), D(2026, 3, 2), D(2026, 3, 10)); ErrorFields(err)["date"] == "" {
+	if err := ReliefDate(D(2026, 3, 1), D(2026, 3, 2), D(2026, 3, 10), i18n.Style{}); ErrorFields(err)["date"] == "" {
 		t.Fatal("relief before the infusion accepted")
 	}
-	if err := ReliefDate(D(2026, 3, 11), D(2026, 3, 2), D(2026, 3, 10)); ErrorFields(err)["date"] == "" {
+	if err := ReliefDate(D(2026, 3, 11), D(2026, 3, 2), D(2026, 3, 10), i18n.Style{}); ErrorFields(err)["date"] == "" {
 		t.Fatal("relief in the future accepted")
 	}
 }

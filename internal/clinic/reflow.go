@@ -132,7 +132,7 @@ func (c *Calendar) Reflow(b ReflowBasis, now time.Time) (Reflow, error) {
 		earliest = DateOf(fixed[0].Start, c.Loc)
 	}
 	if r.From == 1 { // the series starts again: after a consultation booked first
-		after, why := ConsultationFirst(earliest, s.Consults, now, c.Loc)
+		after, why := ConsultationFirst(earliest, s.Consults, now, c.Schedule)
 		if why != "" && r.Start != nil {
 			return out, Invalid(map[string]string{"start": why})
 		}

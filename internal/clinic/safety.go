@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // The safety gates of the booking engine (README.md, "Booking one visit"): what
@@ -34,7 +36,8 @@ type NewVisit struct {
 // chair): at most one booked maintenance visit still to come, unless a
 // physician books an additional infusion with a reason; never two
 // infusions on one clinic-local date. by is the role asking.
-func CheckInfusionGates(v NewVisit, others []Appointment, by Role, loc *time.Location) error {
+func CheckInfusionGates(v NewVisit, others []Appointment, by Role, s Schedule) error {
+	loc := s.Loc
 	if v.Additional != "" {
 		switch {
 		case v.Kind != KindMaintenance:
@@ -55,8 +58,8 @@ func CheckInfusionGates(v NewVisit, others []Appointment, by Role, loc *time.Loc
 		}
 		if DateOf(o.Start, loc) == day {
 			return &Error{Code: EINVALID, Reason: ReasonInfusionThatDay,
-				Message: fmt.Sprintf("The patient already has an infusion that day: %s. Never two infusions on one day.", o.Describe(loc)),
-				Fields:  map[string]string{"start": fmt.Sprintf("The patient already has an infusion that day (%s).", o.Describe(loc))}}
+				Message: fmt.Sprintf("The patient already has an infusion that day: %s. Never two infusions on one day.", o.Describe(s)),
+				Fields:  map[string]string{"start": fmt.Sprintf("The patient already has an infusion that day (%s).", o.Describe(s))}}
 		}
 	}
 	if v.Kind != KindMaintenance || v.Additional != "" {
@@ -66,19 +69,19 @@ func CheckInfusionGates(v NewVisit, others []Appointment, by Role, loc *time.Loc
 		if o.ID != v.ID && o.Kind == KindMaintenance && o.Status == StatusBooked && o.AdditionalReason == "" {
 			return &Error{Code: ECONFLICT, Reason: ReasonNextInfusionBooked, Existing: &o,
 				Message: fmt.Sprintf("The patient's next infusion is already booked: %s. Move that visit instead; "+
-					"an extra infusion needs a physician to book it as an additional infusion, with a reason.", o.Describe(loc))}
+					"an extra infusion needs a physician to book it as an additional infusion, with a reason.", o.Describe(s))}
 		}
 	}
 	return nil
 }
 
 // Describe names an appointment for a message: kind, day and time.
-func (a Appointment) Describe(loc *time.Location) string {
+func (a Appointment) Describe(s Schedule) string {
 	what := map[AppointmentKind]string{KindMaintenance: "maintenance infusion", KindLoading: "loading session", KindConsult: "consultation"}[a.Kind]
 	if a.SessionNo != nil {
 		what = fmt.Sprintf("loading session %d", *a.SessionNo)
 	}
-	return fmt.Sprintf("%s on %s at %s", what, DateOf(a.Start, loc).Format("Mon 2 Jan 2006"), ClockOf(a.Start, loc))
+	return fmt.Sprintf("%s on %s at %s", what, s.DayText(DateOf(a.Start, s.Loc), i18n.ShortYear), s.TimeText(a.Start))
 }
 
 // ConsultationFirst is the earliest first date of a loading series for a
@@ -86,7 +89,8 @@ func (a Appointment) Describe(loc *time.Location) string {
 // come (a series starts after the patient has been seen). It returns
 // earliest unchanged, and "" as the reason, when no consultation is in the
 // way.
-func ConsultationFirst(earliest Date, consults []Appointment, now time.Time, loc *time.Location) (Date, string) {
+func ConsultationFirst(earliest Date, consults []Appointment, now time.Time, s Schedule) (Date, string) {
+	loc := s.Loc
 	var latest *Appointment
 	for i, c := range consults {
 		if c.Kind != KindConsult || c.Status != StatusBooked || !c.End.After(now) {
@@ -104,7 +108,7 @@ func ConsultationFirst(earliest Date, consults []Appointment, now time.Time, loc
 		return earliest, ""
 	}
 	return after, fmt.Sprintf("The series starts after the patient's consultation (%s), so its first date is %s at the earliest.",
-		latest.Describe(loc), after.Format("Mon 2 Jan"))
+		latest.Describe(s), s.DayText(after, i18n.Short))
 }
 
 // Driver is who takes the patient home after an infusion.
@@ -166,7 +170,7 @@ func (s Schedule) CheckHorizon(field string, d Date, now time.Time) error {
 		return Invalid(map[string]string{field: "That date has already passed."})
 	case d.After(last):
 		return Invalid(map[string]string{field: fmt.Sprintf("The clinic books up to %d days ahead, until %s.",
-			last.DaysSince(first), last.Format("Mon 2 Jan 2006"))})
+			last.DaysSince(first), s.DayText(last, i18n.ShortYear))})
 	}
 	return nil
 }

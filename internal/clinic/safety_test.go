@@ -40,14 +40,14 @@ func TestCheckInfusionGates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CheckInfusionGates(tc.v, tc.others, tc.by, phoenix)
+			err := CheckInfusionGates(tc.v, tc.others, tc.by, Schedule{Loc: phoenix})
 			if ErrorCode(err) != tc.code || ErrorReason(err) != tc.reason {
 				t.Fatalf("got %v (%s); want %s %s", err, ErrorReason(err), tc.code, tc.reason)
 			}
 		})
 	}
-	err := CheckInfusionGates(NewVisit{Kind: KindLoading, Start: at(2, 14)}, []Appointment{booked}, RoleFrontDesk, phoenix)
-	if !strings.Contains(ErrorFields(err)["start"], "maintenance infusion on Wed 2 Dec 2026 at 08:00") {
+	err := CheckInfusionGates(NewVisit{Kind: KindLoading, Start: at(2, 14)}, []Appointment{booked}, RoleFrontDesk, Schedule{Loc: phoenix})
+	if !strings.Contains(ErrorFields(err)["start"], "maintenance infusion on Wed, Dec 2, 2026 at 8:00 AM") {
 		t.Fatalf("the refusal does not name the other visit: %v", ErrorFields(err))
 	}
 }
@@ -74,7 +74,7 @@ func TestConsultationFirst(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, why := ConsultationFirst(tc.earliest, tc.consults, now, phoenix)
+			got, why := ConsultationFirst(tc.earliest, tc.consults, now, Schedule{Loc: phoenix})
 			if got != tc.want || (why != "") != tc.moved {
 				t.Fatalf("got %s %q; want %s moved=%v", got, why, tc.want, tc.moved)
 			}

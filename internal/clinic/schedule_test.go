@@ -20,7 +20,7 @@ func TestScheduleCheck(t *testing.T) {
 		{"ends exactly at closing", at(D(2026, 3, 2), "15:00"), 90, ""},
 		{"opens exactly", at(D(2026, 3, 2), "07:00"), 90, ""},
 		{"Friday 10:30 ends at noon", at(D(2026, 3, 6), "10:30"), 90, ""},
-		{"Friday 10:45 ends after noon", at(D(2026, 3, 6), "10:45"), 90, "outside the opening hours on Fridays (08:00–12:00)"},
+		{"Friday 10:45 ends after noon", at(D(2026, 3, 6), "10:45"), 90, "outside the opening hours on Fridays (8:00 AM–12:00 PM)"},
 		{"before opening", at(D(2026, 3, 2), "06:45"), 90, "outside the opening hours"},
 		{"after closing", at(D(2026, 3, 2), "15:15"), 90, "outside the opening hours"},
 		{"Saturday", at(D(2026, 3, 7), "09:00"), 90, "no opening hours on Saturdays"},
@@ -89,11 +89,11 @@ func TestMisfitAfterHoursChange(t *testing.T) {
 		t.Fatalf("fits, yet: %s", m)
 	}
 	c.Settings.Hours[time.Monday] = []Range{{clk("07:00"), clk("12:00")}, {clk("13:00"), clk("16:00")}}
-	if m := c.Misfit(iv); !strings.Contains(m, "15:00–16:30 is outside the opening hours on Mondays (07:00–12:00, 13:00–16:00)") {
+	if m := c.Misfit(iv); !strings.Contains(m, "3:00 PM–4:30 PM is outside the opening hours on Mondays (7:00 AM–12:00 PM, 1:00 PM–4:00 PM)") {
 		t.Fatalf("after shortening Monday: %q", m)
 	}
 	c.Closures[D(2026, 3, 2)] = "Flooded"
-	if m := c.Misfit(iv); !strings.Contains(m, "Closed on Mon 2 Mar 2026: Flooded") {
+	if m := c.Misfit(iv); !strings.Contains(m, "Closed on Mon, Mar 2, 2026: Flooded") {
 		t.Fatalf("after a closure: %q", m)
 	}
 	// Across Monday's new lunch break does not fit; Tuesday is untouched.

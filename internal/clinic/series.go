@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // FirstDateWindow is how far after the earliest first date a loading
@@ -46,7 +48,7 @@ func (c *Calendar) dayProblem(d Date, pref Clock, minutes int, patientID int64, 
 		return Slot{}, "the patient has another infusion that day"
 	}
 	if longest < minutes {
-		return Slot{}, fmt.Sprintf("%ss are too short for a %d-minute session (%s)", d.Weekday(), minutes, rangesText(c.OpenOn(d)))
+		return Slot{}, fmt.Sprintf("%ss are too short for a %d-minute session (%s)", d.Weekday(), minutes, c.rangesText(c.OpenOn(d)))
 	}
 	if slot, ok := c.Nearest(d, pref, minutes, patientID, notBefore); ok {
 		return slot, ""
@@ -80,6 +82,7 @@ type NoSeriesError struct {
 	Window  string          // the days that session could have taken
 	Days    map[Date]string // each refused day and why
 	Order   []Date          // the refused days in order
+	Style   i18n.Style      // how Error writes the days
 }
 
 func (e *NoSeriesError) Error() string {
@@ -95,7 +98,7 @@ func (e *NoSeriesError) Error() string {
 			fmt.Fprintf(&b, " (and %d more days)", len(e.Order)-shown)
 			break
 		}
-		fmt.Fprintf(&b, " %s: %s.", d.Format("Mon 2 Jan"), e.Days[d])
+		fmt.Fprintf(&b, " %s: %s.", DayText(e.Style, d, i18n.Short), e.Days[d])
 		shown++
 	}
 	return b.String()
@@ -158,7 +161,7 @@ func (p *seriesSearch) place(out *[]Slot, earliest Date) bool {
 	var window string
 	if k == 0 {
 		from, to = earliest, earliest.AddDays(FirstDateWindow)
-		window = fmt.Sprintf("from %s to %s", from.Format("Mon 2 Jan"), to.Format("Mon 2 Jan"))
+		window = fmt.Sprintf("from %s to %s", p.cal.DayText(from, i18n.Short), p.cal.DayText(to, i18n.Short))
 	} else {
 		first := DateOf((*out)[0].Start, p.cal.Loc)
 		prev := DateOf((*out)[k-1].Start, p.cal.Loc)
@@ -167,8 +170,8 @@ func (p *seriesSearch) place(out *[]Slot, earliest Date) bool {
 			to = last
 		}
 		window = fmt.Sprintf("from %s to %s (%d–%d days after session %d, and the series within %d days of %s)",
-			from.Format("Mon 2 Jan"), to.Format("Mon 2 Jan"), p.plan.MinGapDays, p.plan.MaxGapDays, k,
-			p.plan.MaxSpanDays, first.Format("Mon 2 Jan"))
+			p.cal.DayText(from, i18n.Short), p.cal.DayText(to, i18n.Short), p.plan.MinGapDays, p.plan.MaxGapDays, k,
+			p.plan.MaxSpanDays, p.cal.DayText(first, i18n.Short))
 	}
 	var refused []Date
 	refusedWhy := map[Date]string{}
@@ -190,9 +193,9 @@ func (p *seriesSearch) place(out *[]Slot, earliest Date) bool {
 	// Remember the failure that got furthest: that is the rule to name.
 	if k+1 >= p.deepest.Session {
 		if from.After(to) {
-			window = fmt.Sprintf("by %s, but the series must end within %d days of its first session", to.Format("Mon 2 Jan"), p.plan.MaxSpanDays)
+			window = fmt.Sprintf("by %s, but the series must end within %d days of its first session", p.cal.DayText(to, i18n.Short), p.plan.MaxSpanDays)
 		}
-		*p.deepest = NoSeriesError{Session: k + 1, Window: window, Days: refusedWhy, Order: refused}
+		*p.deepest = NoSeriesError{Session: k + 1, Window: window, Days: refusedWhy, Order: refused, Style: p.cal.Settings.Style}
 	}
 	return false
 }

@@ -63,7 +63,7 @@ func TestProposeSeries(t *testing.T) {
 			want: "Mon 2 Mar 09:00 #1, Tue 3 Mar 09:00 #1, Wed 4 Mar 09:00 #1, Thu 5 Mar 09:00 #1, Mon 9 Mar 09:00 #1"},
 		{name: "CRPS on consecutive days only never fits a week with a short Friday",
 			plan: SeriesPlan{Sessions: 5, MinGapDays: 1, MaxGapDays: 1, MaxSpanDays: 10, Minutes: 270}, start: march(2), pref: clk("09:00"),
-			want: "error: Fridays are too short for a 270-minute session (08:00–12:00)"},
+			want: "error: Fridays are too short for a 270-minute session (8:00 AM–12:00 PM)"},
 		{name: "a span that cannot be met: six sessions two days apart within ten days always meet a weekend",
 			plan: SeriesPlan{Sessions: 6, MinGapDays: 2, MaxGapDays: 2, MaxSpanDays: 10, Minutes: 90}, start: march(2), pref: clk("09:00"),
 			want: "error: No loading series fits"},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // SeriesRequest asks for a loading series for one patient.
@@ -119,7 +121,7 @@ func (c *Calendar) PlanSeries(p SeriesProposal, req SeriesRequest, consults []Ap
 			return p, err
 		}
 		var earliest Date
-		earliest, p.Note = ConsultationFirst(req.StartDate, consults, now, c.Loc)
+		earliest, p.Note = ConsultationFirst(req.StartDate, consults, now, c.Schedule)
 		var err error
 		if sessions, err = c.ProposeSeries(p.Plan, req.PatientID, earliest, req.Preferred, now, nil); err != nil {
 			return p, err
@@ -128,8 +130,8 @@ func (c *Calendar) PlanSeries(p SeriesProposal, req SeriesRequest, consults []Ap
 	p.Checks, p.OK = c.CheckSeries(p.Plan, req.PatientID, sessions, now)
 	if len(sessions) > 0 {
 		first := DateOf(sessions[0].Start, c.Loc)
-		if after, why := ConsultationFirst(first, consults, now, c.Loc); why != "" && p.Checks[0].Problem == "" {
-			p.Checks[0].Problem = fmt.Sprintf("The series starts after the patient's consultation: on %s at the earliest.", after.Format("Mon 2 Jan"))
+		if after, why := ConsultationFirst(first, consults, now, c.Schedule); why != "" && p.Checks[0].Problem == "" {
+			p.Checks[0].Problem = fmt.Sprintf("The series starts after the patient's consultation: on %s at the earliest.", c.DayText(after, i18n.Short))
 			p.OK = false
 		}
 	}

@@ -80,7 +80,7 @@ func TestPlanSeries(t *testing.T) {
 			req: SeriesRequest{Sessions: []Slot{{ChairID: 1, Interval: Interval{Start: at(2, "10:00")}},
 				{ChairID: 1, Interval: Interval{Start: at(4, "10:00")}}, {ChairID: 1, Interval: Interval{Start: at(5, "10:00")}}}},
 			consults: consultOn(3),
-			want:     "Mon 2 Mar 10:00 #1 !The series starts after the patient's consultation: on Wed 4 Mar at the earliest."},
+			want:     "Mon 2 Mar 10:00 #1 !The series starts after the patient's consultation: on Wed, Mar 4 at the earliest."},
 		{name: "a first date beyond the booking horizon",
 			req:  SeriesRequest{StartDate: D(2027, 6, 1), Preferred: clk("09:00")},
 			want: "error: The clinic books up to 90 days ahead"},

@@ -80,6 +80,7 @@ type Patient struct {
 	Course   *Course     // nil: no treatment course yet
 	Visits   []Visit     // appointments, in time order
 	Imported []*Infusion // infusions from a previous clinic's paper chart
+	Journal  []clinic.JournalEntry
 }
 
 // Course is a patient's treatment course.
@@ -187,6 +188,8 @@ func Generate(now time.Time) (*Clinic, error) {
 	}
 	g.cal = g.newCalendar(loc, chairs)
 	g.patients()
+	g.busyToday(TodayVisits)
+	g.journal(&c.Patients[0])
 	c.Waitlist = g.waitlist(2)
 	c.Freed = g.freed(2)
 	c.Accounts[len(c.Accounts)-1].Name = c.Patients[0].FullName()
@@ -751,3 +754,118 @@ func (g *generator) prevOpen(d clinic.Date) clinic.Date {
 func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+// TodayVisits is how many maintenance visits the demo brings forward onto
+// today (when the clinic is open), so that the day view, the nurse floor
+// and the day sheet show a working day: visits done this morning, patients
+// in their chairs now, arrivals to come.
+const TodayVisits = 8
+
+// busyToday moves up to n of the next maintenance visits booked in the
+// coming three weeks onto today, spread over the day (early, as a
+// patient whose relief is fading is brought in). Those over by now are
+// completed with their infusion recorded; one under way is checked in.
+func (g *generator) busyToday(n int) {
+	if !g.cal.Open(g.today) {
+		return
+	}
+	times := []string{"07:30", "08:00", "09:00", "09:30", "10:30", "11:00", "12:30", "13:00", "14:00", "14:30"}
+	moved := 0
+	for i := range g.clin.Patients {
+		if moved == n {
+			return
+		}
+		p := &g.clin.Patients[i]
+		k := len(p.Visits) - 1
+		// The demo account (patient 0) keeps its visit to come.
+		if i == 0 || k < 0 || p.Course == nil || p.Course.Phase != clinic.PhaseMaintenance {
+			continue
+		}
+		next := p.Visits[k]
+		d := clinic.DateOf(next.Start, g.cal.Loc)
+		if next.Kind != clinic.KindMaintenance || next.Status != clinic.StatusBooked || !d.After(g.today) || d.After(g.today.AddDays(21)) {
+			continue
+		}
+		p.Visits = p.Visits[:k]
+		g.release()
+		pref, _ := clinic.ParseClock(times[moved%len(times)])
+		v, ok := g.bookToday(i, p, pref)
+		if !ok {
+			p.Visits = append(p.Visits, next) // nowhere today: keep it as it was
+			g.release()
+			continue
+		}
+		if v.Infusion != nil {
+			v.Infusion.DoseMgPerKgH = g.lastDose(p)
+		}
+		moved++
+	}
+}
+
+// bookToday books a 90-minute maintenance visit today at the time nearest
+// pref, today's earlier hours included.
+func (g *generator) bookToday(i int, p *Patient, pref clinic.Clock) (*Visit, bool) {
+	slot, ok := g.cal.Nearest(g.today, pref, 90, int64(i), time.Time{})
+	if !ok {
+		return nil, false
+	}
+	g.cal.Hold(slot.ChairID, int64(i), slot.Interval)
+	v := Visit{Chair: int(slot.ChairID), Kind: clinic.KindMaintenance, Start: slot.Start, End: slot.End, Nurse: slot.Nurse}
+	if slot.Nurse.NurseID != 0 {
+		g.cal.HoldWatch(clinic.Watch{NurseID: slot.Nurse.NurseID, Place: slot.Nurse.Place, Interval: slot.Interval})
+	}
+	switch {
+	case !slot.End.After(g.now):
+		start := slot.Start
+		v.Status = clinic.StatusCompleted
+		v.Infusion = &Infusion{GivenOn: g.today, StartedAt: &start, Phase: clinic.PhaseMaintenance, Minutes: 60}
+	case !slot.Start.After(g.now):
+		v.Status = clinic.StatusCheckedIn
+	default:
+		v.Status = clinic.StatusBooked
+	}
+	p.Visits = append(p.Visits, v)
+	return &p.Visits[len(p.Visits)-1], true
+}
+
+// lastDose is the dose rate of the patient's latest infusion.
+func (g *generator) lastDose(p *Patient) float64 {
+	dose := 0.0
+	for _, v := range p.Visits {
+		if v.Infusion != nil && v.Infusion.DoseMgPerKgH > 0 {
+			dose = v.Infusion.DoseMgPerKgH
+		}
+	}
+	for _, inf := range p.Imported {
+		if dose == 0 {
+			dose = inf.DoseMgPerKgH
+		}
+	}
+	return dose
+}
+
+// journal gives the demo patient six weeks of symptom journal: pain low
+// after each infusion, creeping up as relief fades.
+func (g *generator) journal(p *Patient) {
+	var given []clinic.Date
+	for _, v := range p.Visits {
+		if v.Infusion != nil {
+			given = append(given, v.Infusion.GivenOn)
+		}
+	}
+	score := func(v int) *int { v = clampInt(v, 0, 10); return &v }
+	for d := g.today.AddDays(-42); !d.After(g.today.AddDays(-1)); d = d.AddDays(1 + g.rng.IntN(3)) {
+		since := 60
+		for _, gd := range given {
+			if !gd.After(d) {
+				since = d.DaysSince(gd)
+			}
+		}
+		pain := clampInt(2+since/7+g.between(-1, 1), 0, 10)
+		e := clinic.JournalEntry{On: d, Pain: pain, Sleep: score(9 - pain + g.between(-1, 1)), Mobility: score(8 - pain/2), Mood: score(9 - pain + g.between(-2, 1))}
+		if pain >= 6 && g.rng.IntN(2) == 0 {
+			e.Breakthrough = "Ibuprofen 400 mg"
+		}
+		p.Journal = append(p.Journal, e)
+	}
+}

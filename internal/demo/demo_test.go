@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // The demo must obey every rule the real calendar enforces, whatever day it
@@ -186,6 +187,41 @@ func TestGenerateWaitlist(t *testing.T) {
 		}
 		if next.Status != clinic.StatusBooked || clinic.DateOf(next.Start, loc) != w.Before {
 			t.Errorf("patient %d waits for before %s; booked %s (%s)", w.Patient, w.Before, next.Start, next.Status)
+		}
+	}
+}
+
+// Opened on a working morning, the demo is a working day: visits done
+// already, patients in their chairs, arrivals to come; and the demo
+// patient has a symptom journal to look at. Some patients read Spanish.
+func TestDemoTodayIsBusy(t *testing.T) {
+	loc, _ := time.LoadLocation(TimeZone)
+	for _, now := range []time.Time{time.Date(2026, 12, 2, 10, 30, 0, 0, loc), time.Date(2026, 12, 7, 11, 0, 0, 0, loc)} {
+		c, err := Generate(now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := clinic.DateOf(now, loc)
+		n, spanish := map[clinic.Status]int{}, 0
+		for _, p := range c.Patients {
+			for _, v := range p.Visits {
+				if clinic.DateOf(v.Start, loc) == today {
+					n[v.Status]++
+				}
+			}
+			if p.Language == i18n.Spanish {
+				spanish++
+			}
+		}
+		if n[clinic.StatusCompleted] == 0 || n[clinic.StatusCheckedIn] == 0 || n[clinic.StatusBooked] == 0 ||
+			n[clinic.StatusCompleted]+n[clinic.StatusCheckedIn]+n[clinic.StatusBooked] < 6 {
+			t.Errorf("%s: today's visits %v; want some done, some in the chair, some to come", now, n)
+		}
+		if j := c.Patients[0].Journal; len(j) < 10 || j[len(j)-1].On.After(today) {
+			t.Errorf("%s: the demo patient's journal has %d entries", now, len(j))
+		}
+		if spanish < 5 {
+			t.Errorf("%s: %d patients read Spanish", now, spanish)
 		}
 	}
 }

@@ -76,6 +76,11 @@ func load(s *postgres.Seeder, c *Clinic, passwordHash string, sum *Summary) erro
 		if err := loadHistory(s, dp, p.ID, ids, sum); err != nil {
 			return fmt.Errorf("demo patient %d: %w", i, err)
 		}
+		for _, e := range dp.Journal {
+			if err := s.Journal(p.ID, e); err != nil {
+				return fmt.Errorf("demo patient %d's journal: %w", i, err)
+			}
+		}
 		sum.Patients++
 	}
 	for _, f := range c.Freed {

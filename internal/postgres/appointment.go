@@ -42,15 +42,15 @@ func insertAppointment(ctx context.Context, tx pgx.Tx, a clinic.Appointment, can
 // infusionGates applies the safety gates (clinic.CheckInfusionGates) to a
 // visit about to be booked or moved, against the patient's booked visits
 // and whatever holds a chair on the visit's day.
-func infusionGates(ctx context.Context, tx pgx.Tx, patientID int64, v clinic.NewVisit, loc *time.Location) error {
+func infusionGates(ctx context.Context, tx pgx.Tx, patientID int64, v clinic.NewVisit, sched clinic.Schedule) error {
 	others, err := queryAppointments(ctx, tx, `
 		WHERE patient_id = $1 AND status IN ('booked', 'checked_in', 'completed')
 		  AND (status = 'booked' OR local_date = $2)
-		ORDER BY starts_at`, patientID, clinic.DateOf(v.Start, loc))
+		ORDER BY starts_at`, patientID, clinic.DateOf(v.Start, sched.Loc))
 	if err != nil {
 		return err
 	}
-	return clinic.CheckInfusionGates(v, others, clinic.ActorFrom(ctx).Role(), loc)
+	return clinic.CheckInfusionGates(v, others, clinic.ActorFrom(ctx).Role(), sched)
 }
 
 // AppointmentFilter selects appointments by start time and patient.

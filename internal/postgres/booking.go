@@ -77,14 +77,14 @@ func (db *DB) book(ctx context.Context, tx pgx.Tx, b clinic.Booking, key *string
 	if err != nil {
 		return a, false, err
 	}
-	if err := infusionGates(ctx, tx, b.PatientID, clinic.NewVisit{Kind: b.Kind, Start: b.Start, Additional: a.AdditionalReason}, sched.Loc); err != nil {
+	if err := infusionGates(ctx, tx, b.PatientID, clinic.NewVisit{Kind: b.Kind, Start: b.Start, Additional: a.AdditionalReason}, sched); err != nil {
 		return a, false, err
 	}
 	if err := lockDays(ctx, tx, sched.Loc, a.Start); err != nil {
 		return a, false, err
 	}
 	iv := clinic.Interval{Start: a.Start, End: a.End}
-	chairs, err := candidateChairs(ctx, tx, b.ChairID, 0, 0, iv, sched.Loc)
+	chairs, err := candidateChairs(ctx, tx, b.ChairID, 0, 0, iv, sched)
 	if err != nil {
 		return a, false, err
 	}
@@ -135,7 +135,7 @@ func appointmentByKey(ctx context.Context, q querier, key string) (clinic.Appoin
 // the one asked for; else keep (the appointment's current chair) first when
 // it is free, then every other active chair free at the time, in chair
 // order. except is an appointment to leave out (the one being moved).
-func candidateChairs(ctx context.Context, tx pgx.Tx, asked, keep, except int64, iv clinic.Interval, loc *time.Location) ([]int64, error) {
+func candidateChairs(ctx context.Context, tx pgx.Tx, asked, keep, except int64, iv clinic.Interval, sched clinic.Schedule) ([]int64, error) {
 	if asked != 0 {
 		var active bool
 		err := tx.QueryRow(ctx, `SELECT active FROM chairs WHERE id = $1`, asked).Scan(&active)
@@ -157,7 +157,7 @@ func candidateChairs(ctx context.Context, tx pgx.Tx, asked, keep, except int64, 
 	chairs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err == nil && len(chairs) == 0 {
 		return nil, &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: fmt.Sprintf(
-			"No chair is free for the whole of %s–%s.", clinic.ClockOf(iv.Start, loc), clinic.ClockOf(iv.End, loc))}
+			"No chair is free for the whole of %s–%s.", sched.TimeText(iv.Start), sched.TimeText(iv.End))}
 	}
 	return chairs, err
 }
@@ -223,14 +223,14 @@ func (db *DB) RescheduleVia(ctx context.Context, id int64, version int, start ti
 			if err := keepsSeriesSpacing(ctx, tx, *a, start, sched); err != nil {
 				return err
 			}
-			if err := infusionGates(ctx, tx, a.PatientID, clinic.NewVisit{ID: a.ID, Kind: a.Kind, Start: start, Additional: a.AdditionalReason}, sched.Loc); err != nil {
+			if err := infusionGates(ctx, tx, a.PatientID, clinic.NewVisit{ID: a.ID, Kind: a.Kind, Start: start, Additional: a.AdditionalReason}, sched); err != nil {
 				return err
 			}
 			iv := clinic.Interval{Start: start, End: start.Add(time.Duration(minutes) * time.Minute)}
 			if err := lockDays(ctx, tx, sched.Loc, start); err != nil {
 				return err
 			}
-			chairs, err := candidateChairs(ctx, tx, chairID, a.ChairID, a.ID, iv, sched.Loc)
+			chairs, err := candidateChairs(ctx, tx, chairID, a.ChairID, a.ID, iv, sched)
 			if err != nil {
 				return err
 			}
@@ -344,7 +344,7 @@ func applyStatus(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, to clini
 	if err != nil || !moved {
 		return err
 	}
-	return refreshPlan(ctx, tx, *a.CourseID, now, sched.Loc)
+	return refreshPlan(ctx, tx, *a.CourseID, now, sched)
 }
 
 // change locks one appointment, refuses it when its version is not the one
@@ -375,7 +375,7 @@ func (db *DB) change(ctx context.Context, id int64, version int, act clinic.Acti
 		if err != nil {
 			return err
 		}
-		if err := before.Allow(act, now, sched.Loc); err != nil {
+		if err := before.Allow(act, now, sched); err != nil {
 			return err
 		}
 		after = before

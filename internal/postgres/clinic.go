@@ -283,7 +283,7 @@ func (db *DB) AddClosure(ctx context.Context, d clinic.Date, reason string, now 
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return clinic.Invalid(map[string]string{"date": "The clinic is already closed on " + d.Format("Mon 2 Jan 2006") + "."})
+			return clinic.Invalid(map[string]string{"date": "The clinic is already closed on " + sched.DayText(d, i18n.ShortYear) + "."})
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "closure.add", Entity: "closure",
 			After: map[string]string{"date": d.String(), "reason": reason}})

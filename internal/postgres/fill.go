@@ -90,7 +90,7 @@ func fillCandidates(ctx context.Context, tx pgx.Tx, sched clinic.Schedule, start
 		f.Fits = f.Minutes <= minutes
 		f.Free = cal.PatientFree(f.PatientID, iv) && !cal.InfusionOn(f.PatientID, day) && !slices.Contains(declined, f.PatientID)
 	}
-	return clinic.RankFill(day, clinic.ClockOf(start, loc), today, facts, loc), nil
+	return clinic.RankFill(day, clinic.ClockOf(start, loc), today, facts, sched), nil
 }
 
 // fillFacts reads the patients who might take a slot on day: maintenance
@@ -246,7 +246,7 @@ func (db *DB) CreateOffer(ctx context.Context, o clinic.NewOffer, now time.Time)
 			return err
 		}
 		iv := clinic.Interval{Start: o.Start, End: o.Start.Add(time.Duration(o.Minutes) * time.Minute)}
-		if err := chairFreeFor(ctx, tx, o.ChairID, iv, sched.Loc); err != nil {
+		if err := chairFreeFor(ctx, tx, o.ChairID, iv, sched); err != nil {
 			return err
 		}
 		if out.Patients, err = offerPatients(ctx, tx, o, sched, now); err != nil {
@@ -287,7 +287,7 @@ func offerSendTime(ch clinic.Channel, now time.Time, loc *time.Location) time.Ti
 }
 
 // chairFreeFor refuses a chair out of service or busy during iv.
-func chairFreeFor(ctx context.Context, q querier, chairID int64, iv clinic.Interval, loc *time.Location) error {
+func chairFreeFor(ctx context.Context, q querier, chairID int64, iv clinic.Interval, sched clinic.Schedule) error {
 	name, active, busy, err := chairState(ctx, q, chairID, iv)
 	switch {
 	case isNoRows(err) || err == nil && !active:
@@ -296,7 +296,7 @@ func chairFreeFor(ctx context.Context, q querier, chairID int64, iv clinic.Inter
 		return err
 	case busy:
 		return &clinic.Error{Code: clinic.ECONFLICT, Reason: clinic.ReasonSlotTaken, Message: fmt.Sprintf(
-			"%s is no longer free for the whole of %s–%s: someone was booked there meanwhile.", name, clinic.ClockOf(iv.Start, loc), clinic.ClockOf(iv.End, loc))}
+			"%s is no longer free for the whole of %s–%s: someone was booked there meanwhile.", name, sched.TimeText(iv.Start), sched.TimeText(iv.End))}
 	}
 	return nil
 }
@@ -725,11 +725,11 @@ func (db *DB) ownOptions(ctx context.Context, tx pgx.Tx, patientID int64, now ti
 }
 
 // checkOwnStart refuses a start outside the patient's window.
-func (o BookingOptions) checkOwnStart(start time.Time, loc *time.Location) error {
-	if d := clinic.DateOf(start, loc); !o.Window.Contains(d) {
+func (o BookingOptions) checkOwnStart(start time.Time, sched clinic.Schedule) error {
+	if d := clinic.DateOf(start, sched.Loc); !o.Window.Contains(d) {
 		return clinic.Invalid(map[string]string{"start": fmt.Sprintf(
 			"%s is outside your booking window (%s): your next infusion is due %s. For another day, please call the clinic.",
-			d.Format("Mon 2 Jan"), o.Window, o.Due.Format("Mon 2 Jan"))})
+			sched.DayText(d, i18n.Short), o.Window.Text(sched.Settings.Style), sched.DayText(o.Due, i18n.Short))})
 	}
 	return nil
 }
@@ -745,9 +745,9 @@ func (db *DB) BookOwn(ctx context.Context, patientID int64, start time.Time, now
 		}
 		if opts.Booked != nil {
 			return errNoSelfBooking(fmt.Sprintf("Your next infusion is booked already, on %s: move it instead.",
-				opts.Booked.Start.In(sched.Loc).Format("Mon 2 Jan at 15:04")))
+				sched.DayText(clinic.DateOf(opts.Booked.Start, sched.Loc), i18n.Short)+" at "+sched.TimeText(opts.Booked.Start)))
 		}
-		if err := opts.checkOwnStart(start, sched.Loc); err != nil {
+		if err := opts.checkOwnStart(start, sched); err != nil {
 			return err
 		}
 		a, _, err = db.book(ctx, tx, clinic.Booking{PatientID: patientID, Kind: clinic.KindMaintenance, Start: start, Via: clinic.PlacedBySelf}, nil, now)
@@ -789,7 +789,7 @@ func (db *DB) MoveOwn(ctx context.Context, patientID, id int64, version int, sta
 			}
 			return errNoSelfBooking("Only your next maintenance infusion can be moved here; for this visit, please send the front desk a request.")
 		}
-		if err := opts.checkOwnStart(start, sched.Loc); err != nil {
+		if err := opts.checkOwnStart(start, sched); err != nil {
 			return err
 		}
 		a, err = db.RescheduleVia(ctx, id, version, start, 0, clinic.PlacedBySelf, now)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -66,7 +67,7 @@ func (db *DB) Floor(ctx context.Context, sched clinic.Schedule, d clinic.Date) (
 
 // dayFloor is the nursing of one date, leaving out except.
 func dayFloor(ctx context.Context, q querier, sched clinic.Schedule, d clinic.Date, except int64) (clinic.Floor, error) {
-	f := clinic.Floor{Nursing: sched.Settings.Nursing, Loc: sched.Loc}
+	f := clinic.Floor{Nursing: sched.Settings.Nursing, Loc: sched.Loc, Style: sched.Settings.Style}
 	var err error
 	f.Shifts, f.Watches, err = nursing(ctx, q, d, d, sched.Loc, []int64{except})
 	return f, err
@@ -187,7 +188,7 @@ func (db *DB) ApplyPattern(ctx context.Context, p clinic.ShiftPattern) (ShiftCha
 		for _, s := range shifts {
 			_, assigned, left, err := addShift(ctx, tx, sched, s)
 			if clinic.ErrorFields(mapError(err))["from"] != "" { // the overlap constraint: say on which date
-				return clinic.Invalid(map[string]string{"from": "The nurse already has a shift on " + s.Date.Format("Mon 2 Jan 2006") + " at these hours; nothing was added."})
+				return clinic.Invalid(map[string]string{"from": "The nurse already has a shift on " + sched.DayText(s.Date, i18n.ShortYear) + " at these hours; nothing was added."})
 			}
 			if err != nil {
 				return err

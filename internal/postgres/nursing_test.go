@@ -153,7 +153,7 @@ func TestNursingRefusalAndAlternatives(t *testing.T) {
 		t.Fatalf("the first booking's nurse: %+v", first.Nurse)
 	}
 	_, err := c.book(clinic.Booking{PatientID: c.patients[1], Start: at(2, 9, 0)})
-	if clinic.ErrorCode(err) != clinic.ECONFLICT || clinic.ErrorMessage(err) != "No nurse is free to start then: Nurse A starts Pat Number00 at 09:00." {
+	if clinic.ErrorCode(err) != clinic.ECONFLICT || clinic.ErrorMessage(err) != "No nurse is free to start then: Nurse A starts Pat Number00 at 9:00 AM." {
 		t.Fatalf("a second patient at 09:00 with one nurse: %v", err)
 	}
 	alts := clinic.ErrorAlternatives(err)
@@ -263,7 +263,7 @@ func TestApplyPattern(t *testing.T) {
 	pattern := clinic.ShiftPattern{NurseID: nurses[0], Weekdays: []time.Weekday{time.Monday, time.Wednesday}, From: 7 * 60, To: 11 * 60,
 		FirstDay: clinic.D(2026, 3, 2), LastDay: clinic.D(2026, 3, 13)}
 	_, err := c.db.ApplyPattern(c.ctx, pattern)
-	if !strings.Contains(clinic.ErrorFields(err)["from"], "Mon 2 Mar 2026") {
+	if !strings.Contains(clinic.ErrorFields(err)["from"], "Mon, Mar 2, 2026") {
 		t.Fatalf("a pattern over the nurse's Monday shift: %v %v", err, clinic.ErrorFields(err))
 	}
 	if shifts, _ := c.db.Shifts(c.ctx, clinic.D(2026, 3, 3), clinic.D(2026, 3, 13)); len(shifts) != 0 {

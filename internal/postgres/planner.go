@@ -84,8 +84,9 @@ func planFacts(ctx context.Context, tx pgx.Tx, c clinic.Course, loc *time.Locati
 
 // planCourse computes a course's plan from its facts. A course still
 // loading (or paused, or ended) has no due date.
-func planCourse(c clinic.Course, history []clinic.InfusionHistory, next *clinic.NextVisit, now time.Time, loc *time.Location) clinic.Plan {
-	p := clinic.PlanMaintenance(clinic.PlanInput{Intervals: c.Intervals(), Infusions: history, Today: clinic.DateOf(now, loc), Next: next})
+func planCourse(c clinic.Course, history []clinic.InfusionHistory, next *clinic.NextVisit, now time.Time, sched clinic.Schedule) clinic.Plan {
+	p := clinic.PlanMaintenance(clinic.PlanInput{Intervals: c.Intervals(), Infusions: history, Today: clinic.DateOf(now, sched.Loc), Next: next,
+		Style: sched.Settings.Style})
 	switch c.Phase {
 	case clinic.PhaseLoading:
 		p.HasDue, p.Flags = false, nil
@@ -103,7 +104,8 @@ var dayFlags = map[string]bool{clinic.FlagReportMissing: true, clinic.FlagDueNot
 
 // refreshPlan recomputes a course's plan and stores it for the work lists.
 // Every change to the plan's inputs calls it in its own transaction.
-func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, loc *time.Location) error {
+func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, sched clinic.Schedule) error {
+	loc := sched.Loc
 	c, err := courseByID(ctx, tx, courseID)
 	if err != nil {
 		return err
@@ -112,7 +114,7 @@ func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, 
 	if err != nil {
 		return err
 	}
-	p := planCourse(c, history, next, now, loc)
+	p := planCourse(c, history, next, now, sched)
 	var due *clinic.Date
 	var interval *int
 	var lastID *int64
@@ -155,7 +157,7 @@ func (db *DB) RefreshPlans(ctx context.Context, now time.Time) (int, error) {
 		if err != nil {
 			return err
 		}
-		n, err = refreshMissingPlans(ctx, tx, now, sched.Loc)
+		n, err = refreshMissingPlans(ctx, tx, now, sched)
 		return err
 	})
 	return n, err
@@ -163,7 +165,7 @@ func (db *DB) RefreshPlans(ctx context.Context, now time.Time) (int, error) {
 
 // refreshMissingPlans computes the plan of every open course without one,
 // inside tx.
-func refreshMissingPlans(ctx context.Context, tx pgx.Tx, now time.Time, loc *time.Location) (int, error) {
+func refreshMissingPlans(ctx context.Context, tx pgx.Tx, now time.Time, sched clinic.Schedule) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT id FROM courses c WHERE phase <> 'ended'
 		AND NOT EXISTS (SELECT 1 FROM course_plans p WHERE p.course_id = c.id)`)
 	if err != nil {
@@ -174,7 +176,7 @@ func refreshMissingPlans(ctx context.Context, tx pgx.Tx, now time.Time, loc *tim
 		return 0, err
 	}
 	for _, id := range ids {
-		if err := refreshPlan(ctx, tx, id, now, loc); err != nil {
+		if err := refreshPlan(ctx, tx, id, now, sched); err != nil {
 			return 0, err
 		}
 	}
@@ -359,7 +361,7 @@ func (db *DB) recordInfusion(ctx context.Context, tx pgx.Tx, a *clinic.Appointme
 			return 0, err
 		}
 	}
-	if err := refreshPlan(ctx, tx, course.ID, now, sched.Loc); err != nil {
+	if err := refreshPlan(ctx, tx, course.ID, now, sched); err != nil {
 		return 0, err
 	}
 	return infusionID, audit(ctx, tx, clinic.AuditEntry{Action: "infusion.record", Entity: "infusion", EntityID: &infusionID,
@@ -402,7 +404,7 @@ func (db *DB) ImportInfusion(ctx context.Context, patientID int64, on clinic.Dat
 			WHERE course_id = $1 AND phase = 'loading'))`, course.ID, string(phase)); err != nil {
 			return err
 		}
-		if err := refreshPlan(ctx, tx, course.ID, now, sched.Loc); err != nil {
+		if err := refreshPlan(ctx, tx, course.ID, now, sched); err != nil {
 			return err
 		}
 		if err := audit(ctx, tx, clinic.AuditEntry{Action: "infusion.import", Entity: "infusion", EntityID: &id, PatientID: &patientID,
@@ -452,14 +454,14 @@ func (db *DB) reportRelief(ctx context.Context, tx pgx.Tx, rep clinic.ReliefRepo
 	if err != nil {
 		return 0, err
 	}
-	if err := clinic.ReliefDate(rep.OnDate, given, clinic.DateOf(now, sched.Loc)); err != nil {
+	if err := clinic.ReliefDate(rep.OnDate, given, clinic.DateOf(now, sched.Loc), sched.Settings.Style); err != nil {
 		return 0, err
 	}
 	id, err := insertRelief(ctx, tx, rep)
 	if err != nil {
 		return 0, err
 	}
-	if err := refreshPlan(ctx, tx, courseID, now, sched.Loc); err != nil {
+	if err := refreshPlan(ctx, tx, courseID, now, sched); err != nil {
 		return 0, err
 	}
 	return id, audit(ctx, tx, clinic.AuditEntry{Action: "relief.report", Entity: "infusion", EntityID: &rep.InfusionID, PatientID: &patientID,
@@ -508,7 +510,7 @@ func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (
 		if v.History, next, v.Changes, err = planFacts(ctx, tx, *course, sched.Loc, true); err != nil {
 			return err
 		}
-		v.Plan = planCourse(*course, v.History, next, now, sched.Loc)
+		v.Plan = planCourse(*course, v.History, next, now, sched)
 		if v.Plan.HasDue && v.Plan.Next == nil { // a booked next infusion needs no suggestion
 			if v.Slot, err = suggestSlot(ctx, tx, sched, v.Plan, *course, now); err != nil {
 				return err
@@ -619,7 +621,7 @@ func (db *DB) UpdateIntervals(ctx context.Context, patientID int64, u IntervalUp
 		if err != nil {
 			return err
 		}
-		if err := refreshPlan(ctx, tx, course.ID, now, sched.Loc); err != nil {
+		if err := refreshPlan(ctx, tx, course.ID, now, sched); err != nil {
 			return err
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "course.intervals", Entity: "course", EntityID: &course.ID, PatientID: &patientID,

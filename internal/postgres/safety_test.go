@@ -27,7 +27,7 @@ func TestOneNextInfusion(t *testing.T) {
 	if clinic.ErrorCode(err) != clinic.ECONFLICT || clinic.ErrorReason(err) != clinic.ReasonNextInfusionBooked {
 		t.Fatalf("a second next infusion: %v; want a conflict", err)
 	}
-	if msg := clinic.ErrorMessage(err); !strings.Contains(msg, "Mon 9 Mar 2026 at 09:00") || !strings.Contains(msg, "Move that visit") {
+	if msg := clinic.ErrorMessage(err); !strings.Contains(msg, "Mon, Mar 9, 2026 at 9:00 AM") || !strings.Contains(msg, "Move that visit") {
 		t.Fatalf("the refusal does not name the booked visit: %q", msg)
 	}
 	var e *clinic.Error
@@ -125,7 +125,7 @@ func TestOneInfusionADay(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.db.Reschedule(c.ctx, extra.ID, extra.Version, at(6, 11, 0), 0, c.now)
-	if clinic.ErrorReason(err) != clinic.ReasonInfusionThatDay || !strings.Contains(clinic.ErrorFields(err)["start"], "Fri 6 Mar 2026 at 09:00") {
+	if clinic.ErrorReason(err) != clinic.ReasonInfusionThatDay || !strings.Contains(clinic.ErrorFields(err)["start"], "Fri, Mar 6, 2026 at 9:00 AM") {
 		t.Fatalf("a move onto the day of another infusion: %v", err)
 	}
 	// The database holds the rule too, whatever the code does.
@@ -153,7 +153,7 @@ func TestSeriesStartsAfterConsultation(t *testing.T) {
 	if first := clinic.DateOf(prop.Sessions()[0].Start, chicago); first.Before(clinic.D(2026, 3, 6)) {
 		t.Fatalf("the series starts %s, before the day after the consultation", first)
 	}
-	if !strings.Contains(prop.Note, "after the patient's consultation") || !strings.Contains(prop.Note, "Fri 6 Mar") {
+	if !strings.Contains(prop.Note, "after the patient's consultation") || !strings.Contains(prop.Note, "Fri, Mar 6") {
 		t.Fatalf("the proposal does not say why its dates moved: %q", prop.Note)
 	}
 	// Sessions arranged by hand before the consultation are refused.

@@ -52,7 +52,7 @@ func (db *DB) Seed(ctx context.Context, marker string, load func(*Seeder) error)
 			return err
 		}
 		loaded = true
-		_, err = refreshMissingPlans(ctx, tx, time.Now(), sched.Loc)
+		_, err = refreshMissingPlans(ctx, tx, time.Now(), sched)
 		return err
 	})
 	return loaded, err
@@ -147,6 +147,13 @@ func (s *Seeder) Shift(nurseID int64, d clinic.Date, from, to clinic.Clock) erro
 
 // Audit records an entry in the audit log.
 func (s *Seeder) Audit(e clinic.AuditEntry) error { return audit(s.ctx, s.tx, e) }
+
+// Journal stores one symptom journal entry of a patient.
+func (s *Seeder) Journal(patientID int64, e clinic.JournalEntry) error {
+	_, err := s.tx.Exec(s.ctx, `INSERT INTO journal_entries (patient_id, on_date, pain, sleep, mobility, mood, breakthrough, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, patientID, e.On, e.Pain, e.Sleep, e.Mobility, e.Mood, e.Breakthrough, e.Note)
+	return err
+}
 
 // Wish puts a patient on the waitlist.
 func (s *Seeder) Wish(patientID int64, w clinic.Wish) error {

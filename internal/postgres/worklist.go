@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -95,7 +96,7 @@ func (db *DB) Work(ctx context.Context, list WorkList, sortBy string, now time.T
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkItem, error) { return scanWork(r, today) })
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkItem, error) { return scanWork(r, today, sched) })
 		if err != nil {
 			return err
 		}
@@ -105,7 +106,7 @@ func (db *DB) Work(ctx context.Context, list WorkList, sortBy string, now time.T
 	return out, err
 }
 
-func scanWork(r pgx.CollectableRow, today clinic.Date) (WorkItem, error) {
+func scanWork(r pgx.CollectableRow, today clinic.Date, sched clinic.Schedule) (WorkItem, error) {
 	var w WorkItem
 	var reported bool
 	var flags []byte
@@ -118,12 +119,12 @@ func scanWork(r pgx.CollectableRow, today clinic.Date) (WorkItem, error) {
 	// The flags of the day, as the planner words them.
 	if !reported && w.LastInfusion != nil && !today.Before(w.LastInfusion.AddDays(clinic.ReportMissingAfterDays)) {
 		w.Flags = append(w.Flags, clinic.Flag{Code: clinic.FlagReportMissing, Message: fmt.Sprintf(
-			"No relief report for the infusion of %s, %d days ago.", w.LastInfusion.Format("2 Jan"), today.DaysSince(*w.LastInfusion))})
+			"No relief report for the infusion of %s, %d days ago.", sched.DayText(*w.LastInfusion, i18n.DayMonth), today.DaysSince(*w.LastInfusion))})
 	}
 	if w.DueDate != nil && !w.Booked && !today.Before(w.DueDate.AddDays(-clinic.DueSoonDays)) {
-		msg := fmt.Sprintf("Due %s and no maintenance visit is booked.", w.DueDate.Format("Mon 2 Jan"))
+		msg := fmt.Sprintf("Due %s and no maintenance visit is booked.", sched.DayText(*w.DueDate, i18n.Short))
 		if today.After(*w.DueDate) {
-			msg = fmt.Sprintf("Overdue since %s and no maintenance visit is booked.", w.DueDate.Format("Mon 2 Jan"))
+			msg = fmt.Sprintf("Overdue since %s and no maintenance visit is booked.", sched.DayText(*w.DueDate, i18n.Short))
 		}
 		w.Flags = append(w.Flags, clinic.Flag{Code: clinic.FlagDueNotBooked, Message: msg})
 	}

@@ -66,7 +66,7 @@ func TestBrowserNursingRoster(t *testing.T) {
 	desk := signInTab(t, f, b, clinic.RoleFrontDesk)
 	desk.Open(f.srv.URL + fmt.Sprintf("/desk/book?patient=%d&date=%s&time=09:00", ids[1], day))
 	desk.Submit(nil, "#book-form button[type=submit]")
-	if got := desk.Text("#book-error"); !strings.Contains(got, "Rosa Delgado, RN starts Nina Firstcome at 09:00") {
+	if got := desk.Text("#book-error"); !strings.Contains(got, "Rosa Delgado, RN starts Nina Firstcome at 9:00 AM") {
 		t.Fatalf("the refusal says %q", got)
 	}
 	screenshot(desk, "nursing-refusal")

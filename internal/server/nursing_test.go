@@ -100,7 +100,7 @@ func TestAPINursing(t *testing.T) {
 	}
 	status, _, v = f.api("POST", "/api/v1/appointments", desk, map[string]any{"patient_id": patients[1], "kind": "maintenance", "start": start})
 	expect(t, "a second infusion at 09:00 with one nurse", status, 409, v)
-	if msg := obj(obj(v)["error"])["message"].(string); !strings.Contains(msg, "starts Nora Rostered0 at 09:00") {
+	if msg := obj(obj(v)["error"])["message"].(string); !strings.Contains(msg, "starts Nora Rostered0 at 9:00 AM") {
 		t.Fatalf("the refusal does not name the nurse's patient: %q", msg)
 	}
 	if alts, _ := obj(obj(v)["error"])["alternatives"].([]any); len(alts) == 0 {

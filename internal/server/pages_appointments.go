@@ -147,7 +147,7 @@ func (s *Server) appointmentView(r *http.Request, id int64) (web.AppointmentView
 	view := web.AppointmentView{Visit: v, Loc: sched.Loc, Chairs: chairs, SlotMinutes: sched.Settings.SlotMinutes,
 		Allowed: map[clinic.Action]bool{}, Date: clinic.DateOf(v.Start, sched.Loc).String(), Time: clinic.ClockOf(v.Start, sched.Loc).String()}
 	for _, act := range []clinic.Action{clinic.ActReschedule, clinic.ActCancel, clinic.ActCheckIn, clinic.ActNoShow, clinic.ActComplete} {
-		view.Allowed[act] = v.Allow(act, s.now(), sched.Loc) == nil
+		view.Allowed[act] = v.Allow(act, s.now(), sched) == nil
 	}
 	// An infusion is completed by the nurse's record, not from the desk.
 	view.Allowed[clinic.ActComplete] = view.Allowed[clinic.ActComplete] && v.Kind == clinic.KindConsult

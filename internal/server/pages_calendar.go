@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
@@ -66,7 +68,7 @@ func (s *Server) deskDay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.Notice = deskNotice(r)
-	s.render(w, r, http.StatusOK, web.DayCalendar(s.meta(r, g.Date.Format("Mon 2 Jan"), "/desk/calendar"), g))
+	s.render(w, r, http.StatusOK, web.DayCalendar(s.meta(r, s.locale(r).Date(g.Date.At(12*60, time.UTC), i18n.Short), "/desk/calendar"), g))
 }
 
 func (s *Server) deskWeek(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
@@ -133,7 +134,7 @@ func (s *Server) nurseRecord(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rec, reliefOn, p := recordInput(r, &f, s.now())
+	rec, reliefOn, p := recordInput(r, &f, s.now(), s.locale(r).Style)
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
 	err = p.Err()
 	var previous *clinic.ReliefReport
@@ -152,7 +153,7 @@ func (s *Server) nurseRecord(w http.ResponseWriter, r *http.Request) {
 // recordInput reads the nurse's record from the form (its values already
 // in f) and, when asked at this visit, the date of the relief report
 // about the infusion before; each problem on its field.
-func recordInput(r *http.Request, f *web.RecordForm, now time.Time) (clinic.InfusionRecord, clinic.Date, clinic.Problems) {
+func recordInput(r *http.Request, f *web.RecordForm, now time.Time, st i18n.Style) (clinic.InfusionRecord, clinic.Date, clinic.Problems) {
 	p := clinic.Problems{}
 	rec := clinic.InfusionRecord{Route: f.Values["route"], DriverConfirmed: f.DriverConfirmed, DoseConfirmed: f.DoseConfirmed, DoseReason: f.Values["dose_reason"]}
 	number := func(field string) float64 {
@@ -198,7 +199,7 @@ func recordInput(r *http.Request, f *web.RecordForm, now time.Time) (clinic.Infu
 		var err error
 		if reliefOn, err = clinic.ParseDate(f.Values["relief_date"]); err != nil {
 			p.Add("relief_date", "Enter the date.")
-		} else if rerr := clinic.ReliefDate(reliefOn, *f.PrevInfusion, clinic.DateOf(now, f.Loc)); rerr != nil {
+		} else if rerr := clinic.ReliefDate(reliefOn, *f.PrevInfusion, clinic.DateOf(now, f.Loc), st); rerr != nil {
 			p.Add("relief_date", clinic.ErrorFields(rerr)["date"])
 		}
 	}

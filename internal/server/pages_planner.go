@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
 	"github.com/infusiondesk/infusiondesk/web"
 )
@@ -24,14 +25,17 @@ func planBox(v postgres.PlanView, chairs []clinic.Chair) web.PlanBox {
 }
 
 // reliefText says what the latest relief report says, in days.
-func reliefText(given clinic.Date, r *clinic.Relief) string {
+func reliefText(st i18n.Style, given clinic.Date, r *clinic.Relief) string {
+	day := func(d clinic.Date) string {
+		return clinic.Schedule{Settings: clinic.Settings{Style: st}}.DayText(d, i18n.DayMonth)
+	}
 	switch {
 	case r == nil:
 		return "no report yet"
 	case r.Status == clinic.ReliefEnded:
-		return fmt.Sprintf("ended %s (%d d)", r.On.Format("2 Jan"), r.On.DaysSince(given))
+		return fmt.Sprintf("ended %s (%d d)", day(r.On), r.On.DaysSince(given))
 	default:
-		return fmt.Sprintf("still relieved on %s (≥ %d d)", r.On.Format("2 Jan"), r.On.DaysSince(given))
+		return fmt.Sprintf("still relieved on %s (≥ %d d)", day(r.On), r.On.DaysSince(given))
 	}
 }
 
@@ -57,7 +61,7 @@ func (s *Server) patientPlanParts(r *http.Request, id int64, v *web.PatientView)
 	}
 	for _, x := range rows {
 		v.Infusions = append(v.Infusions, web.InfusionLine{Date: x.GivenOn, Phase: x.Phase, Source: x.Source,
-			Dose: strconv.FormatFloat(x.DoseMgPerKgH, 'f', -1, 64) + " mg/kg/h", Relief: reliefText(x.GivenOn, x.Relief)})
+			Dose: strconv.FormatFloat(x.DoseMgPerKgH, 'f', -1, 64) + " mg/kg/h", Relief: reliefText(s.locale(r).Style, x.GivenOn, x.Relief)})
 		v.Relief.Infusions = append(v.Relief.Infusions, x.Infusion)
 	}
 	if v.Relief.Date == "" {
@@ -238,7 +242,7 @@ func (s *Server) renderPhysicianPlanWith(w http.ResponseWriter, r *http.Request,
 		}
 		v.Chart = web.NewReliefChart(s.pageContext(r), plan.History, clinic.DateOf(s.now(), plan.Loc))
 		for i, h := range plan.History {
-			row := web.HistoryRow{Date: h.GivenOn, Phase: h.Phase, Dose: h.DoseRate, Relief: reliefText(h.GivenOn, h.Relief)}
+			row := web.HistoryRow{Date: h.GivenOn, Phase: h.Phase, Dose: h.DoseRate, Relief: reliefText(s.locale(r).Style, h.GivenOn, h.Relief)}
 			if i+1 < len(plan.History) {
 				row.Interval = fmt.Sprintf("%d d", plan.History[i+1].GivenOn.DaysSince(h.GivenOn))
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/infusiondesk/infusiondesk/web"
 )
 
@@ -259,19 +260,23 @@ func reflowInput(r *http.Request, loc *time.Location) (clinic.ReflowRequest, web
 	return req, v, nil
 }
 
-func reflowView(v web.ReflowView, rf clinic.Reflow, loc *time.Location, chairs []clinic.Chair) web.ReflowView {
+func reflowView(v web.ReflowView, rf clinic.Reflow, sched clinic.Schedule, chairs []clinic.Chair) web.ReflowView {
+	loc := sched.Loc
+	at := func(t time.Time) string {
+		return sched.DayText(clinic.DateOf(t, loc), i18n.Short) + " " + sched.TimeText(t)
+	}
 	name := func(id int64) string { return web.BookingForm{Chairs: chairs}.ChairName(id) }
 	v.OK, v.Moved = rf.OK, rf.Note
 	for _, rs := range rf.Sessions {
 		row := web.ReflowRow{No: rs.No, Kept: rs.Kept, Moved: rs.Moved(), Problem: rs.New.Problem,
-			New:      fmt.Sprintf("%s %s · %s", clinic.DateOf(rs.New.Start, loc).Format("Mon 2 Jan"), clinic.ClockOf(rs.New.Start, loc), name(rs.New.ChairID)),
+			New:      at(rs.New.Start) + " · " + name(rs.New.ChairID),
 			WantDate: clinic.DateOf(rs.New.Start, loc).String(), WantTime: clinic.ClockOf(rs.New.Start, loc).String(),
 			WantChair: strconv.FormatInt(rs.New.ChairID, 10)}
 		if rs.Kept {
 			row.Problem = ""
 		}
 		if rs.Old != nil {
-			row.Old = fmt.Sprintf("%s %s · %s", clinic.DateOf(rs.Old.Start, loc).Format("Mon 2 Jan"), clinic.ClockOf(rs.Old.Start, loc), name(rs.Old.ChairID))
+			row.Old = at(rs.Old.Start) + " · " + name(rs.Old.ChairID)
 		}
 		v.Rows = append(v.Rows, row)
 	}
@@ -318,7 +323,7 @@ func (s *Server) reflow(w http.ResponseWriter, r *http.Request, apply bool) {
 		return
 	}
 	v.Patient = set.Patient.FullName()
-	v = reflowView(v, rf, set.Schedule.Loc, set.Chairs)
+	v = reflowView(v, rf, set.Schedule, set.Chairs)
 	s.render(w, r, http.StatusOK, web.ReflowPage(s.meta(r, "Re-flow", "/desk/patients"), v))
 }
 

@@ -35,7 +35,7 @@ func TestAPISafetyGates(t *testing.T) {
 	status, v = book(desk, map[string]any{"kind": "maintenance", "start": "2026-03-11T09:00:00-05:00"})
 	expect(t, "a second next infusion", status, 409, v)
 	e := obj(obj(v)["error"])
-	if !strings.Contains(e["message"].(string), "Mon 9 Mar 2026 at 09:00") || obj(e["existing"])["appointment_id"] != next {
+	if !strings.Contains(e["message"].(string), "Mon, Mar 9, 2026 at 9:00 AM") || obj(e["existing"])["appointment_id"] != next {
 		t.Fatalf("the refusal does not name the booked visit: %v", e)
 	}
 	if e["alternatives"] != nil {

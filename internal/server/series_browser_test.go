@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // setField sets a form control's value as a person would, firing the
@@ -96,7 +97,7 @@ func TestBrowserSeriesWizardAndReflow(t *testing.T) {
 	browsertest.Run(tab, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector("#reflow-form #date").value = %q; true`, monday.AddDays(2).String())))
 	tab.Submit(nil, "#reflow-form button[type=submit]")
 	preview := tab.Text("#reflow")
-	if !strings.Contains(preview, monday.AddDays(3).Format("Mon 2 Jan")) {
+	if !strings.Contains(preview, usDate(monday.AddDays(3), i18n.Short)) {
 		t.Fatalf("the preview does not move session 3 to Thursday:\n%s", preview)
 	}
 	screenshot(tab, "series-reflow-preview")
