@@ -971,7 +971,7 @@ func WeekCalendar(m Meta, w WeekView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			for _, d := range w.Days {
-				var templ_7745c5c3_Var58 = []any{"week-day", templ.KV("today", d.Date == w.Today)}
+				var templ_7745c5c3_Var58 = []any{"week-day", templ.KV("today", d.Date == w.Today), templ.KV("closed", d.Closed != "")}
 				templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var58...)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

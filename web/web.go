@@ -55,8 +55,13 @@ func Fingerprint(name string) string { return fingerprints()[name] }
 
 // Meta is what every page's layout needs.
 type Meta struct {
-	Title     string
-	Clinic    string       // the clinic's name
+	Title  string
+	Clinic string // the clinic's name
+	// ClinicPhone and ClinicAddress are in every page's footer ("" when unknown).
+	ClinicPhone, ClinicAddress string
+	// Counts are the numbers shown on navigation items, by path: work
+	// that waits there (open requests, messages that failed).
+	Counts    map[string]int
 	User      *clinic.User // nil when signed out
 	Section   string       // the path of the active navigation item
 	RequestID string
@@ -75,7 +80,7 @@ func Nav(r clinic.Role) []NavItem {
 		return []NavItem{{"Overview", "/admin"}, {"Clinic", "/admin/clinic"}, {"Chairs", "/admin/chairs"},
 			{"Nursing roster", "/admin/roster"}, {"Protocols", "/admin/protocols"}, {"Users", "/admin/users"}, {"Audit log", "/admin/audit"}}
 	case clinic.RoleFrontDesk:
-		return []NavItem{{"Today", "/desk"}, {"Calendar", "/desk/calendar"}, {"Who is due", "/desk/work"}, {"Requests", "/desk/requests"}, {"Patients", "/desk/patients"}, {"Book", "/desk/book"}}
+		return []NavItem{{"Today", "/desk"}, {"Calendar", "/desk/calendar"}, {"Who is due", "/desk/work"}, {"Requests", "/desk/requests"}, {"Messages", "/desk/messages"}, {"Patients", "/desk/patients"}, {"Book", "/desk/book"}}
 	case clinic.RoleNurse:
 		return []NavItem{{"Infusion floor", "/nurse"}}
 	case clinic.RolePhysician:

@@ -2,7 +2,6 @@ package browsertest
 
 import (
 	_ "embed"
-	"fmt"
 
 	"github.com/chromedp/chromedp"
 )
@@ -33,6 +32,6 @@ func (tab *Tab) Axe() []string {
 func (tab *Tab) Accessible(where string) {
 	tab.t.Helper()
 	for _, v := range tab.Axe() {
-		tab.t.Error(fmt.Sprintf("%s: %s", where, v))
+		tab.t.Errorf("%s: %s", where, v)
 	}
 }

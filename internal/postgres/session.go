@@ -55,8 +55,12 @@ func (db *DB) SignIn(ctx context.Context, u *clinic.User, kind SessionKind, toke
 type Session struct {
 	User *clinic.User
 	// Lang is the language of the patient the user is ("en" for staff).
-	Lang            i18n.Lang
-	settingsVersion int64
+	Lang i18n.Lang
+	// DeskRequests and DeskFailed are, for the front desk, the open
+	// patient requests and the failed messages (its navigation's counts),
+	// read with the session at no extra round trip; 0 for other roles.
+	DeskRequests, DeskFailed int
+	settingsVersion          int64
 }
 
 // Context returns ctx carrying what the session check learned — the
@@ -86,9 +90,11 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash []byte, kind SessionKin
 			WHERE token_hash = (SELECT token_hash FROM s) AND last_seen_at < now() - interval '30 seconds')
 		SELECT u.id, u.email, u.name, u.role, u.patient_id, u.disabled_at, u.created_at, u.version,
 		       (SELECT settings_version FROM clinic),
-		       coalesce((SELECT language FROM patients p WHERE p.id = u.patient_id), 'en')
+		       coalesce((SELECT language FROM patients p WHERE p.id = u.patient_id), 'en'),
+		       CASE WHEN u.role = 'front_desk' THEN (SELECT count(*) FROM requests WHERE answered_at IS NULL) ELSE 0 END,
+		       CASE WHEN u.role = 'front_desk' THEN (SELECT count(*) FROM messages WHERE status = 'failed') ELSE 0 END
 		FROM s JOIN users u ON u.id = s.user_id
-		WHERE u.disabled_at IS NULL`, tokenHash, kind), &sess.settingsVersion, &sess.Lang)
+		WHERE u.disabled_at IS NULL`, tokenHash, kind), &sess.settingsVersion, &sess.Lang, &sess.DeskRequests, &sess.DeskFailed)
 	if isNoRows(err) {
 		return sess, clinic.Errorf(clinic.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
 	}

@@ -187,6 +187,8 @@ func TestAPIMessages(t *testing.T) {
 	c := f.signIn(clinic.RoleFrontDesk)
 	if _, page := f.get(c, "/desk"); !strings.Contains(page, "1 message to patients could not be sent") {
 		t.Fatal("the desk home does not count the failed message")
+	} else if !regexp.MustCompile(`href="/desk/messages">\s*Messages\s*<span class="nav-count"><span class="visually-hidden">: </span>1<`).MatchString(page) {
+		t.Fatal("the desk's navigation does not count the failed message")
 	}
 	if _, page := f.get(c, "/desk/messages"); !strings.Contains(page, "Lena Okafor") || !strings.Contains(page, "550 mailbox unavailable") {
 		t.Fatal("the failed message is not listed")

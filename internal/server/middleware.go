@@ -28,6 +28,8 @@ type requestInfo struct {
 	loc        *time.Location
 	// lang is the language pages are written in (the patient's, or "" for English).
 	lang i18n.Lang
+	// What waits for the front desk (postgres.Session), for its navigation.
+	deskRequests, deskFailed int
 }
 
 type infoKey struct{}

@@ -90,7 +90,7 @@ func (s *Server) renderFailedMessages(w http.ResponseWriter, r *http.Request, st
 	_, loc := s.clinicInfo(r.Context())
 	v := web.FailedMessagesView{Messages: ms, Loc: loc, Message: message}
 	v.Notice = notices{"retried": "The message is being sent again."}.of(r)
-	s.render(w, r, status, web.FailedMessages(s.meta(r, "Messages that failed", "/desk"), v))
+	s.render(w, r, status, web.FailedMessages(s.meta(r, "Messages that failed", "/desk/messages"), v))
 }
 
 func (s *Server) deskRetryMessage(w http.ResponseWriter, r *http.Request) {

@@ -67,7 +67,8 @@ func (s *Server) webSession(next http.Handler) http.Handler {
 		switch clinic.ErrorCode(err) {
 		case "":
 			r = r.WithContext(withUser(sess.Context(r.Context()), sess.User))
-			info(r.Context()).lang = sess.Lang
+			ri := info(r.Context())
+			ri.lang, ri.deskRequests, ri.deskFailed = sess.Lang, sess.DeskRequests, sess.DeskFailed
 		case clinic.EUNAUTHORIZED:
 			s.clearSessionCookie(w) // ended: idle, expired, signed out or disabled
 		default:
@@ -197,7 +198,16 @@ func speak(r *http.Request, l i18n.Lang) { info(r.Context()).lang = l }
 
 func (s *Server) meta(r *http.Request, title, section string) web.Meta {
 	name := s.clinicName(r.Context())
-	return web.Meta{Title: title, Clinic: name, User: currentUser(r), Section: section, RequestID: info(r.Context()).id}
+	m := web.Meta{Title: title, Clinic: name, User: currentUser(r), Section: section, RequestID: info(r.Context()).id}
+	if sched, err := s.db.Schedule(r.Context()); err == nil {
+		m.ClinicPhone, m.ClinicAddress = sched.Settings.Phone, sched.Settings.Address
+	}
+	if m.User != nil && m.User.Role == clinic.RoleFrontDesk {
+		// What waits for the desk, on its navigation (read with the session).
+		ri := info(r.Context())
+		m.Counts = map[string]int{"/desk/requests": ri.deskRequests, "/desk/messages": ri.deskFailed}
+	}
+	return m
 }
 
 // render writes a page. It renders into a buffer first so that a failure
