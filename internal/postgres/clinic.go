@@ -85,16 +85,6 @@ func (db *DB) settingsChanged() {
 	db.cachedChairs.drop()
 }
 
-// ClinicInfo returns the clinic's name and time zone, which every page
-// shows (from the settings cache when the request knows it is current).
-func (db *DB) ClinicInfo(ctx context.Context) (string, *time.Location, error) {
-	sched, err := db.schedule(ctx, db.q(ctx))
-	if err != nil {
-		return "", nil, mapError(err)
-	}
-	return sched.Settings.Name, sched.Loc, nil
-}
-
 // Chairs returns the active chairs in chair order (from the process's
 // cache while the request's settings version is current: byVersion).
 func (db *DB) Chairs(ctx context.Context) ([]clinic.Chair, error) {

@@ -23,9 +23,9 @@ import (
 type requestInfo struct {
 	id     string
 	userID int64
-	// The clinic's name and zone, read once per request (clinicInfo).
-	clinicName string
-	loc        *time.Location
+	// The clinic's settings and zone, read once per request (loadClinic).
+	settings clinic.Settings
+	loc      *time.Location
 	// lang is the language pages are written in (the patient's, or "" for English).
 	lang i18n.Lang
 	// What waits for the front desk (postgres.Session), for its navigation.

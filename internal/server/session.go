@@ -134,15 +134,15 @@ func safeNext(next string, role clinic.Role) string {
 	return u.RequestURI()
 }
 
-// loadClinic reads the clinic's name and zone, once per request.
+// loadClinic reads the clinic's settings and zone, once per request.
 func (s *Server) loadClinic(ctx context.Context) (*requestInfo, error) {
 	ri := info(ctx)
 	if ri.loc == nil {
-		name, loc, err := s.db.ClinicInfo(ctx)
+		sched, err := s.db.Schedule(ctx)
 		if err != nil {
 			return ri, err
 		}
-		ri.clinicName, ri.loc = name, loc
+		ri.settings, ri.loc = sched.Settings, sched.Loc
 	}
 	return ri, nil
 }
@@ -155,7 +155,7 @@ func (s *Server) clinicInfo(ctx context.Context) (string, *time.Location) {
 	if err != nil {
 		panic(clinicUnavailable{err})
 	}
-	return ri.clinicName, ri.loc
+	return ri.settings.Name, ri.loc
 }
 
 // clinicUnavailable carries a failed read of the clinic's name and zone
@@ -169,7 +169,7 @@ func (s *Server) clinicName(ctx context.Context) string {
 	if err != nil {
 		return "infusiondesk"
 	}
-	return ri.clinicName
+	return ri.settings.Name
 }
 
 // pageContext is r's context with the locale its page is written in: the
@@ -186,8 +186,8 @@ func (s *Server) locale(r *http.Request) i18n.Locale {
 	if ri.lang != "" {
 		l.Lang = ri.lang
 	}
-	if sched, err := s.db.Schedule(r.Context()); err == nil {
-		l.Style = sched.Settings.Style
+	if ri, err := s.loadClinic(r.Context()); err == nil {
+		l.Style = ri.settings.Style
 	}
 	return l
 }
@@ -197,10 +197,9 @@ func (s *Server) locale(r *http.Request) i18n.Locale {
 func speak(r *http.Request, l i18n.Lang) { info(r.Context()).lang = l }
 
 func (s *Server) meta(r *http.Request, title, section string) web.Meta {
-	name := s.clinicName(r.Context())
-	m := web.Meta{Title: title, Clinic: name, User: currentUser(r), Section: section, RequestID: info(r.Context()).id}
-	if sched, err := s.db.Schedule(r.Context()); err == nil {
-		m.ClinicPhone, m.ClinicAddress = sched.Settings.Phone, sched.Settings.Address
+	m := web.Meta{Title: title, Clinic: s.clinicName(r.Context()), User: currentUser(r), Section: section, RequestID: info(r.Context()).id}
+	if ri, err := s.loadClinic(r.Context()); err == nil {
+		m.ClinicPhone, m.ClinicAddress = ri.settings.Phone, ri.settings.Address
 	}
 	if m.User != nil && m.User.Role == clinic.RoleFrontDesk {
 		// What waits for the desk, on its navigation (read with the session).
