@@ -164,11 +164,8 @@ func (s *Server) offerLinkAction(w http.ResponseWriter, r *http.Request) {
 		}
 		speak(r, cur.Lang)
 		view := offerLinkView(cur)
-		l := s.locale(r).Lang
-		view.Message = l.Text(p.Message)
-		if p.Code == clinic.ECONFLICT || clinic.ErrorCode(err) == clinic.EINVALID && r.PostForm.Get("action") == "claim" {
-			view.Message += " " + l.Text("Please call the clinic.")
-		}
+		view.Message = p.Message
+		view.CallUs = p.Code == clinic.ECONFLICT || clinic.ErrorCode(err) == clinic.EINVALID && r.PostForm.Get("action") == "claim"
 		s.render(w, r, p.Status, web.OfferLinkPage(s.meta(r, "An infusion time", ""), view))
 		return
 	}
