@@ -682,34 +682,41 @@ func (g *generator) book(i int, p *Patient, d clinic.Date, pref clinic.Clock, mi
 		if !ok {
 			continue
 		}
-		g.cal.Hold(slot.ChairID, int64(i), slot.Interval)
-		v := Visit{Chair: int(slot.ChairID), Kind: kind, Start: slot.Start, End: slot.End, SessionNo: session}
-		if kind.Infusion() && slot.Nurse.NurseID != 0 {
-			v.Nurse = slot.Nurse
-			g.cal.HoldWatch(clinic.Watch{NurseID: slot.Nurse.NurseID, Place: slot.Nurse.Place, Interval: slot.Interval})
-		}
-		switch {
-		case !slot.End.After(g.now):
-			v.Status = clinic.StatusCompleted
-			if kind != clinic.KindConsult {
-				phase := clinic.PhaseMaintenance
-				infMin := 60
-				if kind == clinic.KindLoading {
-					phase = clinic.PhaseLoading
-					infMin = minutes - g.clin.Protocols[g.protocolOf(p)].RecoveryMinutes
-				}
-				start := slot.Start
-				v.Infusion = &Infusion{GivenOn: day, StartedAt: &start, Phase: phase, Minutes: infMin}
-			}
-		case !slot.Start.After(g.now):
-			v.Status = clinic.StatusCheckedIn
-		default:
-			v.Status = clinic.StatusBooked
-		}
-		p.Visits = append(p.Visits, v)
-		return &p.Visits[len(p.Visits)-1], true
+		return g.place(i, p, slot, day, minutes, kind, session), true
 	}
 	return nil, false
+}
+
+// place holds slot for the patient's visit on day and records it: past
+// visits completed (with an infusion when they are infusions), one under
+// way checked in, later ones booked.
+func (g *generator) place(i int, p *Patient, slot clinic.Slot, day clinic.Date, minutes int, kind clinic.AppointmentKind, session int) *Visit {
+	g.cal.Hold(slot.ChairID, int64(i), slot.Interval)
+	v := Visit{Chair: int(slot.ChairID), Kind: kind, Start: slot.Start, End: slot.End, SessionNo: session}
+	if kind.Infusion() && slot.Nurse.NurseID != 0 {
+		v.Nurse = slot.Nurse
+		g.cal.HoldWatch(clinic.Watch{NurseID: slot.Nurse.NurseID, Place: slot.Nurse.Place, Interval: slot.Interval})
+	}
+	switch {
+	case !slot.End.After(g.now):
+		v.Status = clinic.StatusCompleted
+		if kind != clinic.KindConsult {
+			phase := clinic.PhaseMaintenance
+			infMin := 60
+			if kind == clinic.KindLoading {
+				phase = clinic.PhaseLoading
+				infMin = minutes - g.clin.Protocols[g.protocolOf(p)].RecoveryMinutes
+			}
+			start := slot.Start
+			v.Infusion = &Infusion{GivenOn: day, StartedAt: &start, Phase: phase, Minutes: infMin}
+		}
+	case !slot.Start.After(g.now):
+		v.Status = clinic.StatusCheckedIn
+	default:
+		v.Status = clinic.StatusBooked
+	}
+	p.Visits = append(p.Visits, v)
+	return &p.Visits[len(p.Visits)-1]
 }
 
 func (g *generator) protocolOf(p *Patient) int {
@@ -803,42 +810,27 @@ func (g *generator) busyToday(n int) {
 }
 
 // bookToday books a 90-minute maintenance visit today at the time nearest
-// pref, today's earlier hours included.
+// pref, today's earlier hours included (book keeps to the hours to come).
 func (g *generator) bookToday(i int, p *Patient, pref clinic.Clock) (*Visit, bool) {
 	slot, ok := g.cal.Nearest(g.today, pref, 90, int64(i), time.Time{})
 	if !ok {
 		return nil, false
 	}
-	g.cal.Hold(slot.ChairID, int64(i), slot.Interval)
-	v := Visit{Chair: int(slot.ChairID), Kind: clinic.KindMaintenance, Start: slot.Start, End: slot.End, Nurse: slot.Nurse}
-	if slot.Nurse.NurseID != 0 {
-		g.cal.HoldWatch(clinic.Watch{NurseID: slot.Nurse.NurseID, Place: slot.Nurse.Place, Interval: slot.Interval})
-	}
-	switch {
-	case !slot.End.After(g.now):
-		start := slot.Start
-		v.Status = clinic.StatusCompleted
-		v.Infusion = &Infusion{GivenOn: g.today, StartedAt: &start, Phase: clinic.PhaseMaintenance, Minutes: 60}
-	case !slot.Start.After(g.now):
-		v.Status = clinic.StatusCheckedIn
-	default:
-		v.Status = clinic.StatusBooked
-	}
-	p.Visits = append(p.Visits, v)
-	return &p.Visits[len(p.Visits)-1], true
+	return g.place(i, p, slot, g.today, 90, clinic.KindMaintenance, 0), true
 }
 
-// lastDose is the dose rate of the patient's latest infusion.
+// lastDose is the dose rate of the patient's latest infusion: the paper
+// chart's came before the clinic's own.
 func (g *generator) lastDose(p *Patient) float64 {
 	dose := 0.0
+	for _, inf := range p.Imported {
+		if inf.DoseMgPerKgH > 0 {
+			dose = inf.DoseMgPerKgH
+		}
+	}
 	for _, v := range p.Visits {
 		if v.Infusion != nil && v.Infusion.DoseMgPerKgH > 0 {
 			dose = v.Infusion.DoseMgPerKgH
-		}
-	}
-	for _, inf := range p.Imported {
-		if dose == 0 {
-			dose = inf.DoseMgPerKgH
 		}
 	}
 	return dose
