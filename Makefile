@@ -24,7 +24,7 @@ PICO_VERSION := 2.1.1
 # axe-core runs inside the browser tests only (internal/browsertest/axe): never served.
 AXE_VERSION  := 4.14.1
 
-.PHONY: bench-http bench-audit staticcheck complexity mailpit stop-mail deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
+.PHONY: ha ha-stop ha-test backup backup-test bench-http bench-audit staticcheck complexity mailpit stop-mail deps load-short openapi-lint bench-smoke run build test fuzz vet fmt-check generate check-generated lint bench load stop-db reset-demo vendor clean
 
 build:
 	@$(GO) build -o $(BIN) ./cmd/infusiondesk
@@ -71,7 +71,7 @@ stop-mail:
 	@if [ -f $(MAILPIT_DIR)/pid ]; then kill $$(cat $(MAILPIT_DIR)/pid) 2>/dev/null || true; rm -f $(MAILPIT_DIR)/pid; fi
 
 ## test: vet, formatting, generated code, the OpenAPI lint, every test with the race detector,
-## every benchmark once, fuzzing and a 20-second make load
+## every benchmark once, fuzzing, a 20-second make load, the failover drill and the restore drill
 test:
 	@bash .ci/deps test
 	@$(MAKE) --no-print-directory vet fmt-check check-generated openapi-lint staticcheck complexity build
@@ -81,6 +81,10 @@ test:
 	$(MAKE) --no-print-directory bench-smoke
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory load-short
+	@if command -v pg_autoctl >/dev/null; then $(MAKE) --no-print-directory ha-test; \
+		else echo "ha-test skipped: pg_autoctl is not installed (make deps)"; fi
+	@if command -v pgbackrest >/dev/null; then $(MAKE) --no-print-directory backup-test; \
+		else echo "backup-test skipped: pgbackrest is not installed (make deps)"; fi
 
 ## fuzz: every fuzz target for FUZZTIME each (findings land in testdata/fuzz: fix, keep as regression).
 ## A count of executions, not a duration: Go 1.26's fuzz coordinator can fail a duration-bound
@@ -196,6 +200,45 @@ bench-audit:
 ## load-short: make load for about 20 s, part of make test: any failed request or broken invariant fails it
 load-short:
 	@$(MAKE) --no-print-directory load LOAD_DURATION=20s
+
+## ha: a pg_auto_failover formation under .data/ha (a monitor, a primary and its synchronous
+## secondary on loopback ports), migrated, with the demo clinic; prints the DATABASE_URL to serve on
+HA_DIR := .data/ha
+ha: build
+	@bash .ci/deps ha
+	@set -e; url=$$($(DEVDB) -dir $(HA_DIR) formation start); \
+	DATABASE_URL=$$url $(BIN) migrate up; \
+	DATABASE_URL=$$url $(BIN) demo || echo "Continuing without the demo clinic."; \
+	echo; echo "The formation in $(HA_DIR) ('make ha-stop' stops it; 'make ha' starts it again):"; \
+	$(DEVDB) -dir $(HA_DIR) formation status | sed 's/^/  /'; \
+	echo; echo "Serve the clinic on it:"; echo "  make run DATABASE_URL='$$url'"
+
+## ha-stop: stop the formation of 'make ha'
+ha-stop: build
+	@$(DEVDB) -dir $(HA_DIR) formation stop
+
+## ha-test: the failover drill: 8 desks book through two servers on a fresh formation, the primary is
+## SIGKILLed mid-load (twice: the second time the old primary is back as the secondary); prints
+## acknowledged, lost, partial series, overlaps and the failover seconds; fails on any loss
+ha-test: build
+	@bash .ci/deps ha
+	@$(GO) build -o .data/bin/drill ./cmd/drill
+	@.data/bin/drill failover
+
+## backup: archive the WAL of 'make run''s cluster into the pgBackRest repository in .data/backups and
+## take a backup (BACKUP_TYPE incr, diff or full; the first is full)
+BACKUP_REPO := .data/backups
+BACKUP_TYPE ?= incr
+backup: build
+	@bash .ci/deps ha
+	@$(DEVDB) -dir $(DEV_DIR) backup -repo $(BACKUP_REPO) -type $(BACKUP_TYPE)
+
+## backup-test: the restore drill: book, back up, book, checkpoint the audit log, note T, book, restore
+## to T into a fresh cluster and check through a server on it; prints the figures; fails on a mismatch
+backup-test: build
+	@bash .ci/deps ha
+	@$(GO) build -o .data/bin/drill ./cmd/drill
+	@.data/bin/drill restore
 
 ## stop-db: stop the project-local PostgreSQL of 'make run'
 stop-db: build

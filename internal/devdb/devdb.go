@@ -129,21 +129,51 @@ func (c *Cluster) prepareDirForPostgresUser() error {
 	return fmt.Errorf("devdb: the postgres user cannot write to %s nor %s", c.Dir, alt)
 }
 
+// ownedDir makes dir, private to the user the cluster runs as (its parents
+// stay traversable).
+func (c *Cluster) ownedDir(dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return c.chown(dir)
+}
+
+// chown gives path to the user the cluster runs as.
+func (c *Cluster) chown(path string) error {
+	if c.runAs == nil {
+		return nil
+	}
+	uid, _ := strconv.Atoi(c.runAs.Uid)
+	gid, _ := strconv.Atoi(c.runAs.Gid)
+	return os.Chown(path, uid, gid)
+}
+
 func (c *Cluster) dataDir() string { return filepath.Join(c.Dir, "pgdata") }
 func (c *Cluster) logFile() string { return filepath.Join(c.Dir, "postgres.log") }
 
 // command builds a command for one of the PostgreSQL binaries, run as the
 // postgres user when we are root.
 func (c *Cluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	bin := filepath.Join(c.BinDir, name)
+	return c.commandAt(ctx, nil, filepath.Join(c.BinDir, name), args...)
+}
+
+// commandAt builds a command for the program at path with env added to the
+// environment, run as the postgres user when we are root (runuser resets
+// part of the environment, so env is passed through env(1)).
+func (c *Cluster) commandAt(ctx context.Context, env []string, path string, args ...string) *exec.Cmd {
+	env = append([]string{"LC_ALL=C", "LANG=C"}, env...)
 	var cmd *exec.Cmd
 	if c.runAs != nil {
-		cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", c.runAs.Username, "--", bin}, args...)...)
+		argv := append(append([]string{"-u", c.runAs.Username, "--", "env"}, env...), path)
+		cmd = exec.CommandContext(ctx, "runuser", append(argv, args...)...)
 	} else {
-		cmd = exec.CommandContext(ctx, bin, args...)
+		cmd = exec.CommandContext(ctx, path, args...)
 	}
 	cmd.Dir = c.Dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C")
+	cmd.Env = append(os.Environ(), env...)
 	return cmd
 }
 

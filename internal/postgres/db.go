@@ -68,6 +68,12 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	// connection taken from the pool inside one is refused (txGuard).
 	cfg.ConnConfig.Tracer = txGuard{}
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	// In a replicated formation (a multi-host DATABASE_URL with
+	// target_session_attrs=read-write) a node that stops taking writes — a
+	// demoted primary, a promoted standby still fenced — keeps its open
+	// connections. One that reports itself read-only is closed on release,
+	// so the pool's next connection finds the node that is primary now.
+	cfg.AfterRelease = func(c *pgx.Conn) bool { return !readOnlyNode(c.PgConn()) }
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		if _, err := c.Exec(ctx, "SET ROLE "+AppRole); err != nil {
 			return fmt.Errorf("switching to role %s (has `infusiondesk migrate up` run?): %w", AppRole, err)
@@ -93,19 +99,34 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // Close closes every connection.
 func (db *DB) Close() { db.pool.Close() }
 
-// Ping checks that the database answers and the schema is migrated to the
-// version this binary was built with.
-func (db *DB) Ping(ctx context.Context) error {
+// readOnlyNode reports whether the server behind conn said (in the
+// parameters PostgreSQL 14 and later report on every change) that it is a
+// standby or refuses writes.
+func readOnlyNode(conn *pgconn.PgConn) bool {
+	return conn.ParameterStatus("in_hot_standby") == "on" || conn.ParameterStatus("default_transaction_read_only") == "on"
+}
+
+// Ping checks that the database answers, takes writes, and is migrated to
+// the version this binary was built with. It returns the node it reached
+// (address:port as the server sees itself), which in a replicated formation
+// says which one is primary.
+func (db *DB) Ping(ctx context.Context) (node string, err error) {
 	var version int64
-	var dirty bool
-	err := db.pool.QueryRow(ctx, `SELECT version, dirty FROM schema_migrations`).Scan(&version, &dirty)
+	var dirty, readOnly bool
+	err = db.pool.QueryRow(ctx, `
+		SELECT version, dirty, coalesce(host(inet_server_addr()) || ':' || inet_server_port(), 'local socket'),
+		       pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'
+		FROM schema_migrations`).Scan(&version, &dirty, &node, &readOnly)
 	if err != nil {
-		return mapError(err)
+		return "", mapError(err)
+	}
+	if readOnly {
+		return node, unavailable(fmt.Errorf("the database node %s does not take writes (a standby, or a failover in progress)", node))
 	}
 	if dirty || uint(version) != db.schemaVersion {
-		return fmt.Errorf("database schema is at version %d (dirty=%v), this binary needs %d: run `infusiondesk migrate up`", version, dirty, db.schemaVersion)
+		return node, fmt.Errorf("database schema is at version %d (dirty=%v), this binary needs %d: run `infusiondesk migrate up`", version, dirty, db.schemaVersion)
 	}
-	return nil
+	return node, nil
 }
 
 // The bounds on every wait inside the database (see Open).

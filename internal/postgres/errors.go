@@ -78,7 +78,8 @@ func mapPgError(pgErr *pgconn.PgError, err error) error {
 		return clinic.Errorf(clinic.ECONFLICT, "Someone else changed this at the same moment. Please try again.")
 	case strings.HasPrefix(pgErr.Code, "08"), // connection exceptions
 		pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, starting up
-		pgErr.Code == "53300": // too many connections
+		pgErr.Code == "53300", // too many connections
+		pgErr.Code == "25006": // read-only transaction: a standby, or a primary fenced during a failover
 		return unavailable(err)
 	case pgErr.Code == "55P03" || pgErr.Code == "57014": // lock_timeout, statement_timeout
 		return &unavailableError{app: &clinic.Error{Code: clinic.EUNAVAILABLE,

@@ -343,3 +343,36 @@ func TestDatesIgnoreSessionTimeZone(t *testing.T) {
 		})
 	}
 }
+
+// In a replicated formation a node may stop taking writes under an open pool:
+// a standby, or a promoted standby that pg_auto_failover keeps read-only until
+// the old primary is fenced. Such a node is not ready, and a write there is
+// "unavailable, try again" (503), never an internal error (500).
+func TestReadOnlyNodeIsNotReadyAndWritesAreUnavailable(t *testing.T) {
+	_, url := pgtest.Open(t)
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := superuser(t, url).Exec(ctx, "ALTER DATABASE "+pgx.Identifier{cfg.Database}.Sanitize()+" SET default_transaction_read_only = on"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	node, err := db.Ping(ctx)
+	if clinic.ErrorCode(err) != clinic.EUNAVAILABLE {
+		t.Errorf("Ping on a read-only node: %v; want unavailable", err)
+	}
+	if !strings.HasPrefix(node, "127.0.0.1:") {
+		t.Errorf("Ping names the node %q; want 127.0.0.1:port", node)
+	}
+	hash, _ := auth.HashPassword("a long enough password")
+	_, err = db.CreateUser(ctx, clinic.NewUser{Email: "ro@example.com", Name: "Read Only", Role: string(clinic.RoleFrontDesk), Password: "a long enough password"}, hash)
+	if clinic.ErrorCode(err) != clinic.EUNAVAILABLE {
+		t.Errorf("a write on a read-only node: %v (code %s); want unavailable", err, clinic.ErrorCode(err))
+	}
+}

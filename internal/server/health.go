@@ -14,17 +14,19 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 only when the database is reachable and migrated.
-// The reason stays in the log; the answer is public.
+// readyz answers 200 only when the database is reachable, takes writes and
+// is migrated, and names the database node it reached (in a replicated
+// formation, the primary). The reason stays in the log; the answer is public.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
+	node, err := s.db.Ping(ctx)
+	if err != nil {
 		s.log.Warn("not ready", "request_id", info(r.Context()).id, "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": node})
 }
 
 // static serves the embedded assets. A URL carrying the asset's current

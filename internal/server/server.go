@@ -110,16 +110,20 @@ func (s *Server) Purge(ctx context.Context, interval time.Duration) {
 func (s *Server) WatchDatabase(ctx context.Context) {
 	ready := false
 	wait := time.Second
+	on := "" // the database node last reached
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		err := s.db.Ping(pctx)
+		node, err := s.db.Ping(pctx)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err == nil && !ready:
-			s.log.Info("database ready")
-			ready, wait = true, time.Second
+			s.log.Info("database ready", "node", node)
+			ready, wait, on = true, time.Second, node
+		case err == nil && node != on:
+			s.log.Warn("database primary changed", "from", on, "to", node)
+			on = node
 		case err != nil:
 			if ready {
 				s.log.Error("database became unreachable", "err", err)

@@ -474,6 +474,10 @@ func TestHealth(t *testing.T) {
 			t.Errorf("%s: %d", path, resp.StatusCode)
 		}
 	}
+	// Ready names the database node it reached: in a formation, the primary.
+	if resp, body := f.get(f.client(), "/readyz"); !strings.Contains(body, `"database":"127.0.0.1:`) {
+		t.Errorf("/readyz does not name the database node: %d %s", resp.StatusCode, body)
+	}
 	// A server whose database is down is alive but not ready, and its pages
 	// fail cleanly: 503 with a request id, no internals.
 	db, err := postgres.Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", postgres.Options{})
