@@ -9,9 +9,18 @@ import (
 )
 
 // ExecForTest runs a statement as the application role.
+//
+// A fixture of tens of thousands of rows is not bound by the server's
+// statement_timeout (10 s), which a loaded machine can exceed while
+// inserting it.
 func ExecForTest(ctx context.Context, db *DB, sql string) error {
-	_, err := db.pool.Exec(ctx, sql)
-	return err
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, sql)
+		return err
+	})
 }
 
 // InTxForTest runs fn inside a transaction of the store, with the context
