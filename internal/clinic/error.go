@@ -29,6 +29,8 @@ const (
 	ReasonNextInfusionBooked Reason = "next_infusion_booked" // one next maintenance infusion per patient
 	ReasonInfusionThatDay    Reason = "infusion_that_day"    // never two infusions of a patient on one day
 	ReasonDriverMissing      Reason = "driver_missing"       // an infusion is checked in only with a driver
+	ReasonConsentMissing     Reason = "consent_missing"      // an infusion is checked in only with the current consent signed
+	ReasonOnHold             Reason = "on_hold"              // screening stopped the infusion until a physician clears it
 )
 
 // Error is the one error type of the application. Message is written for the

@@ -1,6 +1,7 @@
 package clinic
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,7 +17,52 @@ type JournalEntry struct {
 	Mobility     *int   `json:"mobility"`
 	Mood         *int   `json:"mood"`
 	Breakthrough string `json:"breakthrough_medication"`
-	Note         string `json:"note"`
+	// BreakthroughDoses is how many whole doses of breakthrough
+	// medication the patient took that day; nil when not told.
+	BreakthroughDoses *int   `json:"breakthrough_doses"`
+	PEG               *PEG   `json:"peg"`
+	Note              string `json:"note"`
+}
+
+// JournalDaysBack is how far back a journal entry may be dated.
+const JournalDaysBack = 60
+
+// MaxBreakthroughDoses bounds a day's breakthrough doses (a typing slip,
+// not a count, beyond it).
+const MaxBreakthroughDoses = 50
+
+// PEG is the three-item pain scale (Pain, Enjoyment of life, General
+// activity), each 0–10 over the past week (10: pain interfered
+// completely).
+type PEG struct {
+	Pain      int `json:"pain"`
+	Enjoyment int `json:"enjoyment"`
+	Activity  int `json:"activity"`
+}
+
+// Score is the PEG score, the mean of the three, in tenths (6.3 is 63).
+func (g PEG) Score() int { return (g.Pain + g.Enjoyment + g.Activity) * 10 / 3 }
+
+// ScoreText writes the score with one decimal: "6.3".
+func (g PEG) ScoreText() string { return fmt.Sprintf("%d.%d", g.Score()/10, g.Score()%10) }
+
+// PEGQuestions are the three questions, in the order asked, with their fields.
+var PEGQuestions = []struct{ Field, Ask string }{
+	{"peg_pain", "What number best describes your pain on average in the past week?"},
+	{"peg_enjoyment", "What number best describes how, during the past week, pain has interfered with your enjoyment of life?"},
+	{"peg_activity", "What number best describes how, during the past week, pain has interfered with your general activity?"},
+}
+
+// Validate checks the three answers, naming fields prefix+pain, … .
+func (g PEG) Validate(p Problems, prefix string) {
+	for _, x := range []struct {
+		field string
+		v     int
+	}{{prefix + "pain", g.Pain}, {prefix + "enjoyment", g.Enjoyment}, {prefix + "activity", g.Activity}} {
+		if x.v < 0 || x.v > 10 {
+			p.Add(x.field, "Choose from 0 to 10.")
+		}
+	}
 }
 
 // Validate checks an entry against the patient's today.
@@ -28,8 +74,14 @@ func (e *JournalEntry) Validate(today Date) error {
 		p.Add("date", "Enter the day.")
 	case e.On.After(today):
 		p.Add("date", "That day has not come yet.")
-	case e.On.Before(today.AddDays(-365)):
-		p.Add("date", "Enter a day within the last year.")
+	case e.On.Before(today.AddDays(-JournalDaysBack)):
+		p.Add("date", fmt.Sprintf("Enter a day within the last %d days.", JournalDaysBack))
+	}
+	if e.BreakthroughDoses != nil && (*e.BreakthroughDoses < 0 || *e.BreakthroughDoses > MaxBreakthroughDoses) {
+		p.Add("breakthrough_doses", fmt.Sprintf("Enter the whole doses you took that day, from 0 to %d.", MaxBreakthroughDoses))
+	}
+	if e.PEG != nil {
+		e.PEG.Validate(p, "peg_")
 	}
 	if e.Pain < 0 || e.Pain > 10 {
 		p.Add("pain", "Choose your pain from 0 (none) to 10 (worst).")

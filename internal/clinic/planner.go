@@ -78,6 +78,9 @@ type PlanInput struct {
 	Next *NextVisit
 	// Style is how the rationale writes dates (the clinic's).
 	Style i18n.Style
+	// Journal is the patient's symptom journal of the last six weeks at
+	// least (the signals between visits read it).
+	Journal []JournalEntry
 }
 
 // NextVisit is the patient's next maintenance infusion, booked: the plan
@@ -257,6 +260,7 @@ func PlanMaintenance(in PlanInput) Plan {
 		p.Flags = append(p.Flags, Flag{FlagReportMissing, fmt.Sprintf(
 			"No relief report for the infusion of %s, %s ago.", DayText(in.Style, L.GivenOn, i18n.DayMonth), plural(in.Today.DaysSince(L.GivenOn), "day"))})
 	}
+	p.Flags = append(p.Flags, Signals(rel, in.Journal, in.Today)...)
 	p.NextNote = nextNote(in.Next, L.GivenOn, p.DueDate, iv.Min)
 	if in.Next == nil && !in.Today.Before(p.DueDate.AddDays(-DueSoonDays)) {
 		msg := fmt.Sprintf("Due %s and no maintenance visit is booked.", DayText(in.Style, p.DueDate, i18n.Short))
