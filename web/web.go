@@ -78,7 +78,7 @@ func Nav(r clinic.Role) []NavItem {
 	switch r {
 	case clinic.RoleAdmin:
 		return []NavItem{{"Overview", "/admin"}, {"Clinic", "/admin/clinic"}, {"Chairs", "/admin/chairs"},
-			{"Nursing roster", "/admin/roster"}, {"Protocols", "/admin/protocols"}, {"Users", "/admin/users"}, {"Audit log", "/admin/audit"}}
+			{"Nursing roster", "/admin/roster"}, {"Protocols", "/admin/protocols"}, {"Consent form", "/admin/consent"}, {"Users", "/admin/users"}, {"Audit log", "/admin/audit"}}
 	case clinic.RoleFrontDesk:
 		return []NavItem{{"Today", "/desk"}, {"Calendar", "/desk/calendar"}, {"Who is due", "/desk/work"}, {"Requests", "/desk/requests"}, {"Messages", "/desk/messages"}, {"Patients", "/desk/patients"}, {"Book", "/desk/book"}}
 	case clinic.RoleNurse:
@@ -86,7 +86,7 @@ func Nav(r clinic.Role) []NavItem {
 	case clinic.RolePhysician:
 		return []NavItem{{"Patients", "/physician"}, {"Flags", "/physician/flags"}}
 	case clinic.RolePatient:
-		return []NavItem{{"My visits", "/portal"}, {"Journal", "/portal/journal"}, {"Calendar", "/portal/calendar"}}
+		return []NavItem{{"My visits", "/portal"}, {"Journal", "/portal/journal"}, {"Consent", "/portal/consent"}, {"Calendar", "/portal/calendar"}}
 	}
 	return nil
 }

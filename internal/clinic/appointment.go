@@ -78,6 +78,8 @@ type Appointment struct {
 	// PlacedBy is who put the visit at its time: the desk (""), an offer
 	// claimed, or the patient in the portal.
 	PlacedBy Placement `json:",omitempty"`
+	// Screen is the screen at check-in of an infusion visit; nil before.
+	Screen *Screening `json:",omitempty"`
 }
 
 // Placement says who put a visit at its time.
@@ -175,6 +177,7 @@ const (
 	ActCheckIn    Action = "check_in"
 	ActNoShow     Action = "no_show"
 	ActComplete   Action = "complete"
+	ActClear      Action = "clear" // a physician clears a visit held by its screen
 )
 
 // Allow decides whether act may be done to the appointment now. A refusal
@@ -209,6 +212,11 @@ func (a Appointment) Allow(act Action, now time.Time, s Schedule) error {
 	case ActComplete:
 		if a.Status != StatusCheckedIn {
 			return Errorf(ECONFLICT, "Check the patient in before completing the visit.")
+		}
+		return CheckStart(a.Screen)
+	case ActClear:
+		if a.Status != StatusCheckedIn {
+			return Errorf(ECONFLICT, "The patient has not checked in: there is no screen to clear.")
 		}
 	default:
 		return Errorf(EINVALID, "Unknown action %q.", act)

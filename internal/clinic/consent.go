@@ -109,8 +109,7 @@ func CheckSignature(current *ConsentForm, req *SignatureRequest, fullName string
 		return Errorf(ENOTFOUND, "The clinic has no consent form to sign.")
 	}
 	if req.FormID != current.ID || req.Version != current.Version {
-		return &Error{Code: ECONFLICT, Message: fmt.Sprintf(
-			"The consent form has changed since you opened it: version %d is current. Read it again and sign that version.", current.Version)}
+		return Errorf(ECONFLICT, "The consent form has changed since you opened it. Read the current version and sign it.")
 	}
 	p := Problems{}
 	switch n := utf8.RuneCountInString(req.SignedName); {
@@ -119,7 +118,7 @@ func CheckSignature(current *ConsentForm, req *SignatureRequest, fullName string
 	case n > MaxSignedName:
 		p.Add("signed_name", fmt.Sprintf("Use at most %d characters.", MaxSignedName))
 	case foldName(req.SignedName) != foldName(fullName):
-		p.Add("signed_name", fmt.Sprintf("Type your full name as the clinic has it: %s.", fullName))
+		p.Add("signed_name", "Type your full name exactly as the clinic has it (shown above the box).")
 	}
 	p.checkText(map[string]string{"signed_name": req.SignedName}, false)
 	return p.Err()

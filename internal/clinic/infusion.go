@@ -97,6 +97,9 @@ type InfusionRecord struct {
 	// protocol's range (never above MaxDoseRate).
 	DoseConfirmed bool
 	DoseReason    string
+	// PEG is the patient's PEG asked before the start; nil when not asked
+	// here (the patient may have answered on the desk's tablet).
+	PEG *PEG
 }
 
 // DoseMgPerHour is the dose per hour for the rate and weight.
@@ -114,6 +117,9 @@ func TotalMg(rate, weightKg float64, minutes int) float64 {
 func (r *InfusionRecord) Validate(lo, hi float64) error {
 	p := Problems{}
 	r.DoseReason = strings.TrimSpace(r.DoseReason)
+	if r.PEG != nil {
+		r.PEG.Validate(p, "peg_")
+	}
 	if r.Minutes < 1 || r.Minutes > 720 {
 		p.Add("minutes", "Enter how many minutes the infusion ran, 1 to 720.")
 	}

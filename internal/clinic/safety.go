@@ -111,6 +111,13 @@ func ConsultationFirst(earliest Date, consults []Appointment, now time.Time, s S
 		latest.Describe(s), s.DayText(after, i18n.Short))
 }
 
+// Arrival is what the desk enters at check-in: who takes the patient
+// home, and the screen of an infusion visit.
+type Arrival struct {
+	Driver Driver
+	Screen ScreenInput
+}
+
 // Driver is who takes the patient home after an infusion.
 type Driver struct {
 	Name  string

@@ -125,21 +125,52 @@ const visitSelect = `
 	       a.series_id, a.session_no, a.version, coalesce(a.additional_reason, ''), coalesce(a.cancel_reason, ''),
 	       p.first_name || ' ' || p.last_name, c.name, p.mrn,
 	       coalesce(a.driver_name, ''), coalesce(a.driver_phone, ''), p.driver_name, p.driver_phone, a.confirmed_at,
-	       coalesce(a.nurse_id, 0), coalesce(a.nurse_place, 0), coalesce(n.name, ''), CASE a.placed_by WHEN 'desk' THEN '' ELSE a.placed_by END
+	       coalesce(a.nurse_id, 0), coalesce(a.nurse_place, 0), coalesce(n.name, ''), CASE a.placed_by WHEN 'desk' THEN '' ELSE a.placed_by END,
+	       a.bp_systolic, a.bp_diastolic, a.screening, a.holds, a.cleared_at, coalesce(a.cleared_by, 0), coalesce(a.clear_reason, ''),
+	       coalesce(cu.name, '')
 	FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN chairs c ON c.id = a.chair_id
-	LEFT JOIN users n ON n.id = a.nurse_id`
+	LEFT JOIN users n ON n.id = a.nurse_id LEFT JOIN users cu ON cu.id = a.cleared_by`
 
 func scanVisit(r pgx.CollectableRow) (clinic.Visit, error) {
 	var v clinic.Visit
+	var sc screenColumns
+	var clearedBy string
 	err := r.Scan(&v.ID, &v.PatientID, &v.ChairID, &v.Kind, &v.Status, &v.Start, &v.End, &v.CourseID,
 		&v.SeriesID, &v.SessionNo, &v.Version, &v.AdditionalReason, &v.CancelReason, &v.PatientName, &v.ChairName, &v.MRN,
 		&v.Driver.Name, &v.Driver.Phone, &v.DriverOnFile.Name, &v.DriverOnFile.Phone, &v.ConfirmedAt,
-		&v.Nurse.NurseID, &v.Nurse.Place, &v.NurseName, &v.PlacedBy)
+		&v.Nurse.NurseID, &v.Nurse.Place, &v.NurseName, &v.PlacedBy,
+		&sc.systolic, &sc.diastolic, &sc.answers, &sc.holds, &sc.clearedAt, &sc.clearedBy, &sc.reason, &clearedBy)
+	v.Screen = sc.screening()
+	if v.Screen != nil && v.Screen.Cleared != nil {
+		v.Screen.Cleared.By = clearedBy
+	}
 	return v, err
 }
 
+// screenColumns are an appointment's screen as stored.
+type screenColumns struct {
+	systolic, diastolic *int
+	answers             *clinic.Answers
+	holds               []string
+	clearedAt           *time.Time
+	clearedBy           int64
+	reason              string
+}
+
+func (c screenColumns) screening() *clinic.Screening {
+	if c.systolic == nil || c.diastolic == nil || c.answers == nil {
+		return nil
+	}
+	s := &clinic.Screening{Systolic: *c.systolic, Diastolic: *c.diastolic, Answers: *c.answers, Holds: c.holds}
+	if c.clearedAt != nil {
+		s.Cleared = &clinic.Clearance{At: *c.clearedAt, ByID: c.clearedBy, Reason: c.reason}
+	}
+	return s
+}
+
 const appointmentColumns = `id, patient_id, chair_id, kind, status, starts_at, ends_at, course_id, series_id, session_no, version,
-	coalesce(additional_reason, ''), confirmed_at, coalesce(nurse_id, 0), coalesce(nurse_place, 0), CASE placed_by WHEN 'desk' THEN '' ELSE placed_by END`
+	coalesce(additional_reason, ''), confirmed_at, coalesce(nurse_id, 0), coalesce(nurse_place, 0), CASE placed_by WHEN 'desk' THEN '' ELSE placed_by END,
+	bp_systolic, bp_diastolic, screening, holds, cleared_at, coalesce(cleared_by, 0), coalesce(clear_reason, '')`
 
 // nurseWindow is the SQL for a watched infusion's start window, [start,
 // start + the clinic's spacing), from the nurse and start parameters; NULL
@@ -164,8 +195,11 @@ func collectAppointment(r pgx.CollectableRow) (clinic.Appointment, error) { retu
 
 func scanAppointment(r pgx.Row) (clinic.Appointment, error) {
 	var a clinic.Appointment
+	var sc screenColumns
 	err := r.Scan(&a.ID, &a.PatientID, &a.ChairID, &a.Kind, &a.Status, &a.Start, &a.End, &a.CourseID,
-		&a.SeriesID, &a.SessionNo, &a.Version, &a.AdditionalReason, &a.ConfirmedAt, &a.Nurse.NurseID, &a.Nurse.Place, &a.PlacedBy)
+		&a.SeriesID, &a.SessionNo, &a.Version, &a.AdditionalReason, &a.ConfirmedAt, &a.Nurse.NurseID, &a.Nurse.Place, &a.PlacedBy,
+		&sc.systolic, &sc.diastolic, &sc.answers, &sc.holds, &sc.clearedAt, &sc.clearedBy, &sc.reason)
+	a.Screen = sc.screening()
 	return a, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -283,26 +284,91 @@ func (db *DB) Cancel(ctx context.Context, id int64, version int, reason string, 
 		})
 }
 
-// CheckIn records the patient's arrival. An infusion visit needs a driver
-// or escort: the one entered now, else the one on the patient's file
-// (clinic.CheckDriver); the driver is kept on the appointment.
-func (db *DB) CheckIn(ctx context.Context, id int64, version int, driver clinic.Driver, now time.Time) (clinic.Appointment, error) {
+// CheckIn records the patient's arrival. An infusion visit needs the
+// current consent form signed (clinic.ConsentGate), a driver or escort
+// (the one entered now, else the one on the patient's file,
+// clinic.CheckDriver) and the screen (clinic.CheckScreening), which may
+// hold the visit until a physician clears it. All of it is kept on the
+// appointment.
+func (db *DB) CheckIn(ctx context.Context, id int64, version int, arrival clinic.Arrival, now time.Time) (clinic.Appointment, error) {
 	return db.change(ctx, id, version, clinic.ActCheckIn, now, "appointment.check_in",
 		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, _ clinic.Schedule) error {
+			if err := consentGate(ctx, tx, *a); err != nil {
+				return err
+			}
 			var onFile clinic.Driver
 			if err := tx.QueryRow(ctx, `SELECT driver_name, driver_phone FROM patients WHERE id = $1`, a.PatientID).Scan(
 				&onFile.Name, &onFile.Phone); err != nil {
 				return err
 			}
-			d, err := clinic.CheckDriver(a.Kind, driver, onFile)
+			d, derr := clinic.CheckDriver(a.Kind, arrival.Driver, onFile)
+			screen, serr := clinic.CheckScreening(a.Kind, arrival.Screen)
+			if err := joinProblems(derr, serr); err != nil {
+				return err
+			}
+			a.Status, a.Screen = clinic.StatusCheckedIn, screen
+			var sys, dia *int
+			var answers *clinic.Answers
+			holds := []string{}
+			if screen != nil {
+				sys, dia, answers, holds = &screen.Systolic, &screen.Diastolic, &screen.Answers, screen.Holds
+			}
+			_, err := tx.Exec(ctx, `
+				UPDATE appointments SET status = 'checked_in', checked_in_at = $2,
+					driver_name = nullif($3, ''), driver_phone = nullif($4, ''),
+					bp_systolic = $5, bp_diastolic = $6, screening = $7, holds = $8,
+					version = version + 1, updated_at = now()
+				WHERE id = $1`, a.ID, now, d.Name, d.Phone, sys, dia, answers, holds)
+			return err
+		})
+}
+
+// joinProblems is the first refusal of several checks of one form, with
+// every field problem of all of them, so that the form shows each at once.
+func joinProblems(errs ...error) error {
+	var first *clinic.Error
+	for _, err := range errs {
+		var e *clinic.Error
+		switch {
+		case err == nil:
+			continue
+		case !errors.As(err, &e) || e.Code != clinic.EINVALID:
+			return err
+		case first == nil:
+			c := *e
+			c.Fields = maps.Clone(e.Fields)
+			first = &c
+		default:
+			if first.Fields == nil {
+				first.Fields = map[string]string{}
+			}
+			maps.Copy(first.Fields, e.Fields)
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return first
+}
+
+// ClearHold records a physician's clearance of a visit held by its screen,
+// with the reason: the infusion may start.
+func (db *DB) ClearHold(ctx context.Context, id int64, version int, reason string, now time.Time) (clinic.Appointment, error) {
+	return db.change(ctx, id, version, clinic.ActClear, now, "appointment.clear",
+		func(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, _ clinic.Schedule) error {
+			actor := clinic.ActorFrom(ctx)
+			if actor.Role() != clinic.RolePhysician {
+				return clinic.Errorf(clinic.EFORBIDDEN, "Only a physician can clear a visit held by its screen.")
+			}
+			reason, err := clinic.CheckClear(a.Screen, reason)
 			if err != nil {
 				return err
 			}
-			a.Status = clinic.StatusCheckedIn
-			_, err = tx.Exec(ctx, `
-				UPDATE appointments SET status = 'checked_in', checked_in_at = $2,
-					driver_name = nullif($3, ''), driver_phone = nullif($4, ''), version = version + 1, updated_at = now()
-				WHERE id = $1`, a.ID, now, d.Name, d.Phone)
+			cleared := *a.Screen
+			cleared.Cleared = &clinic.Clearance{At: now, ByID: *actor.UserID(), Reason: reason}
+			a.Screen = &cleared
+			_, err = tx.Exec(ctx, `UPDATE appointments SET cleared_at = $2, cleared_by = $3, clear_reason = $4,
+				version = version + 1, updated_at = now() WHERE id = $1`, a.ID, now, *actor.UserID(), reason)
 			return err
 		})
 }

@@ -461,7 +461,7 @@ func TestAppointmentLifecycle(t *testing.T) {
 	c := newTestClinic(t, 2)
 	a := mustBook(t, c, clinic.Booking{PatientID: c.patients[0], Start: at(9, 9, 0), ChairID: c.chairs[0]})
 	dayBefore := at(8, 12, 0)
-	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, dayBefore); clinic.ErrorCode(err) != clinic.EINVALID {
+	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testArrival, dayBefore); clinic.ErrorCode(err) != clinic.EINVALID {
 		t.Fatalf("check-in the day before: %v", err)
 	}
 	if _, err := c.db.NoShow(c.ctx, a.ID, a.Version, at(9, 8, 0)); clinic.ErrorCode(err) != clinic.EINVALID {
@@ -470,11 +470,11 @@ func TestAppointmentLifecycle(t *testing.T) {
 	if _, err := c.db.Complete(c.ctx, a.ID, a.Version, at(9, 9, 0)); clinic.ErrorCode(err) != clinic.ECONFLICT {
 		t.Fatalf("complete before check-in: %v", err)
 	}
-	in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, at(9, 8, 50))
+	in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testArrival, at(9, 8, 50))
 	if err != nil || in.Status != clinic.StatusCheckedIn || in.Version != a.Version+1 {
 		t.Fatalf("check-in: %+v %v", in, err)
 	}
-	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, at(9, 8, 55)); clinic.ErrorCode(err) != clinic.ECONFLICT {
+	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testArrival, at(9, 8, 55)); clinic.ErrorCode(err) != clinic.ECONFLICT {
 		t.Fatalf("check-in from a stale version: %v", err)
 	}
 	if _, err := c.db.Reschedule(c.ctx, a.ID, in.Version, at(10, 9, 0), 0, at(9, 8, 55)); clinic.ErrorCode(err) != clinic.ECONFLICT {

@@ -41,13 +41,45 @@ const changesSQL = `
 	FROM interval_changes ic LEFT JOIN users u ON u.id = ic.changed_by
 	WHERE ic.course_id = $1 ORDER BY ic.changed_at DESC, ic.id DESC`
 
+// journalSQL reads a patient's journal from a day on, oldest first.
+const journalSQL = `
+	SELECT j.id, j.on_date, j.pain, j.sleep, j.mobility, j.mood, j.breakthrough, j.breakthrough_doses, j.note,
+	       g.pain, g.enjoyment, g.activity
+	FROM journal_entries j LEFT JOIN peg_scores g ON g.journal_id = j.id
+	WHERE j.patient_id = $1 AND j.on_date >= $2 ORDER BY j.on_date, j.id`
+
+func scanJournal(r pgx.CollectableRow) (clinic.JournalEntry, error) {
+	var e clinic.JournalEntry
+	var pain, enjoyment, activity *int
+	err := r.Scan(&e.ID, &e.On, &e.Pain, &e.Sleep, &e.Mobility, &e.Mood, &e.Breakthrough, &e.BreakthroughDoses, &e.Note,
+		&pain, &enjoyment, &activity)
+	if pain != nil && enjoyment != nil && activity != nil {
+		e.PEG = &clinic.PEG{Pain: *pain, Enjoyment: *enjoyment, Activity: *activity}
+	}
+	return e, err
+}
+
+// courseFacts are what a course's plan depends on.
+type courseFacts struct {
+	History []clinic.InfusionHistory
+	Next    *clinic.NextVisit
+	Changes []IntervalChange // only when asked for
+	Journal []clinic.JournalEntry
+}
+
+// signalDays is how far back the signals between visits read the journal.
+const signalDays = clinic.RecentDays + clinic.BeforeDays
+
 // planFacts reads, in one round trip, what a course's plan depends on: its
 // infusions with their latest relief, whether a maintenance visit is booked
-// ahead, and (withChanges) the interval history.
-func planFacts(ctx context.Context, tx pgx.Tx, c clinic.Course, loc *time.Location, withChanges bool) ([]clinic.InfusionHistory, *clinic.NextVisit, []IntervalChange, error) {
+// ahead, the patient's journal from journalSince on and (withChanges) the
+// interval history.
+func planFacts(ctx context.Context, tx pgx.Tx, c clinic.Course, loc *time.Location, withChanges bool, journalSince clinic.Date) (courseFacts, error) {
+	var f courseFacts
 	b := &pgx.Batch{}
 	b.Queue(historySQL, c.ID)
 	b.Queue(nextVisitSQL, c.PatientID)
+	b.Queue(journalSQL, c.PatientID, journalSince)
 	if withChanges {
 		b.Queue(changesSQL, c.ID)
 	}
@@ -55,38 +87,42 @@ func planFacts(ctx context.Context, tx pgx.Tx, c clinic.Course, loc *time.Locati
 	defer br.Close()
 	rows, err := br.Query()
 	if err != nil {
-		return nil, nil, nil, err
+		return f, err
 	}
-	history, err := pgx.CollectRows(rows, scanHistory)
-	if err != nil {
-		return nil, nil, nil, err
+	if f.History, err = pgx.CollectRows(rows, scanHistory); err != nil {
+		return f, err
 	}
 	next := &clinic.NextVisit{}
 	switch err := br.QueryRow().Scan(&next.AppointmentID, &next.Start); {
 	case isNoRows(err):
-		next = nil
 	case err != nil:
-		return nil, nil, nil, err
+		return f, err
 	default:
 		next.On = clinic.DateOf(next.Start, loc)
+		f.Next = next
 	}
-	var changes []IntervalChange
+	if rows, err = br.Query(); err != nil {
+		return f, err
+	}
+	if f.Journal, err = pgx.CollectRows(rows, scanJournal); err != nil {
+		return f, err
+	}
 	if withChanges {
 		if rows, err = br.Query(); err != nil {
-			return nil, nil, nil, err
+			return f, err
 		}
-		if changes, err = pgx.CollectRows(rows, scanChange); err != nil {
-			return nil, nil, nil, err
+		if f.Changes, err = pgx.CollectRows(rows, scanChange); err != nil {
+			return f, err
 		}
 	}
-	return history, next, changes, br.Close()
+	return f, br.Close()
 }
 
 // planCourse computes a course's plan from its facts. A course still
 // loading (or paused, or ended) has no due date.
-func planCourse(c clinic.Course, history []clinic.InfusionHistory, next *clinic.NextVisit, now time.Time, sched clinic.Schedule) clinic.Plan {
-	p := clinic.PlanMaintenance(clinic.PlanInput{Intervals: c.Intervals(), Infusions: history, Today: clinic.DateOf(now, sched.Loc), Next: next,
-		Style: sched.Settings.Style})
+func planCourse(c clinic.Course, f courseFacts, now time.Time, sched clinic.Schedule) clinic.Plan {
+	p := clinic.PlanMaintenance(clinic.PlanInput{Intervals: c.Intervals(), Infusions: f.History, Today: clinic.DateOf(now, sched.Loc), Next: f.Next,
+		Style: sched.Settings.Style, Journal: f.Journal})
 	switch c.Phase {
 	case clinic.PhaseLoading:
 		p.HasDue, p.Flags = false, nil
@@ -110,11 +146,11 @@ func refreshPlan(ctx context.Context, tx pgx.Tx, courseID int64, now time.Time, 
 	if err != nil {
 		return err
 	}
-	history, next, _, err := planFacts(ctx, tx, c, loc, false)
+	facts, err := planFacts(ctx, tx, c, loc, false, clinic.DateOf(now, loc).AddDays(-signalDays))
 	if err != nil {
 		return err
 	}
-	p := planCourse(c, history, next, now, sched)
+	p := planCourse(c, facts, now, sched)
 	var due *clinic.Date
 	var interval *int
 	var lastID *int64
@@ -351,6 +387,11 @@ func (db *DB) recordInfusion(ctx context.Context, tx pgx.Tx, a *clinic.Appointme
 	if err != nil {
 		return 0, err
 	}
+	if rec.PEG != nil {
+		if err := setVisitPEG(ctx, tx, *a, *rec.PEG, sched.Loc); err != nil {
+			return 0, err
+		}
+	}
 	a.Status = clinic.StatusCompleted
 	if _, err := tx.Exec(ctx, `UPDATE appointments SET status = 'completed', completed_at = $2,
 		course_id = coalesce(course_id, $3), version = version + 1, updated_at = now() WHERE id = $1`, a.ID, now, course.ID); err != nil {
@@ -486,7 +527,14 @@ type PlanView struct {
 	Changes   []IntervalChange // newest first
 	Loc       *time.Location
 	PatientID int64
+	// Journal and PEG are the patient's of the last chartDays, oldest
+	// first, for the charts beside relief.
+	Journal []clinic.JournalEntry
+	PEG     []PEGScore
 }
+
+// chartDays is how far back the plan page charts PEG and function.
+const chartDays = 365
 
 // PatientPlan computes a patient's plan from the database (always fresh)
 // with the suggested slot. Audited as a read of the patient.
@@ -506,11 +554,15 @@ func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (
 			v.Plan.Rationale = "No open treatment course."
 			return audit(ctx, tx, clinic.AuditEntry{Action: "plan.read", Entity: "course", PatientID: &patientID})
 		}
-		var next *clinic.NextVisit
-		if v.History, next, v.Changes, err = planFacts(ctx, tx, *course, sched.Loc, true); err != nil {
+		facts, err := planFacts(ctx, tx, *course, sched.Loc, true, clinic.DateOf(now, sched.Loc).AddDays(-chartDays))
+		if err != nil {
 			return err
 		}
-		v.Plan = planCourse(*course, v.History, next, now, sched)
+		v.History, v.Changes, v.Journal = facts.History, facts.Changes, facts.Journal
+		if v.PEG, err = pegScores(ctx, tx, patientID, clinic.DateOf(now, sched.Loc).AddDays(-chartDays)); err != nil {
+			return err
+		}
+		v.Plan = planCourse(*course, facts, now, sched)
 		if v.Plan.HasDue && v.Plan.Next == nil { // a booked next infusion needs no suggestion
 			if v.Slot, err = suggestSlot(ctx, tx, sched, v.Plan, *course, now); err != nil {
 				return err

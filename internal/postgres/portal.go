@@ -161,15 +161,30 @@ func (db *DB) RevokePortal(ctx context.Context, patientID int64, now time.Time) 
 	})
 }
 
-// AddJournal stores a symptom journal entry of the patient.
-func (db *DB) AddJournal(ctx context.Context, patientID int64, e clinic.JournalEntry, today clinic.Date) (clinic.JournalEntry, error) {
-	if err := e.Validate(today); err != nil {
-		return e, err
-	}
+// AddJournal stores a symptom journal entry of the patient, with its PEG
+// when answered, and recomputes the plan of the patient's open course (the
+// signals between visits read the journal).
+func (db *DB) AddJournal(ctx context.Context, patientID int64, e clinic.JournalEntry, now time.Time) (clinic.JournalEntry, error) {
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO journal_entries (patient_id, on_date, pain, sleep, mobility, mood, breakthrough, note)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			patientID, e.On, e.Pain, e.Sleep, e.Mobility, e.Mood, e.Breakthrough, e.Note).Scan(&e.ID); err != nil {
+		sched, err := db.schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := e.Validate(clinic.DateOf(now, sched.Loc)); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO journal_entries (patient_id, on_date, pain, sleep, mobility, mood, breakthrough, breakthrough_doses, note)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			patientID, e.On, e.Pain, e.Sleep, e.Mobility, e.Mood, e.Breakthrough, e.BreakthroughDoses, e.Note).Scan(&e.ID); err != nil {
+			return err
+		}
+		if e.PEG != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO peg_scores (patient_id, on_date, pain, enjoyment, activity, source, journal_id)
+				VALUES ($1, $2, $3, $4, $5, 'journal', $6)`, patientID, e.On, e.PEG.Pain, e.PEG.Enjoyment, e.PEG.Activity, e.ID); err != nil {
+				return err
+			}
+		}
+		if err := refreshPatientPlan(ctx, tx, patientID, now, sched); err != nil {
 			return err
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "journal.add", Entity: "journal", EntityID: &e.ID, PatientID: &patientID})
@@ -181,17 +196,11 @@ func (db *DB) AddJournal(ctx context.Context, patientID int64, e clinic.JournalE
 func (db *DB) Journal(ctx context.Context, patientID int64, since clinic.Date) ([]clinic.JournalEntry, error) {
 	var out []clinic.JournalEntry
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, on_date, pain, sleep, mobility, mood, breakthrough, note FROM journal_entries
-			WHERE patient_id = $1 AND on_date >= $2 ORDER BY on_date, id`, patientID, since)
+		rows, err := tx.Query(ctx, journalSQL, patientID, since)
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.JournalEntry, error) {
-			var e clinic.JournalEntry
-			err := r.Scan(&e.ID, &e.On, &e.Pain, &e.Sleep, &e.Mobility, &e.Mood, &e.Breakthrough, &e.Note)
-			return e, err
-		})
-		if err != nil {
+		if out, err = pgx.CollectRows(rows, scanJournal); err != nil {
 			return err
 		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "journal.read", Entity: "journal", PatientID: &patientID})

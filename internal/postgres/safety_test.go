@@ -196,17 +196,17 @@ func TestCheckInNeedsADriver(t *testing.T) {
 	c.now = at(2, 8, 55)
 	noDriver := c.patients[0]
 	a := mustBook(t, c, clinic.Booking{PatientID: noDriver, Start: at(2, 9, 0)})
-	_, err := c.db.CheckIn(c.ctx, a.ID, a.Version, clinic.Driver{}, c.now)
+	_, err := c.db.CheckIn(c.ctx, a.ID, a.Version, arrive(clinic.Driver{}), c.now)
 	if clinic.ErrorReason(err) != clinic.ReasonDriverMissing || clinic.ErrorFields(err)["driver_name"] == "" || clinic.ErrorFields(err)["driver_phone"] == "" {
 		t.Fatalf("check-in without a driver: %v", err)
 	}
-	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, clinic.Driver{Name: "Lee"}, c.now); clinic.ErrorFields(err)["driver_phone"] == "" {
+	if _, err := c.db.CheckIn(c.ctx, a.ID, a.Version, arrive(clinic.Driver{Name: "Lee"}), c.now); clinic.ErrorFields(err)["driver_phone"] == "" {
 		t.Fatalf("a driver without a phone: %v", err)
 	}
 	if v, _ := c.db.Visit(c.ctx, a.ID); v.Status != clinic.StatusBooked {
 		t.Fatalf("a refused check-in changed the visit: %s", v.Status)
 	}
-	in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, c.now)
+	in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testArrival, c.now)
 	if err != nil || in.Status != clinic.StatusCheckedIn {
 		t.Fatal(err)
 	}
@@ -223,11 +223,11 @@ func TestCheckInNeedsADriver(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := mustBook(t, c, clinic.Booking{PatientID: pat.ID, Start: at(2, 10, 0)})
-	if _, err := c.db.CheckIn(c.ctx, b.ID, b.Version, clinic.Driver{}, c.now); err != nil {
+	if _, err := c.db.CheckIn(c.ctx, b.ID, b.Version, arrive(clinic.Driver{}), c.now); err != nil {
 		t.Fatalf("check-in with the driver on file: %v", err)
 	}
 	consult := mustBook(t, c, clinic.Booking{PatientID: noDriver, Kind: clinic.KindConsult, Start: at(2, 13, 0)})
-	if _, err := c.db.CheckIn(c.ctx, consult.ID, consult.Version, clinic.Driver{}, c.now); err != nil {
+	if _, err := c.db.CheckIn(c.ctx, consult.ID, consult.Version, arrive(clinic.Driver{}), c.now); err != nil {
 		t.Fatalf("a consultation checked in without a driver: %v", err)
 	}
 }
@@ -306,7 +306,7 @@ func TestNurseSaveIsAtomic(t *testing.T) {
 	}
 	c.now = at(2, 8, 55)
 	a := mustBook(t, c, clinic.Booking{PatientID: p, Start: at(2, 9, 0)})
-	in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, c.now)
+	in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testArrival, c.now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -272,7 +272,7 @@ func TestReflowSeries(t *testing.T) {
 	// Complete sessions 1 and 2, then cancel the series: the rest are cancelled, the done ones stay.
 	for _, v := range series[0].Appointments[:2] {
 		day := v.Start.Add(-10 * time.Minute)
-		in, err := c.db.CheckIn(c.ctx, v.ID, v.Version, testDriver, day)
+		in, err := c.db.CheckIn(c.ctx, v.ID, v.Version, testArrival, day)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +308,7 @@ func TestLastSessionCompletedMovesCourseToMaintenance(t *testing.T) {
 		if p := phase(); p != clinic.PhaseLoading {
 			t.Fatalf("before session %d: %s", i+1, p)
 		}
-		in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testDriver, a.Start)
+		in, err := c.db.CheckIn(c.ctx, a.ID, a.Version, testArrival, a.Start)
 		if err != nil {
 			t.Fatal(err)
 		}

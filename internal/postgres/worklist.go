@@ -44,6 +44,7 @@ type WorkCounts struct {
 	DueSoon, Overdue, ReportMissing, Flagged int
 	FailedMessages                           int // messages to patients that could not be sent
 	OpenRequests                             int // patients' requests the desk has not answered
+	Held                                     int // checked-in visits their screen holds, for a physician to clear
 }
 
 const workSelect = `
@@ -144,9 +145,31 @@ func (db *DB) Counts(ctx context.Context, now time.Time) (WorkCounts, error) {
 		       count(*) FILTER (WHERE `+listWhere[ListReportMissing]+`),
 		       count(*) FILTER (WHERE `+listWhere[ListFlagged]+`),
 		       (SELECT count(*) FROM messages WHERE status = 'failed'),
-		       (SELECT count(*) FROM requests WHERE answered_at IS NULL)
+		       (SELECT count(*) FROM requests WHERE answered_at IS NULL),
+		       (SELECT count(*) FROM appointments a WHERE `+heldWhere+`)
 		FROM course_plans cp JOIN courses c ON c.id = cp.course_id AND c.phase = 'maintenance'
 		JOIN patients p ON p.id = cp.patient_id`, clinic.DateOf(now, sched.Loc)).Scan(
-		&c.DueSoon, &c.Overdue, &c.ReportMissing, &c.Flagged, &c.FailedMessages, &c.OpenRequests)
+		&c.DueSoon, &c.Overdue, &c.ReportMissing, &c.Flagged, &c.FailedMessages, &c.OpenRequests, &c.Held)
 	return c, mapError(err)
+}
+
+// heldWhere finds, as a, the checked-in visits their screen holds.
+const heldWhere = `a.status = 'checked_in' AND cardinality(a.holds) > 0 AND a.cleared_at IS NULL`
+
+// HeldVisits lists the checked-in visits their screen holds, first come
+// first: the physician's to clear. Audited as a read of patient data.
+func (db *DB) HeldVisits(ctx context.Context) ([]clinic.Visit, error) {
+	var out []clinic.Visit
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, visitSelect+` WHERE `+heldWhere+` ORDER BY a.starts_at, a.id`)
+		if err != nil {
+			return err
+		}
+		if out, err = pgx.CollectRows(rows, scanVisit); err != nil {
+			return err
+		}
+		return audit(ctx, tx, clinic.AuditEntry{Action: "worklist.read", Entity: "appointment",
+			After: map[string]any{"list": "held", "count": len(out)}})
+	})
+	return out, err
 }

@@ -124,13 +124,47 @@ type appointmentJSON struct {
 	// PlacedBy is who put the visit at its time: desk, offer (a patient
 	// claimed an offer) or self (the patient, in the portal).
 	PlacedBy string `json:"placed_by"`
+	// Screen is the screen at check-in of an infusion visit: the
+	// pressure, the answers, what holds it and a physician's clearance;
+	// null before check-in.
+	Screen *screenJSON `json:"screen"`
+	// OnHold is true while the screen holds the infusion.
+	OnHold bool `json:"on_hold"`
+}
+
+type screenJSON struct {
+	Systolic  int            `json:"bp_systolic"`
+	Diastolic int            `json:"bp_diastolic"`
+	Answers   clinic.Answers `json:"screening"`
+	Holds     []string       `json:"holds"`
+	Clearance *struct {
+		At     string `json:"cleared_at"`
+		By     int64  `json:"cleared_by"`
+		Reason string `json:"reason"`
+	} `json:"clearance"`
+}
+
+func toScreenJSON(s *clinic.Screening) *screenJSON {
+	if s == nil {
+		return nil
+	}
+	out := &screenJSON{Systolic: s.Systolic, Diastolic: s.Diastolic, Answers: s.Answers, Holds: append([]string{}, s.Holds...)}
+	if c := s.Cleared; c != nil {
+		out.Clearance = &struct {
+			At     string `json:"cleared_at"`
+			By     int64  `json:"cleared_by"`
+			Reason string `json:"reason"`
+		}{c.At.UTC().Format(time.RFC3339), c.ByID, c.Reason}
+	}
+	return out
 }
 
 func toAppointmentJSON(a clinic.Appointment, loc *time.Location) appointmentJSON {
 	return appointmentJSON{ID: a.ID, PatientID: a.PatientID, ChairID: a.ChairID, Kind: string(a.Kind), Status: string(a.Status),
 		Start: a.Start.In(loc).Format(time.RFC3339), End: a.End.In(loc).Format(time.RFC3339), Version: a.Version,
 		SeriesID: a.SeriesID, SessionNo: a.SessionNo, AdditionalReason: a.AdditionalReason, ConfirmedAt: rfc3339(a.ConfirmedAt),
-		NurseID: optionalNurse(a.Nurse), PlacedBy: string(cmp.Or(a.PlacedBy, clinic.PlacedByDesk))}
+		NurseID: optionalNurse(a.Nurse), PlacedBy: string(cmp.Or(a.PlacedBy, clinic.PlacedByDesk)),
+		Screen: toScreenJSON(a.Screen), OnHold: a.Screen.OnHold()}
 }
 
 func optionalNurse(n clinic.Assignment) *int64 {
@@ -332,9 +366,19 @@ func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
 
 type statusRequest struct {
 	Version int `json:"version"`
-	// At check-in: who takes the patient home (when none is on file).
-	DriverName  string `json:"driver_name"`
-	DriverPhone string `json:"driver_phone"`
+	// At check-in: who takes the patient home (when none is on file),
+	// and the screen of an infusion visit.
+	DriverName  string         `json:"driver_name"`
+	DriverPhone string         `json:"driver_phone"`
+	Systolic    *int           `json:"bp_systolic"`
+	Diastolic   *int           `json:"bp_diastolic"`
+	Screening   clinic.Answers `json:"screening"`
+}
+
+// arrival is the check-in's driver and screen.
+func (req statusRequest) arrival() clinic.Arrival {
+	return clinic.Arrival{Driver: clinic.Driver{Name: req.DriverName, Phone: req.DriverPhone},
+		Screen: clinic.ScreenInput{Systolic: req.Systolic, Diastolic: req.Diastolic, Answers: req.Screening}}
 }
 
 // apiStatus checks in, marks a no-show or completes. The body is optional;
@@ -353,10 +397,31 @@ func (s *Server) apiStatus(change func(ctx context.Context, id int64, version in
 		}
 		var a clinic.Appointment
 		if change == nil { // check-in
-			a, err = s.db.CheckIn(r.Context(), id, req.Version, clinic.Driver{Name: req.DriverName, Phone: req.DriverPhone}, s.now())
+			a, err = s.db.CheckIn(r.Context(), id, req.Version, req.arrival(), s.now())
 		} else {
 			a, err = change(r.Context(), id, req.Version, s.now())
 		}
 		s.appointmentResult(w, r, a, err)
 	}
+}
+
+type clearRequest struct {
+	Reason  string `json:"reason"`
+	Version int    `json:"version"`
+}
+
+// apiClear clears a visit held by its screen (physicians only).
+func (s *Server) apiClear(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.ENOTFOUND, "There is no such appointment."))
+		return
+	}
+	var req clearRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, err := s.db.ClearHold(r.Context(), id, req.Version, req.Reason, s.now())
+	s.appointmentResult(w, r, a, err)
 }

@@ -27,6 +27,8 @@ type infusionRecordJSON struct {
 	DriverConfirmed bool                `json:"driver_confirmed"`
 	DoseConfirmed   bool                `json:"dose_confirmed"`
 	DoseReason      string              `json:"dose_reason"`
+	// PEG is the patient's PEG asked before the start (optional).
+	PEG *clinic.PEG `json:"peg"`
 }
 
 // apiComplete completes an appointment. An infusion visit needs the
@@ -64,7 +66,7 @@ func completeRequestOf(r *http.Request) (id int64, rec clinic.InfusionRecord, we
 	}
 	rec = clinic.InfusionRecord{Minutes: body.Minutes, Route: cmp.Or(body.Route, "iv"), DoseRate: body.DoseRate, Before: body.Before, After: body.After,
 		SideEffects: body.SideEffects, PainBefore: body.PainBefore, PainAfter: body.PainAfter, DriverConfirmed: body.DriverConfirmed,
-		DoseConfirmed: body.DoseConfirmed, DoseReason: body.DoseReason}
+		DoseConfirmed: body.DoseConfirmed, DoseReason: body.DoseReason, PEG: body.PEG}
 	if body.StartedAt != "" {
 		if rec.StartedAt, err = time.Parse(time.RFC3339, body.StartedAt); err != nil {
 			return 0, rec, false, 0, clinic.Invalid(map[string]string{"started_at": "Give the start as an RFC 3339 time."})

@@ -56,8 +56,7 @@ func (s *Server) apiMyJournal(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	_, loc := s.clinicInfo(r.Context())
-	saved, err := s.db.AddJournal(r.Context(), id, e, clinic.DateOf(s.now(), loc))
+	saved, err := s.db.AddJournal(r.Context(), id, e, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,21 @@ func openDays(t *testing.T, f *fixture, n int) []clinic.Date {
 		}
 	}
 	return out
+}
+
+// fillScreen types a check-in screen into the form: the pressure, and
+// every question answered no except those in yes.
+func fillScreen(tab *browsertest.Tab, systolic, diastolic string, yes ...string) {
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Clear(chromedp.CSS("#bp_systolic")), chromedp.SendKeys(chromedp.CSS("#bp_systolic"), systolic),
+		chromedp.Clear(chromedp.CSS("#bp_diastolic")), chromedp.SendKeys(chromedp.CSS("#bp_diastolic"), diastolic)}
+	for _, q := range clinic.Questions {
+		answer := "-no"
+		if slices.Contains(yes, q.Field) {
+			answer = "-yes"
+		}
+		steps = append(steps, chromedp.Click(chromedp.CSS("#"+q.Field+answer)))
+	}
+	tab.Do(steps...)
 }
 
 func signInTab(t *testing.T, f *fixture, b *browsertest.Browser, role clinic.Role) *browsertest.Tab {

@@ -184,3 +184,28 @@ func decodeBody(resp *http.Response, v any) {
 
 // testDriver takes a test patient home after an infusion.
 var testDriver = clinic.Driver{Name: "Sam Rivera", Phone: "602-555-0142"}
+
+// testArrival checks a test patient in: the test driver and a screen that
+// holds nothing (120/80, every answer no).
+var testArrival = arrive(testDriver)
+
+// arrive is a check-in with driver d and a screen that holds nothing.
+func arrive(d clinic.Driver) clinic.Arrival {
+	sys, dia, no := 120, 80, false
+	a := clinic.Arrival{Driver: d, Screen: clinic.ScreenInput{Systolic: &sys, Diastolic: &dia}}
+	for _, q := range clinic.Questions {
+		q.SetAnswer(&a.Screen.Answers, &no)
+	}
+	return a
+}
+
+// screenOK is a check-in screen that holds nothing, for the API: 120/80
+// and every answer no.
+func screenOK(body map[string]any) map[string]any {
+	out := map[string]any{"bp_systolic": 120, "bp_diastolic": 80, "screening": map[string]any{
+		"pregnant": false, "psychosis_history": false, "uncontrolled_hypertension": false, "recent_substance_use": false}}
+	for k, v := range body {
+		out[k] = v
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -156,6 +157,13 @@ func (s *Server) appointmentView(r *http.Request, id int64) (web.AppointmentView
 		return web.AppointmentView{}, err
 	}
 	view.Messages = msgs
+	if v.Kind.Infusion() && v.Status == clinic.StatusBooked {
+		st, err := s.db.Consent(ctx, v.PatientID)
+		if err != nil {
+			return web.AppointmentView{}, err
+		}
+		view.Consent = web.ConsentView{Form: st.Form, Signed: st.Signed}
+	}
 	if (v.Status == clinic.StatusCancelled || v.Status == clinic.StatusNoShow) && v.Start.After(s.now()) {
 		view.Refill = web.FillURL(v.ChairID, v.Start, minutesOf(v.Appointment))
 	}
@@ -209,7 +217,7 @@ func (s *Server) deskAppointmentAction(w http.ResponseWriter, r *http.Request) {
 		if input.Date != "" {
 			v.Date, v.Time, v.ChairID = input.Date, input.Time, input.ChairID
 		}
-		v.Reason, v.DriverName, v.DriverPhone = input.Reason, input.DriverName, input.DriverPhone
+		v.Reason, v.DriverName, v.DriverPhone, v.Screen = input.Reason, input.DriverName, input.DriverPhone, input.Screen
 		s.render(w, r, p.Status, web.AppointmentPage(s.meta(r, "Appointment", "/desk/calendar"), v))
 	})
 }
@@ -231,7 +239,11 @@ func appointmentActionForm(r *http.Request) (int64, int, web.AppointmentView, er
 	}
 	input = web.AppointmentView{Date: r.PostForm.Get("date"), Time: r.PostForm.Get("time"),
 		ChairID: r.PostForm.Get("chair_id"), Reason: r.PostForm.Get("reason"),
-		DriverName: r.PostForm.Get("driver_name"), DriverPhone: r.PostForm.Get("driver_phone")}
+		DriverName: r.PostForm.Get("driver_name"), DriverPhone: r.PostForm.Get("driver_phone"),
+		Screen: web.ScreenForm{Systolic: r.PostForm.Get("bp_systolic"), Diastolic: r.PostForm.Get("bp_diastolic"), Answers: map[string]string{}}}
+	for _, q := range clinic.Questions {
+		input.Screen.Answers[q.Field] = r.PostForm.Get(q.Field)
+	}
 	return id, version, input, nil
 }
 
@@ -258,7 +270,10 @@ func (s *Server) appointmentAction(r *http.Request, action string, id int64, ver
 		_, err = s.db.Cancel(ctx, id, version, input.Reason, now)
 		return "cancelled", err
 	case "check-in":
-		_, err = s.db.CheckIn(ctx, id, version, clinic.Driver{Name: input.DriverName, Phone: input.DriverPhone}, now)
+		screen, problems := screenFromForm(input.Screen)
+		if err = problems.Err(); err == nil {
+			_, err = s.db.CheckIn(ctx, id, version, clinic.Arrival{Driver: clinic.Driver{Name: input.DriverName, Phone: input.DriverPhone}, Screen: screen}, now)
+		}
 		return "checked-in", err
 	case "no-show":
 		_, err = s.db.NoShow(ctx, id, version, now)
@@ -268,6 +283,34 @@ func (s *Server) appointmentAction(r *http.Request, action string, id int64, ver
 		return "completed", err
 	}
 	return "", clinic.Errorf(clinic.ENOTFOUND, "There is no such page.")
+}
+
+// screenFromForm reads the check-in screen as typed; what is not a number
+// or a yes/no is left out (the store asks for it again) and named in
+// problems.
+func screenFromForm(f web.ScreenForm) (clinic.ScreenInput, clinic.Problems) {
+	p := clinic.Problems{}
+	var in clinic.ScreenInput
+	number := func(field, v string) *int {
+		if strings.TrimSpace(v) == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			p.Add(field, "Enter a whole number of mmHg.")
+			return nil
+		}
+		return &n
+	}
+	in.Systolic, in.Diastolic = number("bp_systolic", f.Systolic), number("bp_diastolic", f.Diastolic)
+	for _, q := range clinic.Questions {
+		switch f.Answers[q.Field] {
+		case "yes", "no":
+			yes := f.Answers[q.Field] == "yes"
+			q.SetAnswer(&in.Answers, &yes)
+		}
+	}
+	return in, p
 }
 
 func minutesOf(a clinic.Appointment) int { return int(a.End.Sub(a.Start) / time.Minute) }

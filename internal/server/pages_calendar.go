@@ -16,6 +16,8 @@ import (
 var deskNotices = notices{
 	"booked":           "The appointment is booked.",
 	"checked-in":       "Checked in.",
+	"cleared":          "The visit is cleared: the infusion may start.",
+	"kiosk-done":       "The patient has handed the tablet back.",
 	"saved":            "Saved.",
 	"series":           "The loading series is booked.",
 	"reflowed":         "The series is re-flowed.",

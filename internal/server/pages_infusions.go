@@ -94,6 +94,9 @@ func (s *Server) nurseRecordForm(w http.ResponseWriter, r *http.Request) {
 		f.Values["weight_kg"] = strconv.FormatFloat(*p.WeightKg, 'f', -1, 64)
 	}
 	f.Values["relief_date"] = clinic.DateOf(s.now(), f.Loc).String()
+	if g, err := s.db.VisitPEG(r.Context(), f.Visit.ID); err == nil && g != nil { // answered on the desk's tablet
+		f.Values["peg_pain"], f.Values["peg_enjoyment"], f.Values["peg_activity"] = strconv.Itoa(g.Pain), strconv.Itoa(g.Enjoyment), strconv.Itoa(g.Activity)
+	}
 	f.Calc = doseCalc(f.Values, f.DoseMin, f.DoseMax)
 	s.render(w, r, http.StatusOK, web.InfusionRecordPage(s.meta(r, "Record infusion", "/nurse"), f))
 }
@@ -184,6 +187,11 @@ func recordInput(r *http.Request, f *web.RecordForm, now time.Time, st i18n.Styl
 	rec.Before = clinic.Vitals{Systolic: optional("before_bp_systolic"), Diastolic: optional("before_bp_diastolic"), HeartRate: optional("before_heart_rate"), SpO2: optional("before_spo2")}
 	rec.After = clinic.Vitals{Systolic: optional("after_bp_systolic"), Diastolic: optional("after_bp_diastolic"), HeartRate: optional("after_heart_rate"), SpO2: optional("after_spo2")}
 	rec.PainBefore, rec.PainAfter = optional("pain_before"), optional("pain_after")
+	if pain, enjoyment, activity := optional("peg_pain"), optional("peg_enjoyment"), optional("peg_activity"); pain != nil && enjoyment != nil && activity != nil {
+		rec.PEG = &clinic.PEG{Pain: *pain, Enjoyment: *enjoyment, Activity: *activity}
+	} else if pain != nil || enjoyment != nil || activity != nil {
+		p.Add("peg_pain", "Answer all three PEG questions, or none.")
+	}
 	for _, e := range clinic.SideEffects {
 		if sev := r.PostForm.Get("effect." + e.Code); sev != "" {
 			f.Effects[e.Code] = sev

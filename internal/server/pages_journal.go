@@ -31,7 +31,8 @@ func (s *Server) renderJournal(w http.ResponseWriter, r *http.Request, status in
 	if fields == nil {
 		fields = map[string]string{}
 	}
-	v := web.JournalView{Entries: entries, Chart: web.NewJournalChart(s.pageContext(r), entries, today), Form: form, Fields: fields, Today: today, Notice: portalNotice(r)}
+	v := web.JournalView{Entries: entries, Chart: web.NewJournalChart(s.pageContext(r), entries, today), Form: form, Fields: fields, Today: today, Notice: portalNotice(r),
+		PEGDue: pegDue(entries, today)}
 	s.render(w, r, status, web.JournalPage(s.meta(r, "My journal", "/portal/journal"), v))
 }
 
@@ -41,14 +42,14 @@ func (s *Server) portalAddJournal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := map[string]string{}
-	for _, k := range []string{"date", "pain", "sleep", "mobility", "mood", "breakthrough_medication", "note"} {
+	for _, k := range []string{"date", "pain", "sleep", "mobility", "mood", "breakthrough_medication", "breakthrough_doses",
+		"peg_pain", "peg_enjoyment", "peg_activity", "note"} {
 		form[k] = r.PostFormValue(k)
 	}
 	e, problems := journalFromForm(form)
-	_, loc := s.clinicInfo(r.Context())
 	err := problems.Err()
 	if err == nil {
-		_, err = s.db.AddJournal(r.Context(), id, e, clinic.DateOf(s.now(), loc))
+		_, err = s.db.AddJournal(r.Context(), id, e, s.now())
 	}
 	s.answerInvalid(w, r, err, "/portal/journal?done=journal", func(p refusal) {
 		s.renderJournal(w, r, p.Status, form, p.Fields)
@@ -78,5 +79,30 @@ func journalFromForm(form map[string]string) (clinic.JournalEntry, clinic.Proble
 		return &n
 	}
 	e.Sleep, e.Mobility, e.Mood = score("sleep"), score("mobility"), score("mood")
+	if v := strings.TrimSpace(form["breakthrough_doses"]); v != "" {
+		if n, err := strconv.Atoi(v); err != nil {
+			p.Add("breakthrough_doses", "Enter the whole doses you took that day, like 2.")
+		} else {
+			e.BreakthroughDoses = &n
+		}
+	}
+	pain, enjoyment, activity := score("peg_pain"), score("peg_enjoyment"), score("peg_activity")
+	switch {
+	case pain != nil && enjoyment != nil && activity != nil:
+		e.PEG = &clinic.PEG{Pain: *pain, Enjoyment: *enjoyment, Activity: *activity}
+	case pain != nil || enjoyment != nil || activity != nil:
+		p.Add("peg_pain", "Answer all three weekly questions, or none of them.")
+	}
 	return e, p
+}
+
+// pegDue reports whether the weekly PEG questions are due: no entry of the
+// last seven days answered them.
+func pegDue(entries []clinic.JournalEntry, today clinic.Date) bool {
+	for _, e := range entries {
+		if e.PEG != nil && today.DaysSince(e.On) < 7 {
+			return false
+		}
+	}
+	return true
 }

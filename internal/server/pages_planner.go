@@ -136,6 +136,9 @@ func (s *Server) workView(r *http.Request, desk bool) (v web.WorkView, err error
 	} else {
 		v.Title, v.Path = "Flagged patients", "/physician/flags"
 		v.Lists = []web.WorkTab{{Key: "flagged", Label: "Flagged", Count: counts.Flagged}}
+		if v.Held, err = s.db.HeldVisits(ctx); err != nil {
+			return v, err
+		}
 	}
 	v.List = string(list)
 	items, err := s.db.Work(ctx, list, v.Sort, now, 200)
@@ -295,7 +298,7 @@ func (s *Server) physicianSavePlan(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-var recordFields = []string{"started", "minutes", "route", "weight_kg", "dose_mg_per_kg_h", "dose_reason",
+var recordFields = []string{"started", "minutes", "route", "weight_kg", "dose_mg_per_kg_h", "dose_reason", "peg_pain", "peg_enjoyment", "peg_activity",
 	"before_bp_systolic", "before_bp_diastolic", "before_heart_rate", "before_spo2",
 	"after_bp_systolic", "after_bp_diastolic", "after_heart_rate", "after_spo2", "pain_before", "pain_after",
 	"relief_status", "relief_date"}
@@ -315,6 +318,32 @@ func (s *Server) physicianHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, loc := s.clinicInfo(r.Context())
-	work := []web.WorkTab{{Key: "flagged", Label: "flagged patients", Count: counts.Flagged}}
+	work := []web.WorkTab{{Key: "flagged", Label: "flagged patients", Count: counts.Flagged}, {Key: "held", Label: "visits on hold", Count: counts.Held}}
 	s.render(w, r, http.StatusOK, web.PhysicianHome(s.meta(r, "Patients", "/physician"), courses, loc, work))
+}
+
+// physicianClear clears a visit held by its screen, with the reason; a
+// refusal shows the list again with the reason kept.
+func (s *Server) physicianClear(w http.ResponseWriter, r *http.Request) {
+	id, err := urlID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, clinic.Errorf(clinic.EMALFORMED, "The form could not be read."))
+		return
+	}
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
+	reason := r.PostForm.Get("reason")
+	_, err = s.db.ClearHold(r.Context(), id, version, reason, s.now())
+	s.answerForm(w, r, err, "/physician/flags?done=cleared", func(p refusal) {
+		var v web.WorkView
+		if err := s.read(r, func(r *http.Request) (err error) { v, err = s.workView(r, false); return err }); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Clear = web.ClearForm{ID: id, Reason: reason, Message: p.Message, Fields: p.Fields}
+		s.render(w, r, p.Status, web.WorkListPage(s.meta(r, v.Title, v.Path), v))
+	})
 }

@@ -70,6 +70,11 @@ func (s *Server) portalView(ctx context.Context, id int64, view *web.PortalView)
 	if err != nil {
 		return err
 	}
+	consent, err := s.db.Consent(ctx, id)
+	if err != nil {
+		return err
+	}
+	view.ConsentDue = consent.Form != nil && !consent.Signed
 	for _, v := range visits {
 		switch {
 		case v.End.After(now) && (v.Status == clinic.StatusBooked || v.Status == clinic.StatusCheckedIn):

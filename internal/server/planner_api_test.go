@@ -122,7 +122,7 @@ func TestAPIPlanFromHistory(t *testing.T) {
 	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/appointments/%d/check-in", appt), desk, nil)
 	expect(t, "check in without a driver", status, 422, v)
 	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/appointments/%d/check-in", appt), desk,
-		map[string]any{"driver_name": "Ana Ruiz", "driver_phone": "602-555-0199"})
+		screenOK(map[string]any{"driver_name": "Ana Ruiz", "driver_phone": "602-555-0199"}))
 	expect(t, "check in", status, 200, v)
 	complete := fmt.Sprintf("/api/v1/appointments/%d/complete", appt)
 	record := map[string]any{"minutes": 60, "route": "iv", "dose_mg_per_kg_h": 0.7, "driver_confirmed": true,

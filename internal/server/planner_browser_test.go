@@ -66,7 +66,7 @@ func TestBrowserPlannerFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.CheckIn(ctx, a.ID, a.Version, testDriver, now); err != nil {
+	if _, err := f.db.CheckIn(ctx, a.ID, a.Version, testArrival, now); err != nil {
 		t.Fatal(err)
 	}
 	b := browsertest.Start(t)

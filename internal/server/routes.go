@@ -34,6 +34,8 @@ func (s *Server) routes() chi.Router {
 		r.Get("/invite/{token}", s.invitePage)
 		r.Get("/v/{token}", s.visitLinkPage) // the token is the key: no sign-in
 		r.Post("/v/{token}", s.visitLinkAction)
+		r.Get("/kiosk/{token}", s.kioskPage) // the desk's tablet, handed to one patient: the token is the key
+		r.Post("/kiosk/{token}", s.kioskSign)
 		r.Get("/o/{token}", s.offerLinkPage) // an offer's claim link: the token is the key
 		r.Post("/o/{token}", s.offerLinkAction)
 		r.Post("/invite/{token}", s.acceptInvite)
@@ -63,6 +65,8 @@ func (s *Server) routes() chi.Router {
 				r.Get("/chairs", s.adminChairs)
 				r.Post("/chairs", s.adminSaveChair)
 				r.Post("/chairs/{id}", s.adminSaveChair)
+				r.Get("/consent", s.adminConsent)
+				r.Post("/consent", s.adminSaveConsent)
 				r.Get("/protocols", s.adminProtocols)
 				r.Get("/protocols/new", s.adminProtocol)
 				r.Post("/protocols/new", s.adminSaveProtocol)
@@ -98,6 +102,7 @@ func (s *Server) routes() chi.Router {
 				r.Post("/patients/{id}/relief", s.deskRelief)
 				r.Post("/patients/{id}/infusions", s.deskImport)
 				r.Post("/patients/{id}/invite", s.deskInvite)
+				r.Post("/patients/{id}/kiosk", s.deskKiosk)
 				r.Post("/patients/{id}/revoke-portal", s.deskRevokePortal)
 				r.Get("/requests", s.deskRequests)
 				r.Post("/requests/{id}/answer", s.deskAnswerRequest)
@@ -121,6 +126,7 @@ func (s *Server) routes() chi.Router {
 				r.Use(s.requireRole(clinic.RolePhysician))
 				r.Get("/", s.physicianHome)
 				r.Get("/flags", s.physicianFlags)
+				r.Post("/appointments/{id}/clear", s.physicianClear)
 				r.Get("/patients/{id}", s.physicianPlan)
 				r.Post("/patients/{id}/plan", s.physicianSavePlan)
 				r.Post("/patients/{id}/additional", s.physicianAdditional)
@@ -131,6 +137,8 @@ func (s *Server) routes() chi.Router {
 				r.Post("/relief", s.portalRelief)
 				r.Post("/requests", s.portalRequest)
 				r.Get("/journal", s.portalJournal)
+				r.Get("/consent", s.portalConsent)
+				r.Post("/consent", s.portalSignConsent)
 				r.Post("/journal", s.portalAddJournal)
 				r.Get("/calendar", s.portalCalendar)
 				r.Post("/calendar/renew", s.portalCalendarRenew)
@@ -192,6 +200,11 @@ func (s *Server) routes() chi.Router {
 			r.With(desk).Post("/appointments/{id}/cancel", s.apiCancel)
 			r.With(desk).Post("/appointments/{id}/check-in", s.apiStatus(nil))
 			r.With(desk).Post("/appointments/{id}/no-show", s.apiStatus(s.db.NoShow))
+			r.With(s.requireRole(clinic.RolePhysician)).Post("/appointments/{id}/clear", s.apiClear)
+			// Consent forms (api_consent.go).
+			r.With(admin).Post("/consent-forms", s.apiCreateConsentForm)
+			r.With(admin).Get("/consent-forms", s.apiConsentForms)
+			r.With(everyStaff).Get("/consent-forms/current", s.apiCurrentConsentForm)
 			r.With(desk).Post("/messages/{id}/retry", s.apiRetryMessage)
 			// Filling freed chairs (api_fill.go).
 			r.With(desk).Get("/fill-candidates", s.apiFillCandidates)
@@ -217,6 +230,8 @@ func (s *Server) routes() chi.Router {
 				r.Get("/me/offers", s.apiMyOffers)
 				r.Post("/me/offers/{id}/claim", s.apiMyClaimOffer)
 				r.Post("/me/journal", s.apiMyJournal)
+				r.Get("/me/consent", s.apiMyConsent)
+				r.Post("/me/consent", s.apiMySignConsent)
 				r.Get("/me/calendar", s.apiMyCalendar)
 				r.Put("/me/language", s.apiMyLanguage)
 				r.Post("/me/calendar", s.apiMyCalendarCreate)

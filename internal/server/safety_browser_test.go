@@ -108,6 +108,10 @@ func TestBrowserSafetyGates(t *testing.T) {
 	if got := desk.Text("#appointment-status"); got != "Booked" {
 		t.Fatalf("status after the refused check-in: %q", got)
 	}
+	if got := desk.Text("#bp_systolic-error"); got == "" {
+		t.Fatal("checked in without a screen")
+	}
+	fillScreen(desk, "124", "78")
 	desk.Submit(map[string]string{"#driver_name": "Wendy Walker (daughter)", "#driver_phone": "(480) 555-0177"}, "#do-check-in")
 	if got := desk.Text("#appointment-status"); got != "Checked in" {
 		t.Fatalf("status after check-in with a driver: %q", got)

@@ -1,0 +1,98 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/jackc/pgx/v5"
+)
+
+// PEG answers and the signals between visits: the journal and the PEG
+// asked at a visit feed the plan's flags and the physician's charts.
+
+// PEGScore is one PEG answer: from the journal or asked at a visit.
+type PEGScore struct {
+	On            clinic.Date
+	PEG           clinic.PEG
+	Source        string // "journal" or "visit"
+	AppointmentID *int64
+}
+
+func pegScores(ctx context.Context, q querier, patientID int64, since clinic.Date) ([]PEGScore, error) {
+	rows, err := q.Query(ctx, `SELECT on_date, pain, enjoyment, activity, source, appointment_id FROM peg_scores
+		WHERE patient_id = $1 AND on_date >= $2 ORDER BY on_date, id`, patientID, since)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (PEGScore, error) {
+		var g PEGScore
+		err := r.Scan(&g.On, &g.PEG.Pain, &g.PEG.Enjoyment, &g.PEG.Activity, &g.Source, &g.AppointmentID)
+		return g, err
+	})
+}
+
+// setVisitPEG stores the PEG asked at an infusion visit before it starts
+// (the nurse's form or the patient's tablet); asked again, the newer
+// answer stands.
+func setVisitPEG(ctx context.Context, tx pgx.Tx, a clinic.Appointment, g clinic.PEG, loc *time.Location) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO peg_scores (patient_id, on_date, pain, enjoyment, activity, source, appointment_id)
+		VALUES ($1, $2, $3, $4, $5, 'visit', $6)
+		ON CONFLICT (appointment_id) DO UPDATE SET pain = $3, enjoyment = $4, activity = $5, created_at = now()`,
+		a.PatientID, clinic.DateOf(a.Start, loc), g.Pain, g.Enjoyment, g.Activity, a.ID)
+	return err
+}
+
+// VisitPEG is the PEG asked at a visit; nil when not yet asked.
+func (db *DB) VisitPEG(ctx context.Context, appointmentID int64) (*clinic.PEG, error) {
+	var g clinic.PEG
+	err := db.q(ctx).QueryRow(ctx, `SELECT pain, enjoyment, activity FROM peg_scores WHERE appointment_id = $1`, appointmentID).Scan(
+		&g.Pain, &g.Enjoyment, &g.Activity)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	return &g, mapError(err)
+}
+
+// refreshPatientPlan recomputes the plan of the patient's open course, if
+// there is one.
+func refreshPatientPlan(ctx context.Context, tx pgx.Tx, patientID int64, now time.Time, sched clinic.Schedule) error {
+	c, err := courseOfPatient(ctx, tx, patientID)
+	if err != nil || c == nil {
+		return err
+	}
+	return refreshPlan(ctx, tx, c.ID, now, sched)
+}
+
+// RefreshSignals recomputes the stored plans whose signals between visits
+// may have changed with the day: those of patients with journal entries in
+// the signals' windows, or just out of them. It runs daily.
+func (db *DB) RefreshSignals(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		sched, err := db.schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		today := clinic.DateOf(now, sched.Loc)
+		rows, err := tx.Query(ctx, `SELECT c.id FROM courses c WHERE c.phase = 'maintenance' AND EXISTS (
+			SELECT 1 FROM journal_entries j WHERE j.patient_id = c.patient_id AND j.on_date >= $1) ORDER BY c.id`,
+			today.AddDays(-signalDays-1))
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := refreshPlan(ctx, tx, id, now, sched); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
