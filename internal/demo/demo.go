@@ -48,6 +48,9 @@ type Clinic struct {
 	// Freed are visits of the next clinic day the patients called this
 	// morning to cancel: their chairs are free to fill.
 	Freed []Freed
+	// Consent is the clinic's consent form (version 1), in English and
+	// Spanish; each patient who has started treatment signed it.
+	Consent clinic.ConsentForm
 }
 
 // Freed is a visit cancelled before it happened.
@@ -81,6 +84,9 @@ type Patient struct {
 	Visits   []Visit     // appointments, in time order
 	Imported []*Infusion // infusions from a previous clinic's paper chart
 	Journal  []clinic.JournalEntry
+	// Consented is true for a patient who signed the consent form: every
+	// one who has had an infusion; not yet a patient whose first is to come.
+	Consented bool
 }
 
 // Course is a patient's treatment course.
@@ -190,6 +196,10 @@ func Generate(now time.Time) (*Clinic, error) {
 	g.patients()
 	g.busyToday(TodayVisits)
 	g.journal(&c.Patients[0])
+	c.Consent = ConsentForm()
+	for i := range c.Patients {
+		c.Patients[i].Consented = startedTreatment(c.Patients[i], now)
+	}
 	c.Waitlist = g.waitlist(2)
 	c.Freed = g.freed(2)
 	c.Accounts[len(c.Accounts)-1].Name = c.Patients[0].FullName()
@@ -836,6 +846,59 @@ func (g *generator) lastDose(p *Patient) float64 {
 	return dose
 }
 
+// lastPEG is the day of the latest entry with PEG answers (the first
+// entry's day when none has).
+func lastPEG(journal []clinic.JournalEntry) clinic.Date {
+	last := journal[0].On
+	for _, e := range journal {
+		if e.PEG != nil {
+			last = e.On
+		}
+	}
+	return last
+}
+
+// startedTreatment reports whether the patient has had an infusion: a
+// visit's infusion given before now, or one from a paper chart.
+func startedTreatment(p Patient, now time.Time) bool {
+	if len(p.Imported) > 0 {
+		return true
+	}
+	for _, v := range p.Visits {
+		if v.Infusion != nil && v.Start.Before(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// ConsentForm is the demo clinic's consent form, version 1.
+func ConsentForm() clinic.ConsentForm {
+	return clinic.ConsentForm{Title: "Consent to ketamine infusion therapy",
+		Body: `I agree to receive ketamine by intravenous infusion for chronic pain, given by the clinic's nurses under a physician's supervision.
+
+I understand that:
+- Ketamine can cause dizziness, nausea, blurred vision, a feeling of being detached (dissociation), a rise in blood pressure and, rarely, confusion or distressing dreams. Most effects fade within an hour or two of the infusion.
+- My blood pressure and my answers to the screening questions are checked before every infusion; the infusion may be postponed until a physician has reviewed them.
+- I must not drive, operate machinery or make important decisions until the next day, and an adult must take me home.
+- I will tell the clinic if I am or may be pregnant, if I have ever had psychosis, or if I have used alcohol or drugs in the last 24 hours.
+- Relief varies from person to person and may not last; the clinic plans my next infusion from what I report.
+- I may stop treatment at any time.
+
+My questions have been answered.`,
+		BodyES: `Acepto recibir ketamina por infusión intravenosa para el dolor crónico, administrada por el personal de enfermería de la clínica bajo la supervisión de un médico.
+
+Entiendo que:
+- La ketamina puede causar mareo, náuseas, visión borrosa, una sensación de desconexión (disociación), un aumento de la presión arterial y, en raras ocasiones, confusión o sueños angustiantes. La mayoría de los efectos desaparecen una o dos horas después de la infusión.
+- Mi presión arterial y mis respuestas a las preguntas de detección se revisan antes de cada infusión; la infusión puede posponerse hasta que un médico las haya revisado.
+- No debo conducir, manejar maquinaria ni tomar decisiones importantes hasta el día siguiente, y un adulto debe llevarme a casa.
+- Informaré a la clínica si estoy o podría estar embarazada, si alguna vez he tenido psicosis o si he consumido alcohol o drogas en las últimas 24 horas.
+- El alivio varía de una persona a otra y puede no durar; la clínica planifica mi próxima infusión a partir de lo que yo informe.
+- Puedo dejar el tratamiento en cualquier momento.
+
+Mis preguntas han sido respondidas.`}
+}
+
 // journal gives the demo patient six weeks of symptom journal: pain low
 // after each infusion, creeping up as relief fades.
 func (g *generator) journal(p *Patient) {
@@ -857,6 +920,14 @@ func (g *generator) journal(p *Patient) {
 		e := clinic.JournalEntry{On: d, Pain: pain, Sleep: score(9 - pain + g.between(-1, 1)), Mobility: score(8 - pain/2), Mood: score(9 - pain + g.between(-2, 1))}
 		if pain >= 6 && g.rng.IntN(2) == 0 {
 			e.Breakthrough = "Ibuprofen 400 mg"
+			doses := 1 + g.rng.IntN(2)
+			e.BreakthroughDoses = &doses
+		} else if pain >= 4 {
+			none := 0
+			e.BreakthroughDoses = &none
+		}
+		if len(p.Journal) == 0 || d.DaysSince(lastPEG(p.Journal)) >= 7 { // the weekly questions
+			e.PEG = &clinic.PEG{Pain: pain, Enjoyment: clampInt(pain-1+g.between(-1, 1), 0, 10), Activity: clampInt(pain+g.between(-1, 1), 0, 10)}
 		}
 		p.Journal = append(p.Journal, e)
 	}

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
@@ -66,6 +67,10 @@ func load(s *postgres.Seeder, c *Clinic, passwordHash string, sum *Summary) erro
 			return err
 		}
 	}
+	form, err := s.ConsentForm(c.Consent)
+	if err != nil {
+		return err
+	}
 	patientIDs := make([]int64, len(c.Patients))
 	for i, dp := range c.Patients {
 		p, err := s.Patient(dp.Patient)
@@ -79,6 +84,11 @@ func load(s *postgres.Seeder, c *Clinic, passwordHash string, sum *Summary) erro
 		for _, e := range dp.Journal {
 			if err := s.Journal(p.ID, e); err != nil {
 				return fmt.Errorf("demo patient %d's journal: %w", i, err)
+			}
+		}
+		if dp.Consented {
+			if err := s.Signature(p.ID, form, dp.Language, dp.FullName(), firstVisit(dp)); err != nil {
+				return fmt.Errorf("demo patient %d's consent: %w", i, err)
 			}
 		}
 		sum.Patients++
@@ -109,6 +119,23 @@ func load(s *postgres.Seeder, c *Clinic, passwordHash string, sum *Summary) erro
 		}
 	}
 	return s.Audit(clinic.AuditEntry{Action: "demo.load", Entity: "clinic", After: sum})
+}
+
+// firstVisit is when a patient signed the consent form: before their
+// first visit (a paper chart's patient: before the first infusion in it).
+func firstVisit(p Patient) time.Time {
+	first := time.Now()
+	for _, v := range p.Visits {
+		if v.Start.Before(first) {
+			first = v.Start
+		}
+	}
+	for _, inf := range p.Imported {
+		if t := inf.GivenOn.At(9*60, time.UTC); t.Before(first) {
+			first = t
+		}
+	}
+	return first.Add(-time.Hour)
 }
 
 // ids are the stored ids of the demo's chairs, protocols and accounts, by

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -150,8 +151,30 @@ func (s *Seeder) Audit(e clinic.AuditEntry) error { return audit(s.ctx, s.tx, e)
 
 // Journal stores one symptom journal entry of a patient.
 func (s *Seeder) Journal(patientID int64, e clinic.JournalEntry) error {
-	_, err := s.tx.Exec(s.ctx, `INSERT INTO journal_entries (patient_id, on_date, pain, sleep, mobility, mood, breakthrough, note)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, patientID, e.On, e.Pain, e.Sleep, e.Mobility, e.Mood, e.Breakthrough, e.Note)
+	err := s.tx.QueryRow(s.ctx, `INSERT INTO journal_entries (patient_id, on_date, pain, sleep, mobility, mood, breakthrough, breakthrough_doses, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, patientID, e.On, e.Pain, e.Sleep, e.Mobility, e.Mood, e.Breakthrough,
+		e.BreakthroughDoses, e.Note).Scan(&e.ID)
+	if err != nil || e.PEG == nil {
+		return err
+	}
+	_, err = s.tx.Exec(s.ctx, `INSERT INTO peg_scores (patient_id, on_date, pain, enjoyment, activity, source, journal_id)
+		VALUES ($1, $2, $3, $4, $5, 'journal', $6)`, patientID, e.On, e.PEG.Pain, e.PEG.Enjoyment, e.PEG.Activity, e.ID)
+	return err
+}
+
+// ConsentForm stores a version of the consent form.
+func (s *Seeder) ConsentForm(f clinic.ConsentForm) (clinic.ConsentForm, error) {
+	err := s.tx.QueryRow(s.ctx, `INSERT INTO consent_forms (version, title, body, body_es) VALUES (1, $1, $2, $3) RETURNING id, version`,
+		f.Title, f.Body, f.BodyES).Scan(&f.ID, &f.Version)
+	return f, err
+}
+
+// Signature stores a patient's signature of form, in the portal in their
+// language, at signedAt.
+func (s *Seeder) Signature(patientID int64, f clinic.ConsentForm, lang i18n.Lang, name string, signedAt time.Time) error {
+	_, lang = f.Text(lang)
+	_, err := s.tx.Exec(s.ctx, `INSERT INTO consent_signatures (patient_id, form_id, version, lang, text_sha256, signed_name, signed_at, via)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'portal')`, patientID, f.ID, f.Version, lang, f.TextHash(lang), name, signedAt)
 	return err
 }
 

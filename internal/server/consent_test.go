@@ -48,8 +48,10 @@ func TestAPIConsentGate(t *testing.T) {
 		return status, v
 	}
 
+	// The demo clinic has version 1; the admin writes the next.
 	status, _, v := f.api("GET", "/api/v1/consent-forms/current", desk, nil)
-	expect(t, "no form yet", status, 404, v)
+	expect(t, "the demo's form", status, 200, v)
+	was := obj(v)["version"].(float64)
 	status, _, v = f.api("POST", "/api/v1/consent-forms", desk, map[string]any{"title": "Consent", "body": "…"})
 	expect(t, "the desk writes a form", status, 403, v)
 	status, _, v = f.api("POST", "/api/v1/consent-forms", admin, map[string]any{"title": " ", "body": ""})
@@ -59,10 +61,10 @@ func TestAPIConsentGate(t *testing.T) {
 	}
 	status, _, v = f.api("POST", "/api/v1/consent-forms", admin, map[string]any{"title": "Consent to ketamine infusion therapy",
 		"body": "I understand that ketamine is given under supervision…", "body_es": "Entiendo que la ketamina se administra bajo supervisión…"})
-	expect(t, "version 1", status, 201, v)
+	expect(t, "a new version", status, 201, v)
 	v1 := obj(v)
-	if v1["version"] != 1.0 || len(v1["sha256"].(string)) != 64 {
-		t.Fatalf("version 1: %v", v1)
+	if v1["version"] != was+1 || len(v1["sha256"].(string)) != 64 {
+		t.Fatalf("the new version: %v", v1)
 	}
 	status, _, v = f.api("GET", "/api/v1/consent-forms/current", nurse, nil)
 	expect(t, "current", status, 200, v)
@@ -84,16 +86,16 @@ func TestAPIConsentGate(t *testing.T) {
 	}
 
 	// The patient signs: a wrong version, a wrong name, then right.
-	status, _, v = f.api("POST", "/api/v1/me/consent", patient, map[string]any{"form_id": v1["id"], "version": 2, "signed_name": "Test Consentino"})
+	status, _, v = f.api("POST", "/api/v1/me/consent", patient, map[string]any{"form_id": v1["id"], "version": was, "signed_name": "Test Consentino"})
 	expect(t, "a version that is not current", status, 409, v)
-	status, _, v = f.api("POST", "/api/v1/me/consent", patient, map[string]any{"form_id": v1["id"], "version": 1, "signed_name": "Someone Else"})
+	status, _, v = f.api("POST", "/api/v1/me/consent", patient, map[string]any{"form_id": v1["id"], "version": v1["version"], "signed_name": "Someone Else"})
 	expect(t, "another name", status, 422, v)
 	if fields(v)["signed_name"] == nil {
 		t.Fatalf("fields %v", fields(v))
 	}
-	status, _, v = f.api("POST", "/api/v1/me/consent", patient, map[string]any{"form_id": v1["id"], "version": 1, "signed_name": " test  consentino "})
+	status, _, v = f.api("POST", "/api/v1/me/consent", patient, map[string]any{"form_id": v1["id"], "version": v1["version"], "signed_name": " test  consentino "})
 	expect(t, "sign", status, 201, v)
-	if obj(v)["version"] != 1.0 || obj(v)["signed_name"] != "test consentino" || obj(v)["sha256"] != v1["sha256"] || obj(v)["via"] != "portal" {
+	if obj(v)["version"] != v1["version"] || obj(v)["signed_name"] != "test consentino" || obj(v)["sha256"] != v1["sha256"] || obj(v)["via"] != "portal" {
 		t.Fatalf("signature %v", v)
 	}
 	status, _, v = f.api("GET", "/api/v1/me/consent", patient, nil)
@@ -108,7 +110,7 @@ func TestAPIConsentGate(t *testing.T) {
 	status, _, v = f.api("POST", "/api/v1/consent-forms", admin, map[string]any{"title": "Consent to ketamine infusion therapy", "body": "Version two."})
 	expect(t, "version 2", status, 201, v)
 	v2 := obj(v)
-	if v2["version"] != 2.0 {
+	if v2["version"] != was+2 {
 		t.Fatalf("version 2: %v", v2)
 	}
 	status, _, v = f.api("POST", "/api/v1/appointments/"+fmt.Sprint(int64(first))+"/cancel", desk, map[string]any{"reason": "test"})
@@ -119,7 +121,7 @@ func TestAPIConsentGate(t *testing.T) {
 	if !strings.Contains(obj(obj(v)["error"])["message"].(string), "earlier version") {
 		t.Fatalf("refusal %v", v)
 	}
-	status, _, v = f.api("POST", "/api/v1/me/consent", patient, map[string]any{"form_id": v2["id"], "version": 2, "signed_name": "Test Consentino"})
+	status, _, v = f.api("POST", "/api/v1/me/consent", patient, map[string]any{"form_id": v2["id"], "version": v2["version"], "signed_name": "Test Consentino"})
 	expect(t, "sign version 2", status, 201, v)
 	status, v = checkIn(second)
 	expect(t, "check-in after signing version 2", status, 200, v)
@@ -146,6 +148,7 @@ func TestAPIScreeningHold(t *testing.T) {
 		expect(t, "course", status, 201, v)
 		status, _, v = f.api("POST", "/api/v1/appointments", desk, map[string]any{"patient_id": pid, "kind": "maintenance", "start": start})
 		expect(t, "book", status, 201, v)
+		signConsent(t, f, int64(pid))
 		return obj(v)["id"].(float64), fmt.Sprintf("/api/v1/appointments/%d", int64(obj(v)["id"].(float64)))
 	}
 	driver := map[string]any{"driver_name": "Ana Ruiz", "driver_phone": "312-555-0100"}

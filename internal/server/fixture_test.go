@@ -209,3 +209,22 @@ func screenOK(body map[string]any) map[string]any {
 	}
 	return out
 }
+
+// signConsent signs the clinic's current consent form as the patient (the
+// demo clinic has one), so that their infusion visits can be checked in.
+func signConsent(t *testing.T, f *fixture, patientID int64) {
+	t.Helper()
+	ctx := context.Background()
+	form, err := f.db.CurrentConsentForm(ctx)
+	if err != nil || form == nil {
+		t.Fatalf("no consent form to sign (%v)", err)
+	}
+	p, err := f.db.Patient(ctx, patientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.SignConsent(ctx, patientID, clinic.SignatureRequest{FormID: form.ID, Version: form.Version, SignedName: p.FullName()},
+		postgres.Signing{Lang: p.Language, Via: "portal"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}

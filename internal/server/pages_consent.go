@@ -147,7 +147,7 @@ func (s *Server) kioskSign(w http.ResponseWriter, r *http.Request) {
 	}
 	req, problems := signatureFromForm(r)
 	var peg *clinic.PEG
-	if r.PostForm.Has("peg_pain") || r.PostForm.Has("peg_enjoyment") || r.PostForm.Has("peg_activity") {
+	if r.PostForm.Get("ask_peg") == "1" {
 		g, ok := pegFromForm(r, problems)
 		if ok {
 			peg = &g

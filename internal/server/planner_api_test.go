@@ -119,6 +119,7 @@ func TestAPIPlanFromHistory(t *testing.T) {
 		"start": "2026-05-22T09:00:00-07:00", "chair_id": chair})
 	expect(t, "book today", status, 201, v)
 	appt := int64(obj(v)["id"].(float64))
+	signConsent(t, f, pid)
 	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/appointments/%d/check-in", appt), desk, nil)
 	expect(t, "check in without a driver", status, 422, v)
 	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/appointments/%d/check-in", appt), desk,

@@ -66,6 +66,7 @@ func TestBrowserPlannerFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	signConsent(t, f, p.ID)
 	if _, err := f.db.CheckIn(ctx, a.ID, a.Version, testArrival, now); err != nil {
 		t.Fatal(err)
 	}

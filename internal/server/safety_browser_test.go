@@ -97,6 +97,7 @@ func TestBrowserSafetyGates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	signConsent(t, f, walker.ID)
 	desk.Open(f.srv.URL + fmt.Sprintf("/desk/appointments/%d", visit.ID))
 	if got := desk.Text("#driver-on-file"); !strings.Contains(got, "No driver or escort is on file") {
 		t.Fatalf("check-in form: %q", got)

@@ -75,6 +75,7 @@ func TestAPISafetyGates(t *testing.T) {
 	status, _, v = f.api("POST", "/api/v1/appointments", desk, map[string]any{"patient_id": other, "kind": "maintenance", "start": "2026-03-02T10:00:00-06:00"})
 	expect(t, "today's visit", status, 201, v)
 	visit := int64(obj(v)["id"].(float64))
+	signConsent(t, f, int64(other))
 	status, _, v = f.api("POST", fmt.Sprintf("/api/v1/appointments/%d/check-in", visit), desk, nil)
 	expect(t, "check-in without a driver", status, 422, v)
 	if fields(v)["driver_name"] == nil || fields(v)["driver_phone"] == nil {
