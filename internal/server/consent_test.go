@@ -287,4 +287,11 @@ func TestAPIJournalSignals(t *testing.T) {
 	if count < 1 {
 		t.Fatalf("the flagged count is %v", count)
 	}
+	// The plan page charts PEG and function beside relief, infusions marked.
+	_, planPage := f.get(f.signIn(clinic.RolePhysician), fmt.Sprintf("/physician/patients/%d", int64(pid)))
+	for _, want := range []string{`id="signal-chart"`, `class="peg-line"`, ">6.3<", "infusion-mark", "More breakthrough medication"} {
+		if !strings.Contains(planPage, want) {
+			t.Errorf("the plan page lacks %s", want)
+		}
+	}
 }

@@ -244,6 +244,7 @@ func (s *Server) renderPhysicianPlanWith(w http.ResponseWriter, r *http.Request,
 			v.Form = *form
 		}
 		v.Chart = web.NewReliefChart(s.pageContext(r), plan.History, clinic.DateOf(s.now(), plan.Loc))
+		v.Signals = signalChart(r, s, plan)
 		for i, h := range plan.History {
 			row := web.HistoryRow{Date: h.GivenOn, Phase: h.Phase, Dose: h.DoseRate, Relief: reliefText(s.locale(r).Style, h.GivenOn, h.Relief)}
 			if i+1 < len(plan.History) {
@@ -346,4 +347,18 @@ func (s *Server) physicianClear(w http.ResponseWriter, r *http.Request) {
 		v.Clear = web.ClearForm{ID: id, Reason: reason, Message: p.Message, Fields: p.Fields}
 		s.render(w, r, p.Status, web.WorkListPage(s.meta(r, v.Title, v.Path), v))
 	})
+}
+
+// signalChart is the plan page's chart of PEG and function, with the
+// infusions marked.
+func signalChart(r *http.Request, s *Server, plan postgres.PlanView) web.SignalChart {
+	peg := make([]web.PEGPoint, len(plan.PEG))
+	for i, g := range plan.PEG {
+		peg[i] = web.PEGPoint{On: g.On, PEG: g.PEG}
+	}
+	var given []clinic.Date
+	for _, h := range plan.History {
+		given = append(given, h.GivenOn)
+	}
+	return web.NewSignalChart(s.pageContext(r), plan.Journal, peg, given, clinic.DateOf(s.now(), plan.Loc))
 }
