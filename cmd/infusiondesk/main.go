@@ -221,7 +221,8 @@ func pprofHandler() http.Handler {
 
 // delivery is how messages go out: each channel configured, or off.
 func delivery(cfg config, log *slog.Logger) postgres.Delivery {
-	d := postgres.Delivery{BaseURL: cfg.BaseURL, Log: log, EmailOff: mailOff, SMSOff: smsOff, RetryBase: cfg.MessageRetry}
+	d := postgres.Delivery{BaseURL: cfg.BaseURL, Log: log, EmailOff: mailOff, SMSOff: smsOff, RetryBase: cfg.MessageRetry,
+		BetweenVisits: time.Hour}
 	if cfg.Mail != nil {
 		d.Email = mail.NewSender(*cfg.Mail)
 		log.Info("email is on", "smtp", fmt.Sprintf("%s:%d", cfg.Mail.Host, cfg.Mail.Port), "from", cfg.Mail.From)

@@ -28,6 +28,7 @@ const (
 	MessageCancelled    MessageKind = "cancelled"
 	MessageInvitation   MessageKind = "invitation"
 	MessageOffer        MessageKind = "offer" // a freed slot offered, with its claim link
+	MessagePEG          MessageKind = "peg"   // the weekly PEG questions, asked in the portal
 )
 
 // Channel is how a message reaches the patient.
@@ -424,6 +425,50 @@ func (i Invitation) HTML() string { return htmlParagraphs(i.lines(), "", i.Link,
 // SMS is the invitation as a text message.
 func (i Invitation) SMS() string {
 	return i.ClinicName + ": " + i.Locale.T("set up your patient portal within %d hours: %s", int(i.Valid/time.Hour), i.Link)
+}
+
+// PEGReminder asks a patient the weekly PEG questions in the portal. It
+// names no condition, dose or score: only that there are questions.
+type PEGReminder struct {
+	ClinicName, FirstName, Link string
+	Locale                      i18n.Locale
+}
+
+// Subject is the reminder's subject line.
+func (r PEGReminder) Subject() string {
+	return r.Locale.T("Three questions for this week") + " — " + r.ClinicName
+}
+
+func (r PEGReminder) lines() []string {
+	l := r.Locale
+	return []string{
+		l.T("Hello %s,", r.FirstName),
+		l.T("How has your pain been this week? Your care team asks three short questions each week to follow how you are doing between visits."),
+		l.T("Answer them in your patient portal:"),
+		r.Link,
+	}
+}
+
+// Text is the reminder's plain-text part.
+func (r PEGReminder) Text() string { return strings.Join(r.lines(), "\n\n") + "\n" }
+
+// HTML is the reminder's HTML part.
+func (r PEGReminder) HTML() string { return htmlParagraphs(r.lines(), "", r.Link, r.Link) }
+
+// SMS is the reminder as a text message.
+func (r PEGReminder) SMS() string {
+	return r.ClinicName + ": " + r.Locale.T("How has your pain been this week? Answer three short questions in your patient portal: %s", r.Link)
+}
+
+// PEGEveryDays is how often the portal asks PEG, and reminds.
+const PEGEveryDays = 7
+
+// PEGReminderDue decides whether a patient is reminded of the weekly PEG
+// today: neither an answer nor a reminder in the last PEGEveryDays days
+// (nil: never).
+func PEGReminderDue(lastAnswer, lastReminder *Date, today Date) bool {
+	recent := func(d *Date) bool { return d != nil && today.DaysSince(*d) < PEGEveryDays }
+	return !recent(lastAnswer) && !recent(lastReminder)
 }
 
 // Outgoing is one message, finished, as it is handed to the mail server

@@ -325,3 +325,36 @@ func TestMessagesInSpanish(t *testing.T) {
 		t.Errorf("no Spanish for %q", k)
 	}
 }
+
+func TestPEGReminderDue(t *testing.T) {
+	today := D(2026, 12, 3)
+	ago := func(n int) *Date { d := today.AddDays(-n); return &d }
+	tests := []struct {
+		name           string
+		answer, remind *Date
+		want           bool
+	}{
+		{"never asked", nil, nil, true},
+		{"answered 6 days ago", ago(6), nil, false},
+		{"answered 7 days ago", ago(7), nil, true},
+		{"reminded 6 days ago, no answer", nil, ago(6), false},
+		{"reminded 7 days ago, no answer", nil, ago(7), true},
+		{"answered 10, reminded 3 days ago", ago(10), ago(3), false},
+	}
+	for _, tt := range tests {
+		if got := PEGReminderDue(tt.answer, tt.remind, today); got != tt.want {
+			t.Errorf("%s: due = %v; want %v", tt.name, got, tt.want)
+		}
+	}
+	r := PEGReminder{ClinicName: "Desert Bloom", FirstName: "Ana", Link: "https://clinic.example/portal/journal"}
+	for _, text := range []string{r.Subject(), r.Text(), r.HTML(), r.SMS()} {
+		for _, never := range []string{"ketamine", "pain score", "mg", "diagnos"} {
+			if strings.Contains(strings.ToLower(text), never) {
+				t.Errorf("the reminder says %q: %s", never, text)
+			}
+		}
+	}
+	if !strings.Contains(r.SMS(), r.Link) || len([]rune(r.SMS())) > MaxSMS {
+		t.Errorf("the text message: %q", r.SMS())
+	}
+}

@@ -39,6 +39,9 @@ type Delivery struct {
 	// for one whose process died, and tried again; 0: 5 min.
 	RescueAfter  time.Duration
 	PollInterval time.Duration // 0: River's (1 s)
+	// BetweenVisits is how often the work between visits runs (the
+	// signals recomputed, the weekly PEG reminders written); 0: never.
+	BetweenVisits time.Duration
 	Log          *slog.Logger
 	Now          func() time.Time // nil: time.Now
 }
@@ -69,6 +72,9 @@ func (db *DB) StartDelivery(ctx context.Context, d Delivery) (*Delivering, error
 	if err := river.AddWorkerSafely(workers, &messageWorker{db: db, d: d}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &betweenVisitsWorker{db: db, d: d}); err != nil {
+		return nil, err
+	}
 	cfg := &river.Config{
 		Schema:               RiverSchema,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp.Or(d.Workers, 4)}},
@@ -78,6 +84,10 @@ func (db *DB) StartDelivery(ctx context.Context, d Delivery) (*Delivering, error
 		RescueStuckJobsAfter: cmp.Or(d.RescueAfter, 5*time.Minute),
 		RetryPolicy:          backoff{base: cmp.Or(d.RetryBase, 30*time.Second), max: cmp.Or(d.RetryMax, time.Hour)},
 		FetchPollInterval:    d.PollInterval,
+	}
+	if d.BetweenVisits > 0 {
+		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(d.BetweenVisits),
+			func() (river.JobArgs, *river.InsertOpts) { return betweenVisitsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
 	}
 	if d.PollInterval > 0 {
 		cfg.FetchCooldown = min(d.PollInterval, 100*time.Millisecond)
@@ -267,6 +277,9 @@ func (db *DB) writeMessage(ctx context.Context, tx pgx.Tx, id int64, m pendingMe
 	switch {
 	case m.kind == clinic.MessageInvitation:
 		o.Write(clinic.Invitation{ClinicName: sched.Settings.Name, FirstName: m.first, Link: m.link, Valid: InvitationTTL, Locale: l})
+	case m.kind == clinic.MessagePEG:
+		link, _ := url.JoinPath(baseURL, "portal", "journal")
+		o.Write(clinic.PEGReminder{ClinicName: sched.Settings.Name, FirstName: m.first, Link: link, Locale: l})
 	case m.kind == clinic.MessageOffer && m.offerID != nil:
 		n, err := db.offerNotice(ctx, tx, id, *m.offerID, m.patientID, sched, l, baseURL, now)
 		if err != nil || n == nil {
@@ -368,4 +381,31 @@ func noticeFor(ctx context.Context, tx pgx.Tx, kind clinic.MessageKind, visits, 
 		n.Was = append(n.Was, clinic.NoticeVisit{Start: w.Start})
 	}
 	return n, linkTo, nil
+}
+
+// betweenVisitsArgs is the hourly job of the work between visits.
+type betweenVisitsArgs struct{}
+
+func (betweenVisitsArgs) Kind() string { return "between_visits" }
+
+type betweenVisitsWorker struct {
+	river.WorkerDefaults[betweenVisitsArgs]
+	db *DB
+	d  Delivery
+}
+
+// Work recomputes the plans whose signals the day may have changed and
+// schedules the weekly PEG reminders due.
+func (w *betweenVisitsWorker) Work(ctx context.Context, _ *river.Job[betweenVisitsArgs]) error {
+	now := w.d.now()
+	plans, err := w.db.RefreshSignals(ctx, now)
+	if err != nil {
+		return err
+	}
+	reminders, err := w.db.SchedulePEGReminders(ctx, now)
+	if err != nil {
+		return err
+	}
+	w.d.Log.Info("between visits", "plans_recomputed", plans, "peg_reminders", reminders)
+	return nil
 }

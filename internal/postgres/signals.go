@@ -96,3 +96,69 @@ func (db *DB) RefreshSignals(ctx context.Context, now time.Time) (int, error) {
 	})
 	return n, err
 }
+
+// pegReminderHour is the clinic-local hour the weekly PEG reminders go
+// out at, at the earliest.
+const pegReminderHour = 10
+
+// SchedulePEGReminders writes the weekly PEG reminder of every patient
+// with a portal account and a course under way who is due one
+// (clinic.PEGReminderDue), by the channels they accept; it returns how
+// many messages it scheduled. Run again the same day, it schedules none.
+func (db *DB) SchedulePEGReminders(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		n = 0
+		sched, err := db.schedule(ctx, tx)
+		if err != nil {
+			return err
+		}
+		today := clinic.DateOf(now, sched.Loc)
+		var due []int64
+		rows, err := tx.Query(ctx, `
+			SELECT p.id, (SELECT max(on_date) FROM peg_scores g WHERE g.patient_id = p.id),
+			       (SELECT max(scheduled_for) FROM messages m WHERE m.patient_id = p.id AND m.kind = 'peg')
+			FROM patients p
+			WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = p.id AND u.disabled_at IS NULL)
+			  AND EXISTS (SELECT 1 FROM courses c WHERE c.patient_id = p.id AND c.phase IN ('loading', 'maintenance'))
+			ORDER BY p.id`)
+		if err != nil {
+			return err
+		}
+		var id int64
+		var answered *clinic.Date
+		var reminded *time.Time
+		_, err = pgx.ForEachRow(rows, []any{&id, &answered, &reminded}, func() error {
+			var last *clinic.Date
+			if reminded != nil {
+				d := clinic.DateOf(*reminded, sched.Loc)
+				last = &d
+			}
+			if clinic.PEGReminderDue(answered, last, today) {
+				due = append(due, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// Sent in the morning, not at the hour the job happens to run.
+		at := now
+		if morning := today.At(pegReminderHour*60, sched.Loc); at.Before(morning) {
+			at = morning
+		}
+		var ms []newMessage
+		for _, pid := range due {
+			to, err := recipient(ctx, tx, pid)
+			if err != nil {
+				return err
+			}
+			for _, ch := range to.Channels(sched.Settings.Reminders) {
+				ms = append(ms, newMessage{PatientID: pid, Kind: clinic.MessagePEG, Channel: ch, At: at})
+			}
+		}
+		n = len(ms)
+		return db.enqueueMessages(ctx, tx, ms)
+	})
+	return n, err
+}
