@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/infusiondesk/infusiondesk/internal/auth"
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/i18n"
@@ -21,7 +22,7 @@ import (
 func TestBrowserAccessibleEveryPage(t *testing.T) {
 	f := newFixture(t)
 	pages := staffPages(t, f)
-	pages[clinic.RolePatient] = []string{"/portal", "/portal/journal", "/portal/calendar", "/portal/book"}
+	pages[clinic.RolePatient] = []string{"/portal", "/portal/journal", "/portal/consent", "/portal/calendar", "/portal/book"}
 	// The public pages: sign-in, an invitation and a visit link (from a
 	// real confirmation).
 	ctx := context.Background()
@@ -45,6 +46,8 @@ func TestBrowserAccessibleEveryPage(t *testing.T) {
 	if len(public) != 3 {
 		t.Fatal("no visit link in the confirmation")
 	}
+	// The desk's tablet, handed to the patient to sign and answer PEG.
+	public = append(public, kioskLink(t, f, p.ID))
 
 	b := browsertest.Start(t)
 	check := func(tab *browsertest.Tab, urls []string) {
@@ -77,6 +80,30 @@ func TestBrowserAccessibleEveryPage(t *testing.T) {
 		}
 	}
 	check(b.Tab(t), public)
+}
+
+// kioskLink is the page of the desk's tablet handed to patient id, for
+// their next visit.
+func kioskLink(t *testing.T, f *fixture, patientID int64) string {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), f.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var desk, visit int64
+	if err := conn.QueryRow(context.Background(), `SELECT id FROM users WHERE email = $1`, f.email(clinic.RoleFrontDesk)).Scan(&desk); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(context.Background(), `SELECT id FROM appointments WHERE patient_id = $1 ORDER BY starts_at LIMIT 1`, patientID).Scan(&visit); err != nil {
+		t.Fatal(err)
+	}
+	token, hash := auth.NewToken()
+	ctx := clinic.WithActor(context.Background(), clinic.Actor{User: &clinic.User{ID: desk, Role: clinic.RoleFrontDesk}})
+	if err := f.db.OpenKiosk(ctx, patientID, &visit, hash, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return f.srv.URL + "/kiosk/" + token
 }
 
 // accountPatient is the patient record of the demo's patient account.

@@ -65,6 +65,6 @@ func staffPages(t *testing.T, f *fixture) map[clinic.Role][]string {
 		clinic.RoleNurse:     {"/nurse", "/nurse/day-sheet"},
 		clinic.RolePhysician: {"/physician", "/physician/flags", fmt.Sprintf("/physician/patients/%d", v.PatientID)},
 		clinic.RoleAdmin: {"/admin", "/admin/users", "/admin/audit", "/admin/roster", "/admin/clinic", "/admin/chairs",
-			"/admin/protocols", "/admin/protocols/new"},
+			"/admin/protocols", "/admin/protocols/new", "/admin/consent"},
 	}
 }
