@@ -42,8 +42,8 @@ type Delivery struct {
 	// BetweenVisits is how often the work between visits runs (the
 	// signals recomputed, the weekly PEG reminders written); 0: never.
 	BetweenVisits time.Duration
-	Log          *slog.Logger
-	Now          func() time.Time // nil: time.Now
+	Log           *slog.Logger
+	Now           func() time.Time // nil: time.Now
 }
 
 func (d Delivery) now() time.Time {

@@ -387,26 +387,33 @@ func (db *DB) recordInfusion(ctx context.Context, tx pgx.Tx, a *clinic.Appointme
 	if err != nil {
 		return 0, err
 	}
-	if rec.PEG != nil {
-		if err := setVisitPEG(ctx, tx, *a, *rec.PEG, sched.Loc); err != nil {
-			return 0, err
-		}
-	}
-	a.Status = clinic.StatusCompleted
-	if _, err := tx.Exec(ctx, `UPDATE appointments SET status = 'completed', completed_at = $2,
-		course_id = coalesce(course_id, $3), version = version + 1, updated_at = now() WHERE id = $1`, a.ID, now, course.ID); err != nil {
-		return 0, err
-	}
-	if a.SeriesID != nil {
-		if _, err := finishLoading(ctx, tx, course.ID, *a.SessionNo); err != nil {
-			return 0, err
-		}
-	}
-	if err := refreshPlan(ctx, tx, course.ID, now, sched); err != nil {
+	if err := completeRecorded(ctx, tx, a, course.ID, rec.PEG, now, sched); err != nil {
 		return 0, err
 	}
 	return infusionID, audit(ctx, tx, clinic.AuditEntry{Action: "infusion.record", Entity: "infusion", EntityID: &infusionID,
 		PatientID: &a.PatientID, After: rec})
+}
+
+// completeRecorded completes a visit whose infusion was just recorded:
+// its PEG kept, the appointment completed, the loading series finished
+// after its last session, the plan recomputed.
+func completeRecorded(ctx context.Context, tx pgx.Tx, a *clinic.Appointment, courseID int64, peg *clinic.PEG, now time.Time, sched clinic.Schedule) error {
+	if peg != nil {
+		if err := setVisitPEG(ctx, tx, *a, *peg, sched.Loc); err != nil {
+			return err
+		}
+	}
+	a.Status = clinic.StatusCompleted
+	if _, err := tx.Exec(ctx, `UPDATE appointments SET status = 'completed', completed_at = $2,
+		course_id = coalesce(course_id, $3), version = version + 1, updated_at = now() WHERE id = $1`, a.ID, now, courseID); err != nil {
+		return err
+	}
+	if a.SeriesID != nil {
+		if _, err := finishLoading(ctx, tx, courseID, *a.SessionNo); err != nil {
+			return err
+		}
+	}
+	return refreshPlan(ctx, tx, courseID, now, sched)
 }
 
 // ImportInfusion records a past infusion from a paper chart, attached to

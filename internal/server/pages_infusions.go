@@ -187,11 +187,7 @@ func recordInput(r *http.Request, f *web.RecordForm, now time.Time, st i18n.Styl
 	rec.Before = clinic.Vitals{Systolic: optional("before_bp_systolic"), Diastolic: optional("before_bp_diastolic"), HeartRate: optional("before_heart_rate"), SpO2: optional("before_spo2")}
 	rec.After = clinic.Vitals{Systolic: optional("after_bp_systolic"), Diastolic: optional("after_bp_diastolic"), HeartRate: optional("after_heart_rate"), SpO2: optional("after_spo2")}
 	rec.PainBefore, rec.PainAfter = optional("pain_before"), optional("pain_after")
-	if pain, enjoyment, activity := optional("peg_pain"), optional("peg_enjoyment"), optional("peg_activity"); pain != nil && enjoyment != nil && activity != nil {
-		rec.PEG = &clinic.PEG{Pain: *pain, Enjoyment: *enjoyment, Activity: *activity}
-	} else if pain != nil || enjoyment != nil || activity != nil {
-		p.Add("peg_pain", "Answer all three PEG questions, or none.")
-	}
+	rec.PEG = pegOf(optional("peg_pain"), optional("peg_enjoyment"), optional("peg_activity"), p)
 	for _, e := range clinic.SideEffects {
 		if sev := r.PostForm.Get("effect." + e.Code); sev != "" {
 			f.Effects[e.Code] = sev
@@ -242,4 +238,16 @@ func (s *Server) deskImport(w http.ResponseWriter, r *http.Request) {
 		}
 		s.renderPatientFull(w, r, id, p.Status, "The infusion was not added: "+strings.Join(fieldMessages(f.Fields), " "), patientExtras{imp: &f})
 	})
+}
+
+// pegOf is the PEG of the three answers given; nil with none, and a
+// problem on peg_pain with some but not all.
+func pegOf(pain, enjoyment, activity *int, p clinic.Problems) *clinic.PEG {
+	switch {
+	case pain != nil && enjoyment != nil && activity != nil:
+		return &clinic.PEG{Pain: *pain, Enjoyment: *enjoyment, Activity: *activity}
+	case pain != nil || enjoyment != nil || activity != nil:
+		p.Add("peg_pain", "Answer all three PEG questions, or none.")
+	}
+	return nil
 }
