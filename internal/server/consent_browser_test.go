@@ -10,6 +10,7 @@ import (
 	"github.com/infusiondesk/infusiondesk/internal/browsertest"
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/infusiondesk/infusiondesk/internal/demo"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // A patient signs the consent form on a phone; the desk checks them in
@@ -218,5 +219,8 @@ func TestBrowserKioskConsent(t *testing.T) {
 	tablet.Open(f.srv.URL + "/desk")
 	if path := tablet.Path(); !strings.HasPrefix(path, "/login") {
 		t.Errorf("the tablet opens the desk at %s; want the sign-in page", path)
+	}
+	for _, k := range i18n.Missing() {
+		t.Errorf("no Spanish for %q", k)
 	}
 }

@@ -111,9 +111,17 @@ func TestBrowserSpanishPortalAndReminder(t *testing.T) {
 	if got := tab.Text("h1"); got != "Mi diario de síntomas" {
 		t.Errorf("the journal's heading: %q", got)
 	}
+	if got := tab.Text("#peg-questions summary"); !strings.Contains(got, "Las tres preguntas de esta semana") {
+		t.Errorf("the weekly questions: %q", got)
+	}
 	tab.Submit(nil, "#journal-form button[type=submit]") // no pain score: refused, in Spanish
 	if got := tab.Text("#pain-error"); got == "" || strings.Contains(got, "Choose") {
 		t.Errorf("the journal's refusal: %q", got)
+	}
+
+	tab.Open(f.srv.URL + "/portal/consent")
+	if got := tab.Text("#consent-text"); !strings.Contains(got, "Acepto recibir ketamina") {
+		t.Errorf("the consent form in Spanish: %q", got)
 	}
 
 	// The patient chooses English.
