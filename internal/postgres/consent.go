@@ -263,16 +263,9 @@ func kiosk(ctx context.Context, tx pgx.Tx, tokenHash []byte, now time.Time, lock
 		return k, err
 	}
 	if k.AppointmentID != nil {
-		var g clinic.PEG
-		switch err := tx.QueryRow(ctx, `SELECT pain, enjoyment, activity FROM peg_scores WHERE appointment_id = $1`, *k.AppointmentID).Scan(
-			&g.Pain, &g.Enjoyment, &g.Activity); {
-		case err == nil:
-			k.PEG = &g
-		case !isNoRows(err):
-			return k, err
-		}
+		k.PEG, err = visitPEG(ctx, tx, *k.AppointmentID)
 	}
-	return k, nil
+	return k, err
 }
 
 // FinishKiosk stores what the patient gave on the tablet — the signature

@@ -534,14 +534,7 @@ type PlanView struct {
 	Changes   []IntervalChange // newest first
 	Loc       *time.Location
 	PatientID int64
-	// Journal and PEG are the patient's of the last chartDays, oldest
-	// first, for the charts beside relief.
-	Journal []clinic.JournalEntry
-	PEG     []PEGScore
 }
-
-// chartDays is how far back the plan page charts PEG and function.
-const chartDays = 365
 
 // PatientPlan computes a patient's plan from the database (always fresh)
 // with the suggested slot. Audited as a read of the patient.
@@ -561,14 +554,11 @@ func (db *DB) PatientPlan(ctx context.Context, patientID int64, now time.Time) (
 			v.Plan.Rationale = "No open treatment course."
 			return audit(ctx, tx, clinic.AuditEntry{Action: "plan.read", Entity: "course", PatientID: &patientID})
 		}
-		facts, err := planFacts(ctx, tx, *course, sched.Loc, true, clinic.DateOf(now, sched.Loc).AddDays(-chartDays))
+		facts, err := planFacts(ctx, tx, *course, sched.Loc, true, clinic.DateOf(now, sched.Loc).AddDays(-signalDays))
 		if err != nil {
 			return err
 		}
-		v.History, v.Changes, v.Journal = facts.History, facts.Changes, facts.Journal
-		if v.PEG, err = pegScores(ctx, tx, patientID, clinic.DateOf(now, sched.Loc).AddDays(-chartDays)); err != nil {
-			return err
-		}
+		v.History, v.Changes = facts.History, facts.Changes
 		v.Plan = planCourse(*course, facts, now, sched)
 		if v.Plan.HasDue && v.Plan.Next == nil { // a booked next infusion needs no suggestion
 			if v.Slot, err = suggestSlot(ctx, tx, sched, v.Plan, *course, now); err != nil {

@@ -173,16 +173,8 @@ func (db *DB) AddJournal(ctx context.Context, patientID int64, e clinic.JournalE
 		if err := e.Validate(clinic.DateOf(now, sched.Loc)); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO journal_entries (patient_id, on_date, pain, sleep, mobility, mood, breakthrough, breakthrough_doses, note)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			patientID, e.On, e.Pain, e.Sleep, e.Mobility, e.Mood, e.Breakthrough, e.BreakthroughDoses, e.Note).Scan(&e.ID); err != nil {
+		if e.ID, err = insertJournal(ctx, tx, patientID, e); err != nil {
 			return err
-		}
-		if e.PEG != nil {
-			if _, err := tx.Exec(ctx, `INSERT INTO peg_scores (patient_id, on_date, pain, enjoyment, activity, source, journal_id)
-				VALUES ($1, $2, $3, $4, $5, 'journal', $6)`, patientID, e.On, e.PEG.Pain, e.PEG.Enjoyment, e.PEG.Activity, e.ID); err != nil {
-				return err
-			}
 		}
 		if err := refreshPatientPlan(ctx, tx, patientID, now, sched); err != nil {
 			return err
@@ -190,6 +182,19 @@ func (db *DB) AddJournal(ctx context.Context, patientID int64, e clinic.JournalE
 		return audit(ctx, tx, clinic.AuditEntry{Action: "journal.add", Entity: "journal", EntityID: &e.ID, PatientID: &patientID})
 	})
 	return e, err
+}
+
+// insertJournal stores a journal entry with its PEG, when answered.
+func insertJournal(ctx context.Context, tx pgx.Tx, patientID int64, e clinic.JournalEntry) (int64, error) {
+	err := tx.QueryRow(ctx, `INSERT INTO journal_entries (patient_id, on_date, pain, sleep, mobility, mood, breakthrough, breakthrough_doses, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		patientID, e.On, e.Pain, e.Sleep, e.Mobility, e.Mood, e.Breakthrough, e.BreakthroughDoses, e.Note).Scan(&e.ID)
+	if err != nil || e.PEG == nil {
+		return e.ID, err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO peg_scores (patient_id, on_date, pain, enjoyment, activity, source, journal_id)
+		VALUES ($1, $2, $3, $4, $5, 'journal', $6)`, patientID, e.On, e.PEG.Pain, e.PEG.Enjoyment, e.PEG.Activity, e.ID)
+	return e.ID, err
 }
 
 // Journal returns a patient's entries from since on, oldest first.

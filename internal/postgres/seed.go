@@ -151,14 +151,7 @@ func (s *Seeder) Audit(e clinic.AuditEntry) error { return audit(s.ctx, s.tx, e)
 
 // Journal stores one symptom journal entry of a patient.
 func (s *Seeder) Journal(patientID int64, e clinic.JournalEntry) error {
-	err := s.tx.QueryRow(s.ctx, `INSERT INTO journal_entries (patient_id, on_date, pain, sleep, mobility, mood, breakthrough, breakthrough_doses, note)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, patientID, e.On, e.Pain, e.Sleep, e.Mobility, e.Mood, e.Breakthrough,
-		e.BreakthroughDoses, e.Note).Scan(&e.ID)
-	if err != nil || e.PEG == nil {
-		return err
-	}
-	_, err = s.tx.Exec(s.ctx, `INSERT INTO peg_scores (patient_id, on_date, pain, enjoyment, activity, source, journal_id)
-		VALUES ($1, $2, $3, $4, $5, 'journal', $6)`, patientID, e.On, e.PEG.Pain, e.PEG.Enjoyment, e.PEG.Activity, e.ID)
+	_, err := insertJournal(s.ctx, s.tx, patientID, e)
 	return err
 }
 

@@ -46,13 +46,30 @@ func setVisitPEG(ctx context.Context, tx pgx.Tx, a clinic.Appointment, g clinic.
 
 // VisitPEG is the PEG asked at a visit; nil when not yet asked.
 func (db *DB) VisitPEG(ctx context.Context, appointmentID int64) (*clinic.PEG, error) {
+	g, err := visitPEG(ctx, db.q(ctx), appointmentID)
+	return g, mapError(err)
+}
+
+func visitPEG(ctx context.Context, q querier, appointmentID int64) (*clinic.PEG, error) {
 	var g clinic.PEG
-	err := db.q(ctx).QueryRow(ctx, `SELECT pain, enjoyment, activity FROM peg_scores WHERE appointment_id = $1`, appointmentID).Scan(
+	err := q.QueryRow(ctx, `SELECT pain, enjoyment, activity FROM peg_scores WHERE appointment_id = $1`, appointmentID).Scan(
 		&g.Pain, &g.Enjoyment, &g.Activity)
 	if isNoRows(err) {
 		return nil, nil
 	}
-	return &g, mapError(err)
+	return &g, err
+}
+
+// SignalHistory is what the physician's chart beside relief shows: the
+// patient's journal (an audited read, Journal) and PEG answers from since
+// on, oldest first.
+func (db *DB) SignalHistory(ctx context.Context, patientID int64, since clinic.Date) ([]clinic.JournalEntry, []PEGScore, error) {
+	journal, err := db.Journal(ctx, patientID, since)
+	if err != nil {
+		return nil, nil, err
+	}
+	peg, err := pegScores(ctx, db.q(ctx), patientID, since)
+	return journal, peg, mapError(err)
 }
 
 // refreshPatientPlan recomputes the plan of the patient's open course, if

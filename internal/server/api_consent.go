@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 	"github.com/infusiondesk/infusiondesk/internal/postgres"
 )
 
@@ -22,7 +23,7 @@ type consentFormJSON struct {
 
 func toConsentFormJSON(f clinic.ConsentForm) consentFormJSON {
 	return consentFormJSON{ID: f.ID, Version: f.Version, Title: f.Title, Body: f.Body, BodyES: f.BodyES,
-		SHA256: hex.EncodeToString(f.TextHash("en")), CreatedAt: f.CreatedAt.UTC().Format(time.RFC3339)}
+		SHA256: hex.EncodeToString(f.TextHash(i18n.English)), CreatedAt: f.CreatedAt.UTC().Format(time.RFC3339)}
 }
 
 type consentFormRequest struct {

@@ -187,7 +187,7 @@ func recordInput(r *http.Request, f *web.RecordForm, now time.Time, st i18n.Styl
 	rec.Before = clinic.Vitals{Systolic: optional("before_bp_systolic"), Diastolic: optional("before_bp_diastolic"), HeartRate: optional("before_heart_rate"), SpO2: optional("before_spo2")}
 	rec.After = clinic.Vitals{Systolic: optional("after_bp_systolic"), Diastolic: optional("after_bp_diastolic"), HeartRate: optional("after_heart_rate"), SpO2: optional("after_spo2")}
 	rec.PainBefore, rec.PainAfter = optional("pain_before"), optional("pain_after")
-	rec.PEG = pegOf(optional("peg_pain"), optional("peg_enjoyment"), optional("peg_activity"), p)
+	rec.PEG = pegOf(optional("peg_pain"), optional("peg_enjoyment"), optional("peg_activity"), p, "Answer all three PEG questions, or none.")
 	for _, e := range clinic.SideEffects {
 		if sev := r.PostForm.Get("effect." + e.Code); sev != "" {
 			f.Effects[e.Code] = sev
@@ -240,14 +240,15 @@ func (s *Server) deskImport(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// pegOf is the PEG of the three answers given; nil with none, and a
-// problem on peg_pain with some but not all.
-func pegOf(pain, enjoyment, activity *int, p clinic.Problems) *clinic.PEG {
+// pegOf is the PEG of the three answers given (the nurse's form, the
+// journal); nil with none, and incomplete as the problem on peg_pain with
+// some but not all.
+func pegOf(pain, enjoyment, activity *int, p clinic.Problems, incomplete string) *clinic.PEG {
 	switch {
 	case pain != nil && enjoyment != nil && activity != nil:
 		return &clinic.PEG{Pain: *pain, Enjoyment: *enjoyment, Activity: *activity}
 	case pain != nil || enjoyment != nil || activity != nil:
-		p.Add("peg_pain", "Answer all three PEG questions, or none.")
+		p.Add("peg_pain", incomplete)
 	}
 	return nil
 }

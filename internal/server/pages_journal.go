@@ -86,13 +86,7 @@ func journalFromForm(form map[string]string) (clinic.JournalEntry, clinic.Proble
 			e.BreakthroughDoses = &n
 		}
 	}
-	pain, enjoyment, activity := score("peg_pain"), score("peg_enjoyment"), score("peg_activity")
-	switch {
-	case pain != nil && enjoyment != nil && activity != nil:
-		e.PEG = &clinic.PEG{Pain: *pain, Enjoyment: *enjoyment, Activity: *activity}
-	case pain != nil || enjoyment != nil || activity != nil:
-		p.Add("peg_pain", "Answer all three weekly questions, or none of them.")
-	}
+	e.PEG = pegOf(score("peg_pain"), score("peg_enjoyment"), score("peg_activity"), p, "Answer all three weekly questions, or none of them.")
 	return e, p
 }
 

@@ -217,6 +217,8 @@ func (s *Server) renderPhysicianPlanWith(w http.ResponseWriter, r *http.Request,
 	var p clinic.Patient
 	var plan postgres.PlanView
 	var chairs []clinic.Chair
+	var journal []clinic.JournalEntry
+	var peg []postgres.PEGScore
 	err := s.read(r, func(r *http.Request) (err error) {
 		ctx := r.Context()
 		if p, err = s.db.Patient(ctx, id); err != nil {
@@ -224,6 +226,12 @@ func (s *Server) renderPhysicianPlanWith(w http.ResponseWriter, r *http.Request,
 		}
 		if plan, err = s.db.PatientPlan(ctx, id, s.now()); err != nil {
 			return err
+		}
+		if plan.Course != nil {
+			since := clinic.DateOf(s.now(), plan.Loc).AddDays(-7 * web.SignalWeeks)
+			if journal, peg, err = s.db.SignalHistory(ctx, id, since); err != nil {
+				return err
+			}
 		}
 		chairs, err = s.db.Chairs(ctx)
 		return err
@@ -244,7 +252,7 @@ func (s *Server) renderPhysicianPlanWith(w http.ResponseWriter, r *http.Request,
 			v.Form = *form
 		}
 		v.Chart = web.NewReliefChart(s.pageContext(r), plan.History, clinic.DateOf(s.now(), plan.Loc))
-		v.Signals = signalChart(r, s, plan)
+		v.Signals = signalChart(r, s, plan, journal, peg)
 		for i, h := range plan.History {
 			row := web.HistoryRow{Date: h.GivenOn, Phase: h.Phase, Dose: h.DoseRate, Relief: reliefText(s.locale(r).Style, h.GivenOn, h.Relief)}
 			if i+1 < len(plan.History) {
@@ -351,14 +359,14 @@ func (s *Server) physicianClear(w http.ResponseWriter, r *http.Request) {
 
 // signalChart is the plan page's chart of PEG and function, with the
 // infusions marked.
-func signalChart(r *http.Request, s *Server, plan postgres.PlanView) web.SignalChart {
-	peg := make([]web.PEGPoint, len(plan.PEG))
-	for i, g := range plan.PEG {
-		peg[i] = web.PEGPoint{On: g.On, PEG: g.PEG}
+func signalChart(r *http.Request, s *Server, plan postgres.PlanView, journal []clinic.JournalEntry, peg []postgres.PEGScore) web.SignalChart {
+	points := make([]web.PEGPoint, len(peg))
+	for i, g := range peg {
+		points[i] = web.PEGPoint{On: g.On, PEG: g.PEG}
 	}
 	var given []clinic.Date
 	for _, h := range plan.History {
 		given = append(given, h.GivenOn)
 	}
-	return web.NewSignalChart(s.pageContext(r), plan.Journal, peg, given, clinic.DateOf(s.now(), plan.Loc))
+	return web.NewSignalChart(s.pageContext(r), journal, points, given, clinic.DateOf(s.now(), plan.Loc))
 }
