@@ -1,6 +1,7 @@
 package clinic
 
 import (
+	"cmp"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
@@ -63,8 +64,11 @@ func (d Date) DaysSince(o Date) int {
 	return int(d.noonUTC().Sub(o.noonUTC()).Hours() / 24)
 }
 
-// Compare returns -1, 0 or +1 as d is before, equal to or after o.
-func (d Date) Compare(o Date) int { return d.noonUTC().Compare(o.noonUTC()) }
+// Compare returns -1, 0 or +1 as d is before, equal to or after o (dates
+// are kept normalised, so year, month and day order them).
+func (d Date) Compare(o Date) int {
+	return cmp.Compare(d.Year*10000+int(d.Month)*100+d.Day, o.Year*10000+int(o.Month)*100+o.Day)
+}
 
 // Before reports whether d is before o.
 func (d Date) Before(o Date) bool { return d.Compare(o) < 0 }

@@ -1,6 +1,7 @@
 package clinic
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -210,6 +211,14 @@ func ComputeForecast(f ForecastFacts) Forecast {
 			d.Planned = append(d.Planned, p)
 		}
 	}
+	for i := range days {
+		slices.SortFunc(days[i].Planned, func(a, b PlannedVisit) int {
+			if c := cmp.Compare(a.PatientID, b.PatientID); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.Session, b.Session)
+		})
+	}
 	flagProblems(days, f.Schedule.Settings.Style)
 	for i := 0; i < weeks; i++ {
 		w := ForecastWeek{Start: start.AddDays(7 * i)}
@@ -298,12 +307,6 @@ func planned(f ForecastFacts, out *Forecast, end Date) []PlannedVisit {
 			prev = day
 		}
 	}
-	slices.SortStableFunc(ps, func(a, b PlannedVisit) int {
-		if c := a.Due.Compare(b.Due); c != 0 {
-			return c
-		}
-		return int(a.PatientID - b.PatientID)
-	})
 	return ps
 }
 

@@ -131,28 +131,7 @@ func BenchmarkPatientPlan(b *testing.B) {
 // maintenance. Target: under 1 s.
 func BenchmarkDueList(b *testing.B) {
 	c := newTestClinic(b, 0)
-	standard := c.protocol(b, "Standard IV loading", 6, 2, 3, 14, 60)
-	err := postgres.ExecForTest(c.ctx, c.db, fmt.Sprintf(`
-		WITH p AS (
-			INSERT INTO patients (first_name, last_name, date_of_birth, condition)
-			SELECT 'Pat', 'Number' || n, date '1950-01-01' + n %% 20000, 'other' FROM generate_series(1, 100000) AS n
-			RETURNING id),
-		c AS (
-			INSERT INTO courses (patient_id, protocol_id, phase, started_on, sessions, min_gap_days, max_gap_days, max_span_days,
-				infusion_minutes, recovery_minutes, dose_min_mg_per_kg_h, dose_max_mg_per_kg_h, first_interval_days,
-				min_interval_days, max_interval_days, lead_days, step_days, maintenance_infusion_minutes, maintenance_recovery_minutes)
-			SELECT id, %d, 'maintenance', date '2025-01-01', 6, 2, 3, 14, 60, 30, 0.1, 0.5, 28, 28, 84, 7, 7, 60, 30 FROM p
-			RETURNING id, patient_id)
-		INSERT INTO course_plans (course_id, patient_id, due_date, interval_days, last_infusion_on, last_reported, rationale, flags)
-		SELECT id, patient_id, date '2026-05-01' + (patient_id %% 120)::int, 35, date '2026-04-01' + (patient_id %% 90)::int,
-		       patient_id %% 3 <> 0, 'bench', CASE WHEN patient_id %% 10 = 0 THEN '[{"code":"DOSE_ESCALATING","message":"x"}]'::jsonb ELSE '[]'::jsonb END
-		FROM c`, standard))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := postgres.ExecForTest(c.ctx, c.db, `ANALYZE`); err != nil {
-		b.Fatal(err)
-	}
+	maintenancePatients(b, c, 100000)
 	now := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
 	b.ResetTimer()
 	for b.Loop() {
@@ -224,5 +203,99 @@ func BenchmarkProposeSeriesRostered(b *testing.B) {
 		if err != nil || !p.OK || len(p.Checks) != 6 || p.Checks[0].Nurse.NurseID == 0 {
 			b.Fatalf("%+v %v", p, err)
 		}
+	}
+}
+
+// BenchmarkUtilisationYear reports a year of utilisation over 50,000
+// appointments (24 chairs, eight 60-minute visits a chair every weekday of
+// 2026; one in twenty a no-show, one in twenty cancelled late) with a
+// roster on every day. Target: under 200 ms.
+func BenchmarkUtilisationYear(b *testing.B) {
+	c := newTestClinic(b, 192)
+	for i := 4; i <= 24; i++ {
+		if _, err := c.db.SaveChair(c.ctx, clinic.Chair{Name: fmt.Sprintf("Chair %d", i), Position: i, Active: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	nurse, err := c.db.CreateUser(c.ctx, clinic.NewUser{Email: "bench-nurse@example.org", Name: "Nurse", Role: string(clinic.RoleNurse),
+		Password: "a long enough password"}, "x")
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = postgres.ExecForTest(c.ctx, c.db, fmt.Sprintf(`
+		INSERT INTO nurse_shifts (nurse_id, on_date, starts_at, ends_at)
+		SELECT %d, d::date, (d::date + time '07:00') AT TIME ZONE 'America/Chicago', (d::date + time '17:00') AT TIME ZONE 'America/Chicago'
+		FROM generate_series(date '2026-01-01', date '2026-12-31', interval '1 day') AS d WHERE extract(isodow FROM d) <= 5;
+		WITH days AS (
+			SELECT d::date AS day FROM generate_series(date '2026-01-01', date '2026-12-31', interval '1 day') AS d
+			WHERE extract(isodow FROM d) <= 5),
+		chairs AS (SELECT id, row_number() OVER (ORDER BY position) - 1 AS k FROM chairs),
+		patients AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM patients),
+		slots AS (
+			SELECT day, ch.id AS chair_id, p.id AS patient_id, s,
+			       ((day + time '07:00' + s * interval '60 minutes') AT TIME ZONE 'America/Chicago') AS starts_at
+			FROM days, chairs ch, generate_series(0, 7) AS s, patients p WHERE p.n = ch.k * 8 + s)
+		INSERT INTO appointments (patient_id, chair_id, kind, status, starts_at, ends_at, cancelled_at)
+		SELECT patient_id, chair_id, 'loading', CASE (extract(doy FROM day)::int + s) %% 20 WHEN 0 THEN 'no_show' WHEN 1 THEN 'cancelled' ELSE 'completed' END,
+		       starts_at, starts_at + interval '60 minutes',
+		       CASE WHEN (extract(doy FROM day)::int + s) %% 20 = 1 THEN starts_at - interval '2 hours' END
+		FROM (SELECT * FROM slots ORDER BY day, chair_id, s LIMIT 50000) AS first50k`, nurse.ID))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := postgres.ExecForTest(c.ctx, c.db, `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	from, to := clinic.D(2026, 1, 1), clinic.D(2026, 12, 31)
+	b.ResetTimer()
+	for b.Loop() {
+		u, err := c.db.Utilisation(c.ctx, from, to)
+		if err != nil || u.Total.Booked == 0 || u.NoShowMinutes == 0 || u.Nurses.Days == 0 {
+			b.Fatalf("%+v %v", u.Total, err)
+		}
+	}
+}
+
+// BenchmarkForecast lays out the 12-week forecast over 100,000 patients in
+// maintenance (BenchmarkDueList's), none of them booked. Target: under
+// 500 ms.
+func BenchmarkForecast(b *testing.B) {
+	c := newTestClinic(b, 0)
+	maintenancePatients(b, c, 100000)
+	now := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := c.db.Forecast(c.ctx, 12, now)
+		if err != nil || len(f.Weeks) != 12 || f.Weeks[0].ProblemDays == 0 {
+			b.Fatalf("%d weeks, %v", len(f.Weeks), err)
+		}
+	}
+}
+
+// maintenancePatients adds n patients in maintenance with their plans: due
+// from 1 May 2026 over 120 days, one in ten flagged, one in three with
+// the last infusion's relief not reported.
+func maintenancePatients(b *testing.B, c *testClinic, n int) {
+	standard := c.protocol(b, "Standard IV loading", 6, 2, 3, 14, 60)
+	err := postgres.ExecForTest(c.ctx, c.db, fmt.Sprintf(`
+		WITH p AS (
+			INSERT INTO patients (first_name, last_name, date_of_birth, condition)
+			SELECT 'Pat', 'Number' || n, date '1950-01-01' + n %% 20000, 'other' FROM generate_series(1, %d) AS n
+			RETURNING id),
+		c AS (
+			INSERT INTO courses (patient_id, protocol_id, phase, started_on, sessions, min_gap_days, max_gap_days, max_span_days,
+				infusion_minutes, recovery_minutes, dose_min_mg_per_kg_h, dose_max_mg_per_kg_h, first_interval_days,
+				min_interval_days, max_interval_days, lead_days, step_days, maintenance_infusion_minutes, maintenance_recovery_minutes)
+			SELECT id, %d, 'maintenance', date '2025-01-01', 6, 2, 3, 14, 60, 30, 0.1, 0.5, 28, 28, 84, 7, 7, 60, 30 FROM p
+			RETURNING id, patient_id)
+		INSERT INTO course_plans (course_id, patient_id, due_date, interval_days, last_infusion_on, last_reported, rationale, flags)
+		SELECT id, patient_id, date '2026-05-01' + (patient_id %% 120)::int, 35, date '2026-04-01' + (patient_id %% 90)::int,
+		       patient_id %% 3 <> 0, 'bench', CASE WHEN patient_id %% 10 = 0 THEN '[{"code":"DOSE_ESCALATING","message":"x"}]'::jsonb ELSE '[]'::jsonb END
+		FROM c`, n, standard))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := postgres.ExecForTest(c.ctx, c.db, `ANALYZE`); err != nil {
+		b.Fatal(err)
 	}
 }

@@ -104,6 +104,9 @@ func (db *DB) Forecast(ctx context.Context, weeks int, now time.Time) (clinic.Fo
 			return err
 		}
 		out = clinic.ComputeForecast(f)
+		if err := nameProblemPatients(ctx, tx, &out); err != nil {
+			return err
+		}
 		return audit(ctx, tx, clinic.AuditEntry{Action: "report.forecast", Entity: "course",
 			After: map[string]any{"weeks": weeks, "planned": len(f.Due) + len(f.Loading)}})
 	})
@@ -135,13 +138,15 @@ func (db *DB) forecastFacts(ctx context.Context, tx pgx.Tx, weeks int, now time.
 }
 
 // duePlans reads the maintenance plans due by end with no next
-// maintenance visit booked (overdue ones too).
+// maintenance visit booked (overdue ones too), without names: of tens of
+// thousands, only the problem days' patients are named
+// (nameProblemPatients).
 func duePlans(ctx context.Context, tx pgx.Tx, end clinic.Date) ([]clinic.DuePlan, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT cp.patient_id, p.first_name || ' ' || p.last_name, cp.due_date, coalesce(cp.last_infusion_on, cp.due_date),
+		SELECT cp.patient_id, cp.due_date, coalesce(cp.last_infusion_on, cp.due_date),
 		       c.min_interval_days, c.self_booking_days_before, c.self_booking_days_after,
 		       c.maintenance_infusion_minutes + c.maintenance_recovery_minutes
-		FROM course_plans cp JOIN courses c ON c.id = cp.course_id JOIN patients p ON p.id = cp.patient_id
+		FROM course_plans cp JOIN courses c ON c.id = cp.course_id
 		WHERE c.phase = 'maintenance' AND cp.due_date <= $1
 		  AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = cp.patient_id AND a.kind = 'maintenance'
 		                  AND a.status IN ('booked', 'checked_in') AND a.additional_reason IS NULL)`, end)
@@ -150,9 +155,48 @@ func duePlans(ctx context.Context, tx pgx.Tx, end clinic.Date) ([]clinic.DuePlan
 	}
 	var out []clinic.DuePlan
 	var d clinic.DuePlan
-	_, err = pgx.ForEachRow(rows, []any{&d.PatientID, &d.Name, &d.Due, &d.Last, &d.MinInterval,
+	_, err = pgx.ForEachRow(rows, []any{&d.PatientID, &d.Due, &d.Last, &d.MinInterval,
 		&d.SelfBooking.DaysBefore, &d.SelfBooking.DaysAfter, &d.Minutes}, func() error {
 		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// nameProblemPatients names the patients the problem days list.
+func nameProblemPatients(ctx context.Context, tx pgx.Tx, f *clinic.Forecast) error {
+	var ids []int64
+	var at []*clinic.ProblemPatient
+	for w := range f.Weeks {
+		for d := range f.Weeks[w].Days {
+			if p := f.Weeks[w].Days[d].Problem; p != nil {
+				for i := range p.Patients {
+					ids, at = append(ids, p.Patients[i].PatientID), append(at, &p.Patients[i])
+				}
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	names, err := patientNames(ctx, tx, ids)
+	for _, p := range at {
+		p.Name = names[p.PatientID]
+	}
+	return err
+}
+
+// patientNames reads patients' names by id.
+func patientNames(ctx context.Context, q querier, ids []int64) (map[int64]string, error) {
+	rows, err := q.Query(ctx, `SELECT id, first_name || ' ' || last_name FROM patients WHERE id = ANY ($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	var id int64
+	var name string
+	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		out[id] = name
 		return nil
 	})
 	return out, err
