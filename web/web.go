@@ -78,13 +78,13 @@ func Nav(r clinic.Role) []NavItem {
 	switch r {
 	case clinic.RoleAdmin:
 		return []NavItem{{"Overview", "/admin"}, {"Clinic", "/admin/clinic"}, {"Chairs", "/admin/chairs"},
-			{"Nursing roster", "/admin/roster"}, {"Protocols", "/admin/protocols"}, {"Consent form", "/admin/consent"}, {"Users", "/admin/users"}, {"Audit log", "/admin/audit"}}
+			{"Nursing roster", "/admin/roster"}, {"Protocols", "/admin/protocols"}, {"Consent form", "/admin/consent"}, {"Users", "/admin/users"}, {"Reports", "/reports"}, {"Audit log", "/admin/audit"}}
 	case clinic.RoleFrontDesk:
-		return []NavItem{{"Today", "/desk"}, {"Calendar", "/desk/calendar"}, {"Who is due", "/desk/work"}, {"Requests", "/desk/requests"}, {"Messages", "/desk/messages"}, {"Patients", "/desk/patients"}, {"Book", "/desk/book"}}
+		return []NavItem{{"Today", "/desk"}, {"Calendar", "/desk/calendar"}, {"Who is due", "/desk/work"}, {"Requests", "/desk/requests"}, {"Messages", "/desk/messages"}, {"Patients", "/desk/patients"}, {"Book", "/desk/book"}, {"Reports", "/reports"}}
 	case clinic.RoleNurse:
 		return []NavItem{{"Infusion floor", "/nurse"}}
 	case clinic.RolePhysician:
-		return []NavItem{{"Patients", "/physician"}, {"Flags", "/physician/flags"}}
+		return []NavItem{{"Patients", "/physician"}, {"Flags", "/physician/flags"}, {"Reports", "/reports"}}
 	case clinic.RolePatient:
 		return []NavItem{{"My visits", "/portal"}, {"Journal", "/portal/journal"}, {"Consent", "/portal/consent"}, {"Calendar", "/portal/calendar"}}
 	}

@@ -428,3 +428,26 @@ func outcomePlans(ctx context.Context, tx pgx.Tx, f OutcomeFilter) ([]clinic.Out
 	})
 	return out, err
 }
+
+// ForecastDay is one day of the forecast of weeks weeks, with the names of
+// the patients planned on it; ok is false when the day lies outside it.
+func (db *DB) ForecastDay(ctx context.Context, d clinic.Date, weeks int, now time.Time) (day clinic.ForecastDay, names map[int64]string, ok bool, err error) {
+	var f clinic.Forecast
+	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if f, err = db.Forecast(ctx, weeks, now); err != nil {
+			return err
+		}
+		p, found := f.Day(d)
+		if !found {
+			return nil
+		}
+		day, ok = *p, true
+		ids := make([]int64, len(day.Planned))
+		for i, v := range day.Planned {
+			ids[i] = v.PatientID
+		}
+		names, err = patientNames(ctx, tx, ids)
+		return err
+	})
+	return day, names, ok, err
+}

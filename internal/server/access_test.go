@@ -16,6 +16,10 @@ import (
 var (
 	staffRoles = []clinic.Role{clinic.RoleFrontDesk, clinic.RoleNurse, clinic.RolePhysician}
 	everyone   = clinic.Roles
+	// The reports: managers read them all, planners the forecast and the
+	// loading work list.
+	managers = []clinic.Role{clinic.RoleAdmin, clinic.RolePhysician}
+	planners = []clinic.Role{clinic.RoleAdmin, clinic.RolePhysician, clinic.RoleFrontDesk}
 )
 
 // accessRule says who may use a route: public, or these roles.
@@ -30,6 +34,12 @@ func accessRule(method, route string) (public bool, roles []clinic.Role) {
 		return true, nil
 	case route == "/":
 		return false, everyone
+	case route == "/reports/utilisation", route == "/reports/outcomes":
+		return false, managers
+	case route == "/reports/loading/{id}/call":
+		return false, []clinic.Role{clinic.RoleFrontDesk}
+	case strings.HasPrefix(route, "/reports"): // the forecast and the loading work list
+		return false, planners
 	case !isAPI:
 		for prefix, role := range map[string]clinic.Role{"/admin": clinic.RoleAdmin, "/desk": clinic.RoleFrontDesk,
 			"/nurse": clinic.RoleNurse, "/physician": clinic.RolePhysician, "/portal": clinic.RolePatient} {
@@ -67,6 +77,12 @@ func accessRule(method, route string) (public bool, roles []clinic.Role) {
 		return false, desk
 	case "GET /reports/fill":
 		return false, []clinic.Role{clinic.RoleFrontDesk, clinic.RoleAdmin}
+	case "GET /reports/utilisation", "GET /reports/outcomes":
+		return false, managers
+	case "GET /reports/forecast", "GET /reports/loading":
+		return false, planners
+	case "POST /series/{id}/calls":
+		return false, desk
 	}
 	if strings.HasPrefix(api, "/me/") {
 		return false, []clinic.Role{clinic.RolePatient}

@@ -131,6 +131,18 @@ func (s *Server) routes() chi.Router {
 				r.Post("/patients/{id}/plan", s.physicianSavePlan)
 				r.Post("/patients/{id}/additional", s.physicianAdditional)
 			})
+			// The reports (pages_reports.go): admins and physicians read
+			// them all; the desk the forecast and the loading work list.
+			r.Route("/reports", func(r chi.Router) {
+				managers, planners := s.requireRole(clinic.RoleAdmin, clinic.RolePhysician), s.requireRole(clinic.RoleAdmin, clinic.RolePhysician, clinic.RoleFrontDesk)
+				r.With(planners).Get("/", s.reportsHome)
+				r.With(managers).Get("/utilisation", s.reportsUtilisation)
+				r.With(planners).Get("/forecast", s.reportsForecast)
+				r.With(planners).Get("/forecast/{date}", s.reportsForecastDay)
+				r.With(planners).Get("/loading", s.reportsLoading)
+				r.With(s.requireRole(clinic.RoleFrontDesk)).Post("/loading/{id}/call", s.reportsLoadingCall)
+				r.With(managers).Get("/outcomes", s.reportsOutcomes)
+			})
 			r.Route("/portal", func(r chi.Router) {
 				r.Use(s.requireRole(clinic.RolePatient))
 				r.Get("/", s.portalHome)
@@ -212,6 +224,13 @@ func (s *Server) routes() chi.Router {
 			r.With(desk).Post("/patients/{id}/waitlist", s.apiSetWish)
 			r.With(desk).Delete("/patients/{id}/waitlist", s.apiRemoveWish)
 			r.With(s.requireRole(clinic.RoleFrontDesk, clinic.RoleAdmin)).Get("/reports/fill", s.apiFillReport)
+			// The reports (api_reports.go).
+			managers, planners := s.requireRole(clinic.RoleAdmin, clinic.RolePhysician), s.requireRole(clinic.RoleAdmin, clinic.RolePhysician, clinic.RoleFrontDesk)
+			r.With(managers).Get("/reports/utilisation", s.apiUtilisation)
+			r.With(planners).Get("/reports/forecast", s.apiForecast)
+			r.With(planners).Get("/reports/loading", s.apiLoadingCompletion)
+			r.With(desk).Post("/series/{id}/calls", s.apiSeriesCall)
+			r.With(managers).Get("/reports/outcomes", s.apiOutcomes)
 			// Infusions and relief (api_infusions.go), the plan (api_plan.go).
 			r.With(s.requireRole(clinic.RoleFrontDesk, clinic.RoleNurse)).Post("/appointments/{id}/complete", s.apiComplete)
 			r.With(anyStaff).Post("/patients/{id}/infusions", s.apiImportInfusion)
