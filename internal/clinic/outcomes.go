@@ -84,7 +84,7 @@ func ComputeOutcomes(f OutcomeFacts) []ConditionOutcome {
 		return byC[c]
 	}
 	relief := map[Condition]map[int][]int{}
-	type sums struct{ before, beforeN, after, afterN, peg, pegN int }
+	type sums struct{ infusions, before, beforeN, after, afterN, peg, pegN int }
 	months := map[Condition]map[Date]*sums{}
 	month := func(c Condition, d Date) *sums {
 		if months[c] == nil {
@@ -110,6 +110,7 @@ func ComputeOutcomes(f OutcomeFacts) []ConditionOutcome {
 			continue
 		}
 		s := month(i.Condition, i.Given)
+		s.infusions++
 		if i.PainBefore >= 0 {
 			s.before, s.beforeN = s.before+i.PainBefore*10, s.beforeN+1
 		}
@@ -147,7 +148,7 @@ func ComputeOutcomes(f OutcomeFacts) []ConditionOutcome {
 			row := MonthRow{Month: m, PainBefore: -1, PainAfter: -1, PEG: -1}
 			if s := months[c][m]; s != nil {
 				row.PainBefore, row.PainAfter, row.PEG = mean(s.before, s.beforeN), mean(s.after, s.afterN), mean(s.peg, s.pegN)
-				row.Infusions, row.PEGAnswers = max(s.beforeN, s.afterN), s.pegN
+				row.Infusions, row.PEGAnswers = s.infusions, s.pegN
 			}
 			co.Months = append(co.Months, row)
 		}

@@ -132,6 +132,8 @@ func shotName(path string, width int64) string {
 		return "patient-page-" + w
 	case path == "/portal":
 		return "portal-" + w
+	case strings.HasPrefix(path, "/reports/") && strings.Count(path, "/") == 2:
+		return strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", "-") + "-" + w
 	}
 	return ""
 }

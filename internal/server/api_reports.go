@@ -51,7 +51,7 @@ func writeCSV(w http.ResponseWriter, name string, rows [][]string) {
 	cw.Flush()
 }
 
-func num(x float64) string  { return strconv.FormatFloat(x, 'f', -1, 64) }
+func num(x float64) string   { return strconv.FormatFloat(x, 'f', -1, 64) }
 func hoursText(m int) string { return num(hours(m)) }
 
 // reportPeriod reads ?from=&to=, defaulting to the 28 days to today.

@@ -61,10 +61,11 @@ func staffPages(t *testing.T, f *fixture) map[clinic.Role][]string {
 		clinic.RoleFrontDesk: {"/desk", "/desk/calendar", "/desk/day-sheet?date=" + day.String(), "/desk/week", "/desk/misfits", "/desk/book", "/desk/patients",
 			fmt.Sprintf("/desk/patients/%d", v.PatientID), "/desk/patients/new", "/desk/requests", "/desk/work", "/desk/messages",
 			fmt.Sprintf("/desk/appointments/%d", v.ID), fmt.Sprintf("/desk/patients/%d/edit", v.PatientID),
-			fmt.Sprintf("/desk/patients/%d/series/new", v.PatientID), web.FillURL(slot.ChairID, slot.Start, 90)},
+			fmt.Sprintf("/desk/patients/%d/series/new", v.PatientID), web.FillURL(slot.ChairID, slot.Start, 90),
+			"/reports/forecast", web.ForecastDayURL(day), "/reports/loading"},
 		clinic.RoleNurse:     {"/nurse", "/nurse/day-sheet"},
-		clinic.RolePhysician: {"/physician", "/physician/flags", fmt.Sprintf("/physician/patients/%d", v.PatientID)},
+		clinic.RolePhysician: {"/physician", "/physician/flags", fmt.Sprintf("/physician/patients/%d", v.PatientID), "/reports/outcomes", "/reports/loading"},
 		clinic.RoleAdmin: {"/admin", "/admin/users", "/admin/audit", "/admin/roster", "/admin/clinic", "/admin/chairs",
-			"/admin/protocols", "/admin/protocols/new", "/admin/consent"},
+			"/admin/protocols", "/admin/protocols/new", "/admin/consent", "/reports/utilisation", "/reports/forecast", "/reports/outcomes"},
 	}
 }
