@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -281,4 +282,61 @@ func newTestClinicPatients(t *testing.T, c *testClinic, n int) []int64 {
 		ids = append(ids, p.ID)
 	}
 	return ids
+}
+
+// A loading series whose later sessions were cancelled is at risk while
+// the protocol's longest gap lasts, then stopped; the desk's call note
+// goes with it, and the re-plan starts from the first session missing.
+func TestLoadingCompletion(t *testing.T) {
+	c, s := crpsSeries(t) // 5 sessions from Monday 2 March, 1–4 days apart
+	exec(t, c, fmt.Sprintf(`UPDATE appointments SET status = 'completed', completed_at = starts_at WHERE series_id = %d AND session_no = 1`, s.ID))
+	exec(t, c, fmt.Sprintf(`UPDATE appointments SET status = 'cancelled', cancelled_at = timestamptz '2026-03-02 12:00 America/Chicago'
+		WHERE series_id = %d AND session_no > 1`, s.ID))
+	report := func(now time.Time) clinic.Completion {
+		t.Helper()
+		r, err := c.db.Completion(c.ctx, clinic.D(2026, 3, 1), clinic.D(2026, 3, 31), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Total.Started != 1 || len(r.Work) != 1 {
+			t.Fatalf("%+v", r)
+		}
+		return r
+	}
+	// Session 1 on 2 March, the longest gap 4 days: at risk to 6 March.
+	r := report(at(6, 18, 0))
+	w := r.Work[0]
+	if w.State(clinic.D(2026, 3, 6)) != clinic.SeriesAtRisk || w.Completed != 1 || w.NextMissing != 2 || w.StoppedAfter() != clinic.D(2026, 3, 6) {
+		t.Fatalf("on 6 March: %+v", w)
+	}
+	if r.Total.Active != 1 || r.Total.Stopped != 0 {
+		t.Fatalf("total %+v", r.Total)
+	}
+	desk := c.as(t, clinic.RoleFrontDesk)
+	if err := c.db.AddSeriesCall(desk, s.ID, "  ", c.now); clinic.ErrorFields(err)["note"] == "" {
+		t.Fatalf("an empty note: %v", err)
+	}
+	if err := c.db.AddSeriesCall(desk, s.ID+1000, "Called", c.now); clinic.ErrorCode(err) != clinic.ENOTFOUND {
+		t.Fatalf("no such series: %v", err)
+	}
+	if err := c.db.AddSeriesCall(desk, s.ID, "Left a message; will call back Monday.", at(7, 10, 0)); err != nil {
+		t.Fatal(err)
+	}
+	r = report(at(9, 8, 0))
+	w = r.Work[0]
+	if w.State(clinic.D(2026, 3, 9)) != clinic.SeriesStopped || r.Total.Stopped != 1 || len(r.StoppedAfter) != 2 || r.StoppedAfter[1] != 1 {
+		t.Fatalf("on 9 March: %+v %+v", w, r)
+	}
+	if w.Call == nil || w.Call.Note != "Left a message; will call back Monday." || w.Call.By == "" {
+		t.Fatalf("call %+v", w.Call)
+	}
+	// While it was at risk, a re-plan from the first session missing
+	// kept the gap; once stopped it cannot, and says why.
+	if rf, err := c.db.PlanReflow(c.ctx, clinic.ReflowRequest{SeriesID: s.ID, From: w.NextMissing}, at(5, 6, 0)); err != nil || !rf.OK {
+		t.Fatalf("re-plan at risk: %+v %v", rf, err)
+	}
+	_, err := c.db.PlanReflow(c.ctx, clinic.ReflowRequest{SeriesID: s.ID, From: w.NextMissing}, at(9, 8, 0))
+	if !strings.Contains(clinic.ErrorFields(err)["start"], "session 2 would need a day from Tue, Mar 3 to Fri, Mar 6") {
+		t.Fatalf("re-plan once stopped: %v %v", err, clinic.ErrorFields(err))
+	}
 }
