@@ -572,7 +572,7 @@ func ChairsPage(m Meta, v ChairsView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, " <p class=\"muted\">Chairs are offered in this order. Taking a chair out of service keeps its appointments; the desk moves them.</p><div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Chairs\"><table class=\"striped\" id=\"chairs\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Order</th><th scope=\"col\">In service</th><th scope=\"col\"><span class=\"visually-hidden\">Save</span></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, " <p class=\"muted\">Chairs are offered in this order. Taking a chair out of service keeps its appointments; the desk moves them. The reports count it out of service from that day until it is back.</p><div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Chairs\"><table class=\"striped\" id=\"chairs\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Order</th><th scope=\"col\">In service</th><th scope=\"col\"><span class=\"visually-hidden\">Save</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

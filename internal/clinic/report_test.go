@@ -6,10 +6,11 @@ import (
 	"time"
 )
 
-
 // spread cuts an occupancy at local hour boundaries, in real elapsed time.
 func TestSpread(t *testing.T) {
-	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, chicagoZone) }
+	at := func(y int, m time.Month, d, h, min int) time.Time {
+		return time.Date(y, m, d, h, min, 0, 0, chicagoZone)
+	}
 	tests := []struct {
 		name string
 		iv   Interval
@@ -120,7 +121,7 @@ func TestComputeForecast(t *testing.T) {
 		return DuePlan{PatientID: id, Due: d, Last: d.AddDays(-35), MinInterval: 28, SelfBooking: DefaultSelfBooking, Minutes: 90}
 	}
 	f := ComputeForecast(ForecastFacts{Schedule: s, Today: today, Weeks: 2, Chairs: 1, Booked: booked,
-		Due: []DuePlan{due(1, D(2026, 3, 5)), due(2, D(2026, 3, 5)), due(3, D(2026, 3, 1)), due(4, D(2026, 3, 12))},
+		Due:     []DuePlan{due(1, D(2026, 3, 5)), due(2, D(2026, 3, 5)), due(3, D(2026, 3, 1)), due(4, D(2026, 3, 12))},
 		Loading: []LoadingLeft{{PatientID: 5, SeriesID: 9, FirstNo: 5, Left: 2, After: D(2026, 3, 3), MinGap: 2, MaxGap: 3, Minutes: 60}}})
 	if len(f.Weeks) != 2 || f.Weeks[0].Start != D(2026, 3, 2) || len(f.Weeks[0].Days) != 5 {
 		t.Fatalf("weeks: %+v", f.Weeks)

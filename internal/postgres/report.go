@@ -9,10 +9,26 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The reports (issue 20): each loads its facts in one read transaction
-// (MVCC: it takes no lock a booking waits on) and lets the domain compute
-// every figure (clinic/report.go, forecast.go, completion.go,
-// outcomes.go).
+// The reports (issue 20): each loads its facts in one snapshot
+// (inSnapshot: every query sees the same commits, and it takes no lock a
+// booking waits on) and lets the domain compute every figure
+// (clinic/report.go, forecast.go, completion.go, outcomes.go).
+
+// inSnapshot runs fn in a repeatable-read transaction, so that a report's
+// queries see one state of the clinic: a visit booked while the forecast
+// reads is either booked or planned, never both or neither. Inside a
+// transaction already begun, fn joins it.
+func (db *DB) inSnapshot(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	if tx, ok := txOf(ctx); ok {
+		return fn(ctx, tx)
+	}
+	return db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`); err != nil {
+			return err
+		}
+		return fn(ctx, tx)
+	})
+}
 
 // Utilisation reports chair and nurse utilisation over the clinic days
 // from..to.
@@ -21,7 +37,7 @@ func (db *DB) Utilisation(ctx context.Context, from, to clinic.Date) (clinic.Uti
 		return clinic.Utilisation{}, err
 	}
 	var out clinic.Utilisation
-	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err := db.inSnapshot(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		f := clinic.UtilisationFacts{From: from, To: to}
 		var err error
 		if f.Schedule, err = db.schedule(ctx, tx); err != nil {
@@ -98,7 +114,7 @@ func (db *DB) Forecast(ctx context.Context, weeks int, now time.Time) (clinic.Fo
 		return clinic.Forecast{}, clinic.Invalid(map[string]string{"weeks": "Forecast 1 to 26 weeks."})
 	}
 	var out clinic.Forecast
-	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err := db.inSnapshot(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		f, err := db.forecastFacts(ctx, tx, weeks, now)
 		if err != nil {
 			return err
@@ -249,7 +265,7 @@ func (db *DB) Completion(ctx context.Context, from, to clinic.Date, now time.Tim
 		return clinic.Completion{}, err
 	}
 	var out clinic.Completion
-	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err := db.inSnapshot(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		sched, err := db.schedule(ctx, tx)
 		if err != nil {
 			return err
@@ -349,7 +365,7 @@ func (db *DB) Outcomes(ctx context.Context, from, to clinic.Date, filter Outcome
 		return nil, err
 	}
 	var out []clinic.ConditionOutcome
-	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err := db.inSnapshot(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		f := clinic.OutcomeFacts{From: from, To: to}
 		var err error
 		if f.Infusions, err = outcomeInfusions(ctx, tx, filter); err != nil {
@@ -433,7 +449,7 @@ func outcomePlans(ctx context.Context, tx pgx.Tx, f OutcomeFilter) ([]clinic.Out
 // the patients planned on it; ok is false when the day lies outside it.
 func (db *DB) ForecastDay(ctx context.Context, d clinic.Date, weeks int, now time.Time) (day clinic.ForecastDay, names map[int64]string, ok bool, err error) {
 	var f clinic.Forecast
-	err = db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err = db.inSnapshot(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if f, err = db.Forecast(ctx, weeks, now); err != nil {
 			return err
 		}

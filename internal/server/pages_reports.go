@@ -44,7 +44,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, path, title,
 	load func(r *http.Request) error, csvRows func() [][]string, page func(f web.ReportFrame) pageOf) {
 	asCSV, err := wantsCSV(r)
 	if err == nil {
-		err = s.read(r, load)
+		err = load(r) // each report reads in a snapshot of its own
 	}
 	f := s.reportFrame(r, path)
 	status := http.StatusOK
@@ -128,10 +128,7 @@ func (s *Server) reportsForecastDay(w http.ResponseWriter, r *http.Request) {
 		weeks = clinic.DefaultForecastWeeks
 	}
 	v := web.ForecastDayView{ReportFrame: s.reportFrame(r, "/reports/forecast"), Desk: currentUser(r).Role == clinic.RoleFrontDesk, Weeks: weeks}
-	err = s.read(r, func(r *http.Request) (err error) {
-		v.Day, v.Names, v.Exists, err = s.db.ForecastDay(r.Context(), d, clinic.MaxForecastWeeks, s.now())
-		return err
-	})
+	v.Day, v.Names, v.Exists, err = s.db.ForecastDay(r.Context(), d, clinic.MaxForecastWeeks, s.now())
 	if err == nil && !v.Exists {
 		err = clinic.Errorf(clinic.ENOTFOUND, "That day is not in the forecast: it shows the coming %d weeks.", clinic.MaxForecastWeeks)
 	}
