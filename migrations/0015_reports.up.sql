@@ -46,8 +46,11 @@ CREATE TABLE series_calls (
 );
 CREATE INDEX series_calls_series ON series_calls (series_id, called_at);
 
--- The reports read a period's visits by clinic day.
+-- The reports read a period's visits by clinic day, and a loading
+-- series' or course's sessions whatever their status.
 CREATE INDEX appointments_local_date ON appointments (local_date);
+CREATE INDEX appointments_series ON appointments (series_id) WHERE series_id IS NOT NULL;
+CREATE INDEX appointments_loading_course ON appointments (course_id) WHERE kind = 'loading';
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON chair_outages TO infusiondesk_app;
 GRANT SELECT, INSERT ON series_calls TO infusiondesk_app;

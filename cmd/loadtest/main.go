@@ -208,6 +208,15 @@ func (c *client) work(ctx context.Context, patients []patientRef, protocolID int
 						"start": start.Format(time.RFC3339), "chair_id": chair}, nil)
 				}
 			}
+			// The reports read the booking engine's tables while it books:
+			// the forecast (every plan, every booked visit ahead) and the
+			// loading work list, now and then.
+			switch c.rng.IntN(8) {
+			case 0:
+				c.do(ctx, "desk: forecast report", "GET", "/api/v1/reports/forecast?weeks=12", nil, nil)
+			case 1:
+				c.do(ctx, "desk: loading report", "GET", "/api/v1/reports/loading", nil, nil)
+			}
 			if c.rng.IntN(4) == 0 {
 				var np patientRef
 				n := c.rng.IntN(1e6)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -282,27 +283,28 @@ func (db *DB) Completion(ctx context.Context, from, to clinic.Date, now time.Tim
 }
 
 func seriesFacts(ctx context.Context, tx pgx.Tx, from, to clinic.Date) ([]clinic.SeriesFacts, error) {
+	// A series begun in the period has a session in it: those series,
+	// then each one's sessions in one pass (by appointments_series).
 	rows, err := tx.Query(ctx, `
-		WITH s AS (
-			SELECT ls.id, ls.patient_id, ls.course_id, ls.cancelled_at IS NOT NULL AS cancelled, pr.name AS protocol,
-			       (SELECT min(a.local_date) FROM appointments a WHERE a.series_id = ls.id) AS started
-			FROM loading_series ls JOIN protocols pr ON pr.id = ls.protocol_id)
-		SELECT s.id, s.patient_id, p.first_name || ' ' || p.last_name, p.condition, s.protocol, c.sessions, s.started,
-		       count(*) FILTER (WHERE a.status = 'completed'),
-		       count(*) FILTER (WHERE a.status IN ('booked', 'checked_in')),
-		       coalesce(max(a.local_date) FILTER (WHERE a.status = 'completed'), date '0001-01-01'),
-		       coalesce((SELECT min(n) FROM generate_series(1, c.sessions) n WHERE NOT EXISTS (
-		           SELECT 1 FROM appointments b WHERE b.series_id = s.id AND b.session_no = n
-		           AND b.status IN ('booked', 'checked_in', 'completed'))), 0),
-		       s.cancelled, c.max_gap_days,
+		WITH candidates AS (
+			SELECT DISTINCT series_id AS id FROM appointments WHERE local_date BETWEEN $1 AND $2 AND series_id IS NOT NULL),
+		s AS (
+			SELECT a.series_id AS id, min(a.local_date) AS started,
+			       count(*) FILTER (WHERE a.status = 'completed') AS completed,
+			       count(*) FILTER (WHERE a.status IN ('booked', 'checked_in')) AS booked,
+			       max(a.local_date) FILTER (WHERE a.status = 'completed') AS last_given,
+			       array_agg(DISTINCT a.session_no) FILTER (WHERE a.status IN ('booked', 'checked_in', 'completed')) AS held
+			FROM appointments a JOIN candidates ON candidates.id = a.series_id
+			GROUP BY a.series_id
+			HAVING min(a.local_date) BETWEEN $1 AND $2)
+		SELECT s.id, ls.patient_id, p.first_name || ' ' || p.last_name, p.condition, pr.name, c.sessions, s.started,
+		       s.completed, s.booked, coalesce(s.last_given, date '0001-01-01'), coalesce(s.held, '{}'),
+		       ls.cancelled_at IS NOT NULL, c.max_gap_days,
 		       coalesce(call.note, ''), coalesce(call.who, ''), call.called_at
-		FROM s JOIN courses c ON c.id = s.course_id JOIN patients p ON p.id = s.patient_id
-		JOIN appointments a ON a.series_id = s.id
+		FROM s JOIN loading_series ls ON ls.id = s.id JOIN protocols pr ON pr.id = ls.protocol_id
+		JOIN courses c ON c.id = ls.course_id JOIN patients p ON p.id = ls.patient_id
 		LEFT JOIN LATERAL (SELECT sc.note, coalesce(u.name, '') AS who, sc.called_at FROM series_calls sc
 		     LEFT JOIN users u ON u.id = sc.called_by WHERE sc.series_id = s.id ORDER BY sc.called_at DESC, sc.id DESC LIMIT 1) call ON true
-		WHERE s.started BETWEEN $1 AND $2
-		GROUP BY s.id, s.patient_id, p.first_name, p.last_name, p.condition, s.protocol, c.sessions, s.started, s.cancelled,
-		         c.max_gap_days, call.note, call.who, call.called_at
 		ORDER BY s.started, s.id`, from, to)
 	if err != nil {
 		return nil, err
@@ -311,16 +313,28 @@ func seriesFacts(ctx context.Context, tx pgx.Tx, from, to clinic.Date) ([]clinic
 		var s clinic.SeriesFacts
 		var note, who string
 		var at *time.Time
+		var held []int32
 		err := r.Scan(&s.SeriesID, &s.PatientID, &s.Name, &s.Condition, &s.Protocol, &s.Sessions, &s.Started,
-			&s.Completed, &s.Booked, &s.LastGiven, &s.NextMissing, &s.Cancelled, &s.MaxGap, &note, &who, &at)
+			&s.Completed, &s.Booked, &s.LastGiven, &held, &s.Cancelled, &s.MaxGap, &note, &who, &at)
 		if s.LastGiven == clinic.D(1, 1, 1) {
 			s.LastGiven = clinic.Date{}
 		}
+		s.NextMissing = firstMissing(held, s.Sessions)
 		if at != nil {
 			s.Call = &clinic.SeriesCall{Note: note, By: who, At: *at}
 		}
 		return s, err
 	})
+}
+
+// firstMissing is the first of sessions 1..n not in held (0: none).
+func firstMissing(held []int32, n int) int {
+	for no := 1; no <= n; no++ {
+		if !slices.Contains(held, int32(no)) {
+			return no
+		}
+	}
+	return 0
 }
 
 // AddSeriesCall keeps the desk's note on a call about a series.
