@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
+	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // The reports' pages (issue 20): each chart an inline SVG with its numbers
@@ -368,3 +370,11 @@ func levelClass(level int) string {
 }
 
 func twoDigits(n int) string { return fmt.Sprintf("%02d", n) }
+
+// windowText writes a window in the signed-in person's date style.
+func windowText(ctx context.Context, w clinic.Window) string {
+	if w.From == w.To {
+		return date(ctx, w.From, i18n.Short)
+	}
+	return date(ctx, w.From, i18n.Short) + " – " + date(ctx, w.To, i18n.Short)
+}
