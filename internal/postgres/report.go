@@ -44,7 +44,7 @@ func (db *DB) Utilisation(ctx context.Context, from, to clinic.Date) (clinic.Uti
 		if f.Schedule, err = db.schedule(ctx, tx); err != nil {
 			return err
 		}
-		if f.Chairs, err = allChairs(ctx, tx); err != nil {
+		if f.Chairs, err = db.AllChairs(ctx); err != nil {
 			return err
 		}
 		if f.Outages, err = chairOutages(ctx, tx, from, to); err != nil {
@@ -62,26 +62,15 @@ func (db *DB) Utilisation(ctx context.Context, from, to clinic.Date) (clinic.Uti
 	return out, err
 }
 
-func allChairs(ctx context.Context, q querier) ([]clinic.Chair, error) {
-	rows, err := q.Query(ctx, `SELECT id, name, position, active, version FROM chairs ORDER BY position, id`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.Chair, error) { return scanChair(r) })
-}
-
 func chairOutages(ctx context.Context, q querier, from, to clinic.Date) ([]clinic.ChairOutage, error) {
-	rows, err := q.Query(ctx, `SELECT chair_id, from_on, coalesce(until_on, date '0001-01-01') FROM chair_outages
+	rows, err := q.Query(ctx, `SELECT chair_id, from_on, until_on FROM chair_outages
 		WHERE from_on <= $2 AND (until_on IS NULL OR until_on > $1)`, from, to)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (clinic.ChairOutage, error) {
 		var o clinic.ChairOutage
-		err := r.Scan(&o.ChairID, &o.From, &o.Until)
-		if o.Until == clinic.D(1, 1, 1) {
-			o.Until = clinic.Date{}
-		}
+		err := r.Scan(&o.ChairID, &o.From, &o.Until) // NULL: zero, still out
 		return o, err
 	})
 }
@@ -138,9 +127,11 @@ func (db *DB) forecastFacts(ctx context.Context, tx pgx.Tx, weeks int, now time.
 	}
 	f.Today = clinic.DateOf(now, f.Schedule.Loc)
 	end := clinic.Monday(f.Today).AddDays(7*weeks - 1)
-	if err = tx.QueryRow(ctx, `SELECT count(*) FROM chairs WHERE active`).Scan(&f.Chairs); err != nil {
+	chairs, err := activeChairs(ctx, tx)
+	if err != nil {
 		return f, err
 	}
+	f.Chairs = len(chairs)
 	if f.Shifts, err = queryShifts(ctx, tx, f.Today, end, f.Schedule.Loc); err != nil {
 		return f, err
 	}
@@ -240,18 +231,14 @@ func loadingLeft(ctx context.Context, tx pgx.Tx, today clinic.Date) ([]clinic.Lo
 	var out []clinic.LoadingLeft
 	var l clinic.LoadingLeft
 	var sessions, held int
-	var last *clinic.Date
 	var started clinic.Date
-	_, err = pgx.ForEachRow(rows, []any{&l.PatientID, &l.Name, &l.SeriesID, &sessions, &held, &last, &started,
+	_, err = pgx.ForEachRow(rows, []any{&l.PatientID, &l.Name, &l.SeriesID, &sessions, &held, &l.After, &started,
 		&l.MinGap, &l.MaxGap, &l.Minutes}, func() error {
-		l.Left, l.FirstNo, l.After = sessions-held, held+1, clinic.Date{}
-		if last != nil {
-			l.After = *last
-		}
+		l.Left, l.FirstNo = sessions-held, held+1
 		switch {
 		case l.Left <= 0:
-		case last == nil && today.DaysSince(started) > clinic.FirstDateWindow: // never begun: not expected
-		case last != nil && today.After(last.AddDays(l.MaxGap)): // stopped
+		case l.After.IsZero() && today.DaysSince(started) > clinic.FirstDateWindow: // never begun: not expected
+		case !l.After.IsZero() && today.After(l.After.AddDays(l.MaxGap)): // stopped
 		default:
 			out = append(out, l)
 		}
@@ -298,7 +285,7 @@ func seriesFacts(ctx context.Context, tx pgx.Tx, from, to clinic.Date) ([]clinic
 			GROUP BY a.series_id
 			HAVING min(a.local_date) BETWEEN $1 AND $2)
 		SELECT s.id, ls.patient_id, p.first_name || ' ' || p.last_name, p.condition, pr.name, c.sessions, s.started,
-		       s.completed, s.booked, coalesce(s.last_given, date '0001-01-01'), coalesce(s.held, '{}'),
+		       s.completed, s.booked, s.last_given, coalesce(s.held, '{}'),
 		       ls.cancelled_at IS NOT NULL, c.max_gap_days,
 		       coalesce(call.note, ''), coalesce(call.who, ''), call.called_at
 		FROM s JOIN loading_series ls ON ls.id = s.id JOIN protocols pr ON pr.id = ls.protocol_id
@@ -315,10 +302,7 @@ func seriesFacts(ctx context.Context, tx pgx.Tx, from, to clinic.Date) ([]clinic
 		var at *time.Time
 		var held []int32
 		err := r.Scan(&s.SeriesID, &s.PatientID, &s.Name, &s.Condition, &s.Protocol, &s.Sessions, &s.Started,
-			&s.Completed, &s.Booked, &s.LastGiven, &held, &s.Cancelled, &s.MaxGap, &note, &who, &at)
-		if s.LastGiven == clinic.D(1, 1, 1) {
-			s.LastGiven = clinic.Date{}
-		}
+			&s.Completed, &s.Booked, &s.LastGiven, &held, &s.Cancelled, &s.MaxGap, &note, &who, &at) // NULL last_given: zero
 		s.NextMissing = firstMissing(held, s.Sessions)
 		if at != nil {
 			s.Call = &clinic.SeriesCall{Note: note, By: who, At: *at}
