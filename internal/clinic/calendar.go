@@ -88,6 +88,16 @@ func (s Schedule) Interval(d Date, c Clock, minutes int) Interval {
 	return Interval{start, start.Add(time.Duration(minutes) * time.Minute)}
 }
 
+// OpenIntervals is d's opening ranges as instants (none on a closed day):
+// a range across a clock change lasts the time that passes in it.
+func (s Schedule) OpenIntervals(d Date) []Interval {
+	var out []Interval
+	for _, r := range s.OpenOn(d) {
+		out = append(out, Interval{d.At(r.Opens, s.Loc), d.At(r.Closes, s.Loc)})
+	}
+	return out
+}
+
 // insideHours reports whether iv lies wholly inside one opening range of
 // its local day, and that day's ranges.
 func (s Schedule) insideHours(iv Interval) (bool, []Range) {

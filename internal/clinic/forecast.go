@@ -190,7 +190,7 @@ func ComputeForecast(f ForecastFacts) Forecast {
 	out := Forecast{Today: f.Today}
 	start := Monday(f.Today)
 	end := start.AddDays(7 * weeks) // exclusive
-	days := forecastDays(f, start, end)
+	days := forecastDays(f, end)
 	at := func(d Date) *ForecastDay {
 		if d.Before(f.Today) || !d.Before(end) {
 			return nil
@@ -241,18 +241,15 @@ func ComputeForecast(f ForecastFacts) Forecast {
 }
 
 // forecastDays is every day from Today to end with its capacity.
-func forecastDays(f ForecastFacts, start, end Date) []ForecastDay {
+func forecastDays(f ForecastFacts, end Date) []ForecastDay {
 	loc := f.Schedule.Loc
-	ppn := f.Schedule.Settings.Nursing.PatientsPerNurse
-	if ppn <= 0 {
-		ppn = DefaultNursing.PatientsPerNurse
-	}
+	ppn := f.Schedule.Settings.Nursing.perNurse()
 	var days []ForecastDay
 	for d := f.Today; d.Before(end); d = d.AddDays(1) {
 		day := ForecastDay{Date: d}
-		for _, r := range f.Schedule.OpenOn(d) {
+		for _, iv := range f.Schedule.OpenIntervals(d) {
 			day.Open = true
-			day.CapacityMinutes += Interval{d.At(r.Opens, loc), d.At(r.Closes, loc)}.Minutes() * f.Chairs
+			day.CapacityMinutes += iv.Minutes() * f.Chairs
 		}
 		days = append(days, day)
 	}

@@ -25,6 +25,15 @@ type Nursing struct {
 // DefaultNursing is three patients per nurse, starts 15 minutes apart.
 var DefaultNursing = Nursing{PatientsPerNurse: 3, StartSpacingMinutes: 15}
 
+// perNurse is how many patients a nurse may watch: the clinic's number,
+// the default while unset.
+func (n Nursing) perNurse() int {
+	if n.PatientsPerNurse <= 0 {
+		return DefaultNursing.PatientsPerNurse
+	}
+	return n.PatientsPerNurse
+}
+
 // Validate names a number out of range.
 func (n Nursing) Validate() error {
 	p := Problems{}

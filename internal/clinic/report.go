@@ -135,8 +135,8 @@ func ComputeUtilisation(f UtilisationFacts) Utilisation {
 	u := Utilisation{From: f.From, To: f.To}
 	loc := f.Schedule.Loc
 	for d := f.From; !d.After(f.To); d = d.AddDays(1) {
-		ranges := f.Schedule.OpenOn(d)
-		if len(ranges) == 0 {
+		open := f.Schedule.OpenIntervals(d)
+		if len(open) == 0 {
 			continue
 		}
 		chairs := 0
@@ -150,8 +150,8 @@ func ComputeUtilisation(f UtilisationFacts) Utilisation {
 		}
 		u.OpenDays++
 		wd := d.Weekday()
-		for _, r := range ranges {
-			spread(Interval{d.At(r.Opens, loc), d.At(r.Closes, loc)}, loc, func(hour, minutes int) {
+		for _, iv := range open {
+			spread(iv, loc, func(hour, minutes int) {
 				c := Cell{Open: minutes * chairs}
 				u.Heat[wd][hour].add(c)
 			})
@@ -185,10 +185,7 @@ func ComputeUtilisation(f UtilisationFacts) Utilisation {
 
 // nurseUse sums the roster and the infusions watched on rostered dates.
 func nurseUse(f UtilisationFacts) NurseUse {
-	n := NurseUse{PatientsPerNurse: f.Schedule.Settings.Nursing.PatientsPerNurse}
-	if n.PatientsPerNurse <= 0 {
-		n.PatientsPerNurse = DefaultNursing.PatientsPerNurse
-	}
+	n := NurseUse{PatientsPerNurse: f.Schedule.Settings.Nursing.perNurse()}
 	rostered := map[Date]bool{}
 	for _, s := range f.Shifts {
 		if s.Date.Before(f.From) || s.Date.After(f.To) {
