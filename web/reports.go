@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/url"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
-	"github.com/infusiondesk/infusiondesk/internal/i18n"
 )
 
 // The reports' pages (issue 20): each chart an inline SVG with its numbers
@@ -370,11 +368,3 @@ func levelClass(level int) string {
 }
 
 func twoDigits(n int) string { return fmt.Sprintf("%02d", n) }
-
-// windowText writes a window in the signed-in person's date style.
-func windowText(ctx context.Context, w clinic.Window) string {
-	if w.From == w.To {
-		return date(ctx, w.From, i18n.Short)
-	}
-	return date(ctx, w.From, i18n.Short) + " – " + date(ctx, w.To, i18n.Short)
-}
