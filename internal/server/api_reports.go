@@ -54,16 +54,25 @@ func writeCSV(w http.ResponseWriter, name string, rows [][]string) {
 func num(x float64) string   { return strconv.FormatFloat(x, 'f', -1, 64) }
 func hoursText(m int) string { return num(hours(m)) }
 
-// reportPeriod reads ?from=&to=, defaulting to the 28 days to today.
-func (s *Server) reportPeriod(r *http.Request) (from, to clinic.Date, err error) {
+// period reads ?from=&to= (at most a year); without either, the period
+// runs from since(today) to today: each report's default
+// (utilisationSince, loadingSince, outcomesSince).
+func (s *Server) period(r *http.Request, since func(today clinic.Date) clinic.Date) (from, to clinic.Date, err error) {
 	q := r.URL.Query()
 	if q.Get("from") == "" && q.Get("to") == "" {
 		_, loc := s.clinicInfo(r.Context())
 		today := clinic.DateOf(s.now(), loc)
-		return today.AddDays(-27), today, nil
+		return since(today), today, nil
 	}
 	return dateRange(r, clinic.MaxReportDays)
 }
+
+// The reports' default periods: utilisation the 28 days to today; loading
+// the 90 (a series takes two to three weeks); outcomes six months, from
+// the first of the month.
+func utilisationSince(today clinic.Date) clinic.Date { return today.AddDays(-27) }
+func loadingSince(today clinic.Date) clinic.Date     { return today.AddDays(-89) }
+func outcomesSince(today clinic.Date) clinic.Date    { return clinic.D(today.Year, today.Month-5, 1) }
 
 type cellJSON struct {
 	OpenChairHours   float64 `json:"open_chair_hours"`
@@ -167,7 +176,7 @@ func (s *Server) apiUtilisation(w http.ResponseWriter, r *http.Request) {
 	csvOut, err := wantsCSV(r)
 	var from, to clinic.Date
 	if err == nil {
-		from, to, err = s.reportPeriod(r)
+		from, to, err = s.period(r, utilisationSince)
 	}
 	var u clinic.Utilisation
 	if err == nil {
@@ -424,7 +433,7 @@ func (s *Server) apiLoadingCompletion(w http.ResponseWriter, r *http.Request) {
 	csvOut, err := wantsCSV(r)
 	var from, to clinic.Date
 	if err == nil {
-		from, to, err = s.reportPeriod(r)
+		from, to, err = s.period(r, loadingSince)
 	}
 	var c clinic.Completion
 	if err == nil {
@@ -563,7 +572,7 @@ func (s *Server) apiOutcomes(w http.ResponseWriter, r *http.Request) {
 	var from, to clinic.Date
 	var filter postgres.OutcomeFilter
 	if err == nil {
-		from, to, err = s.outcomePeriod(r)
+		from, to, err = s.period(r, outcomesSince)
 	}
 	if err == nil {
 		filter, err = outcomeFilter(r)
@@ -580,15 +589,4 @@ func (s *Server) apiOutcomes(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, toOutcomesJSON(from, to, os))
 	}
-}
-
-// outcomePeriod reads ?from=&to=, defaulting to the last six months.
-func (s *Server) outcomePeriod(r *http.Request) (from, to clinic.Date, err error) {
-	q := r.URL.Query()
-	if q.Get("from") == "" && q.Get("to") == "" {
-		_, loc := s.clinicInfo(r.Context())
-		today := clinic.DateOf(s.now(), loc)
-		return clinic.D(today.Year, today.Month-5, 1), today, nil
-	}
-	return dateRange(r, clinic.MaxReportDays)
 }

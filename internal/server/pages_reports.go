@@ -73,7 +73,7 @@ func (s *Server) reportsUtilisation(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.reportPage(w, r, "/reports/utilisation", "Utilisation", "utilisation",
 		func(r *http.Request) (err error) {
-			if from, to, err = s.reportPeriod(r); err == nil {
+			if from, to, err = s.period(r, utilisationSince); err == nil {
 				u, err = s.db.Utilisation(r.Context(), from, to)
 			}
 			return err
@@ -147,7 +147,7 @@ func (s *Server) reportsLoading(w http.ResponseWriter, r *http.Request) {
 	today := clinic.DateOf(s.now(), loc)
 	s.reportPage(w, r, "/reports/loading", "Loading completion", "loading",
 		func(r *http.Request) (err error) {
-			if from, to, err = s.loadingPeriod(r, today); err == nil {
+			if from, to, err = s.period(r, loadingSince); err == nil {
 				c, err = s.db.Completion(r.Context(), from, to, s.now())
 			}
 			return err
@@ -162,16 +162,6 @@ func (s *Server) reportsLoading(w http.ResponseWriter, r *http.Request) {
 				return web.CompletionPage(m, v)
 			}
 		})
-}
-
-// loadingPeriod reads ?from=&to=, defaulting to the 90 days to today (a
-// loading series takes two to three weeks).
-func (s *Server) loadingPeriod(r *http.Request, today clinic.Date) (from, to clinic.Date, err error) {
-	q := r.URL.Query()
-	if q.Get("from") == "" && q.Get("to") == "" {
-		return today.AddDays(-89), today, nil
-	}
-	return dateRange(r, clinic.MaxReportDays)
 }
 
 // reportsLoadingCall keeps the desk's call note and goes back to the list.
@@ -211,7 +201,7 @@ func (s *Server) reportsOutcomes(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 			var filter postgres.OutcomeFilter
-			if from, to, err = s.outcomePeriod(r); err == nil {
+			if from, to, err = s.period(r, outcomesSince); err == nil {
 				filter, err = outcomeFilter(r)
 			}
 			if err == nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/infusiondesk/infusiondesk/internal/clinic"
 	"github.com/jackc/pgx/v5"
@@ -70,6 +71,17 @@ func TestReportsAPI(t *testing.T) {
 	status, _, v = f.api("GET", "/api/v1/reports/loading?from=2026-01-01&to=2026-12-31", desk, nil)
 	if status != http.StatusOK {
 		t.Fatalf("loading: %d %v", status, v)
+	}
+	// Without a period each report takes its own default, the page's and
+	// the OpenAPI document's: loading the 90 days to today.
+	sched, _ := f.db.Schedule(context.Background())
+	today := clinic.DateOf(time.Now(), sched.Loc)
+	for path, from := range map[string]clinic.Date{"/api/v1/reports/loading": today.AddDays(-89), "/api/v1/reports/utilisation": today.AddDays(-27),
+		"/api/v1/reports/outcomes": clinic.D(today.Year, today.Month-5, 1)} {
+		_, _, v := f.api("GET", path, physician, nil)
+		if got := v.(map[string]any)["from"]; got != from.String() || v.(map[string]any)["to"] != today.String() {
+			t.Errorf("%s: from %v to %v; want %s to %s", path, got, v.(map[string]any)["to"], from, today)
+		}
 	}
 	status, _, v = f.api("GET", "/api/v1/reports/outcomes?condition=neuropathic", physician, nil)
 	if cs := v.(map[string]any)["conditions"].([]any); status != http.StatusOK || len(cs) != 1 {
