@@ -210,7 +210,7 @@ func NewHeatMap(u clinic.Utilisation) HeatMap {
 	for i, h := range hours {
 		m.Hours = append(m.Hours, HeatHour{X: 60 + i*46 + 23, Label: fmt.Sprintf("%02d", h)})
 	}
-	for r, wd := range weekMonFirst {
+	for r, wd := range clinic.MondayFirst {
 		row := HeatRow{Y: 30 + r*30, Label: wd.String()[:3]}
 		for i, h := range hours {
 			c := u.Heat[wd][h]
@@ -227,16 +227,11 @@ func NewHeatMap(u clinic.Utilisation) HeatMap {
 	return m
 }
 
-var weekMonFirst = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
-
-// WeekMonFirst is the weekdays, Monday first.
-func WeekMonFirst() []time.Weekday { return weekMonFirst }
-
 // NewUtilisationView lays out the page.
 func NewUtilisationView(f ReportFrame, from, to string, u clinic.Utilisation) UtilisationView {
 	v := UtilisationView{ReportFrame: f, From: from, To: to, U: u, Heat: NewHeatMap(u)}
 	var bars []Bar
-	for _, wd := range weekMonFirst {
+	for _, wd := range clinic.MondayFirst {
 		c := u.ByWeekday[wd]
 		bars = append(bars, Bar{Axis: wd.String()[:3], Values: []float64{float64(c.Booked) / 60}, Limit: float64(c.Open) / 60,
 			Text: Percent(c.Ratio(), c.Open > 0), Title: fmt.Sprintf("%s: %s of %s chair-hours booked", wd, Hours(c.Booked), Hours(c.Open))})
@@ -282,7 +277,6 @@ type ForecastDayView struct {
 	Day    clinic.ForecastDay
 	Names  map[int64]string
 	Desk   bool
-	Loc    *time.Location
 	Weeks  int
 	Exists bool
 }
@@ -355,9 +349,6 @@ func NewOutcomesView(f ReportFrame, from, to, condition, protocol string, protoc
 	}
 	return v
 }
-
-// Tenths writes a mean in tenths: "6.3", "—".
-func Tenths(t int) string { return tenthsText(t) }
 
 // levelClass names a heat map cell's shade.
 func levelClass(level int) string {

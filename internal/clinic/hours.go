@@ -22,6 +22,10 @@ func (r Range) Minutes() int { return int(r.Closes - r.Opens) }
 
 func (r Range) String() string { return r.Opens.String() + "–" + r.Closes.String() }
 
+// MondayFirst is the days of the week as the clinic's pages and reports
+// list them.
+var MondayFirst = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
+
 // WeeklyHours holds each weekday's opening ranges, indexed by time.Weekday
 // (Sunday = 0). A day without ranges is closed.
 type WeeklyHours [7][]Range

@@ -125,9 +125,6 @@ type utilisationJSON struct {
 	Nurses               nurseUseJSON      `json:"nurses"`
 }
 
-// weekOrder is Monday first.
-var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
-
 func toUtilisationJSON(u clinic.Utilisation) utilisationJSON {
 	out := utilisationJSON{From: u.From.String(), To: u.To.String(), OpenDays: u.OpenDays,
 		OpenChairHours: hours(u.Total.Open), BookedChairHours: hours(u.Total.Booked), Utilisation: ratio(u.Total.Ratio()),
@@ -135,7 +132,7 @@ func toUtilisationJSON(u clinic.Utilisation) utilisationJSON {
 		ByWeekday: []weekdayCellJSON{}, ByHour: []hourCellJSON{}, HeatMap: []heatCellJSON{},
 		Nurses: nurseUseJSON{RosteredDays: u.Nurses.Days, ShiftHours: hours(u.Nurses.ShiftMinutes), PatientsPerNurse: u.Nurses.PatientsPerNurse,
 			CapacityPatientHours: hours(u.Nurses.CapacityMinutes), WatchedPatientHours: hours(u.Nurses.WatchedMinutes), Utilisation: ratio(u.Nurses.Ratio())}}
-	for _, wd := range weekOrder {
+	for _, wd := range clinic.MondayFirst {
 		out.ByWeekday = append(out.ByWeekday, weekdayCellJSON{strings.ToLower(wd.String()), toCellJSON(u.ByWeekday[wd])})
 		for h, c := range u.Heat[wd] {
 			if c.Open > 0 || c.Booked > 0 {
@@ -158,14 +155,14 @@ func utilisationCSV(u clinic.Utilisation) [][]string {
 	row := func(wd, h string, c clinic.Cell) []string {
 		return []string{wd, h, hoursText(c.Open), hoursText(c.Booked), num(ratio(c.Ratio()))}
 	}
-	for _, wd := range weekOrder {
+	for _, wd := range clinic.MondayFirst {
 		for h, c := range u.Heat[wd] {
 			if c.Open > 0 || c.Booked > 0 {
 				rows = append(rows, row(strings.ToLower(wd.String()), strconv.Itoa(h), c))
 			}
 		}
 	}
-	for _, wd := range weekOrder {
+	for _, wd := range clinic.MondayFirst {
 		rows = append(rows, row(strings.ToLower(wd.String()), "all", u.ByWeekday[wd]))
 	}
 	return append(rows, row("all", "all", u.Total))
